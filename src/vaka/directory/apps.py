@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DirectoryConfig(AppConfig):
+    name = "vaka.directory"
+    label = "directory"
+
+    def ready(self) -> None:
+        from vaka.directory import signals  # noqa: F401

@@ -1,0 +1,44 @@
+"""``vaka serve``: gunicorn serving the app, its static files, and in-process jobs."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Vaka with gunicorn (production-grade), static files included."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=settings.SERVE_WORKERS)
+        parser.add_argument("--threads", type=int, default=4)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        from vaka.wsgi import application
+
+        host = options["host"]
+        bind = f"[{host}]:{options['port']}" if ":" in host else f"{host}:{options['port']}"
+        config = {
+            "bind": bind,
+            "workers": options["workers"],
+            "threads": options["threads"],
+            "worker_class": "gthread",
+            "timeout": 120,
+            "accesslog": "-",
+        }
+
+        class Server(BaseApplication):
+            def load_config(self) -> None:
+                for key, value in config.items():
+                    self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return application
+
+        self.stdout.write(f"Vaka is serving on http://{bind}/ (Ctrl+C stops it).")
+        Server().run()
+

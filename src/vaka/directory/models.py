@@ -1,0 +1,174 @@
+"""Countries, organisations, users, communities and API tokens."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from vaka.directory.roles import CAPABILITIES, TWO_FACTOR_REQUIRED, Capability, Role
+
+
+class Programme(models.Model):
+    """A regional programme countries take part in (ASPJOC, Blue Pacific)."""
+
+    code = models.SlugField(_("code"), primary_key=True, max_length=40)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Country(models.Model):
+    """A country, keyed by its ISO 3166-1 alpha-2 code."""
+
+    code = models.CharField(_("ISO code"), primary_key=True, max_length=2)
+    alpha3 = models.CharField(_("ISO alpha-3"), max_length=3, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    programmes = models.ManyToManyField(
+        Programme, related_name="countries", blank=True, verbose_name=_("programmes")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        DESK = "desk", _("Regional operations desk")
+        NCB = "ncb", _("National central bureau")
+        POLICE_UNIT = "police_unit", _("Police unit")
+        COORDINATION_CENTRE = "coordination_centre", _("Coordination centre")
+        CERT = "cert", _("CERT")
+        IGO = "igo", _("Intergovernmental organisation")
+        PRIVATE_PARTNER = "private_partner", _("Private-sector partner")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_name = models.CharField(_("short name"), max_length=40, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    country = models.ForeignKey(
+        Country, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="organisations", verbose_name=_("country"),
+    )
+    # TLP:AMBER reaches a recipient organisation "and its clients": the organisations a
+    # recipient serves (an NCB's national units) name it here.
+    served_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="clients", verbose_name=_("served by"),
+        help_text=_("TLP:AMBER shared with that organisation also reaches this one."),
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="users",
+        null=True, blank=True, verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    language = models.CharField(
+        _("interface language"), max_length=8, blank=True, choices=settings.LANGUAGES,
+        help_text=_("Empty: follow the browser."),
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def can(self, capability: Capability) -> bool:
+        return self.is_active and capability in CAPABILITIES.get(self.role, frozenset())
+
+    @property
+    def requires_two_factor(self) -> bool:
+        return self.role in TWO_FACTOR_REQUIRED
+
+
+class Community(models.Model):
+    """A named set of organisations that share together (MISP's sharing group)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    members = models.ManyToManyField(
+        Organisation, related_name="communities", blank=True, verbose_name=_("members")
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+TOKEN_PREFIX = "vaka_"
+
+
+def hash_token(key: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast digest is as strong as a slow one here.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A REST API credential. Only the SHA-256 of the key is stored; the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def generate_key() -> str:
+        return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    def is_valid(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked is None and (self.expires is None or self.expires > now)

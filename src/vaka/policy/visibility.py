@@ -1,0 +1,100 @@
+"""Who may see a shareable record: the one place that decides.
+
+A record's audience is the intersection of two sets:
+
+* what its **distribution** reaches — ``organisation``: users of the owner organisation;
+  ``communities``: the owner plus every member organisation of the record's communities;
+  ``members`` and ``federation``: every user of this instance; ``public``: everyone;
+* what its **TLP** allows — CLEAR and GREEN: no narrowing; AMBER: the owner, the recipient
+  organisations and their clients (organisations ``served_by`` a recipient);
+  AMBER+STRICT: the owner and the recipient organisations; RED: the named recipients.
+
+Anonymous visitors (and users without an organisation) see ``public`` records marked
+TLP:CLEAR and nothing else. Roles never widen the audience: a platform admin sees what
+their organisation is entitled to, like anyone else.
+"""
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+
+from vaka.policy.markings import TLP, Distribution
+
+AnyUser = Any  # a User or AnonymousUser
+
+
+def _through(model: type[models.Model], field_name: str) -> tuple[type[models.Model], str, str]:
+    field = model._meta.get_field(field_name)
+    return field.remote_field.through, field.m2m_field_name(), field.m2m_reverse_field_name()
+
+
+def _related_exists(model: type[models.Model], field_name: str, **target: Any) -> Exists:
+    """EXISTS (a row of ``model.field_name`` for this record whose target matches)."""
+    through, own, other = _through(model, field_name)
+    lookups = {f"{other}__{key}": value for key, value in target.items()}
+    return Exists(through.objects.filter(**{f"{own}_id": OuterRef("pk")}, **lookups))
+
+
+def public_q() -> Q:
+    return Q(distribution=Distribution.PUBLIC, tlp=TLP.CLEAR)
+
+
+def audience_q(model: type[models.Model], user: AnyUser) -> Q:
+    """The filter selecting the records of ``model`` that ``user`` may see."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return public_q()
+    org_id = user.organisation_id
+    if org_id is None:
+        return public_q()
+    served_by_id = user.organisation.served_by_id
+
+    reached = (
+        Q(owner_id=org_id)
+        | Q(distribution__in=[Distribution.MEMBERS, Distribution.FEDERATION,
+                              Distribution.PUBLIC])
+        | (Q(distribution=Distribution.COMMUNITIES)
+           & Q(_related_exists(model, "communities", members__id=org_id)))
+    )
+    amber_orgs = [org_id] if served_by_id is None else [org_id, served_by_id]
+    allowed = (
+        Q(tlp__in=[TLP.CLEAR, TLP.GREEN])
+        | (Q(tlp__in=[TLP.AMBER, TLP.AMBER_STRICT]) & Q(owner_id=org_id))
+        | (Q(tlp=TLP.AMBER)
+           & Q(_related_exists(model, "recipient_organisations", id__in=amber_orgs)))
+        | (Q(tlp=TLP.AMBER_STRICT)
+           & Q(_related_exists(model, "recipient_organisations", id=org_id)))
+        | (Q(tlp=TLP.RED) & Q(_related_exists(model, "recipients", id=user.pk)))
+    )
+    return reached & allowed
+
+
+class ShareableQuerySet(models.QuerySet):
+    def visible_to(self, user: AnyUser) -> "ShareableQuerySet":
+        return self.filter(audience_q(self.model, user))
+
+
+def visible_to(user: AnyUser, queryset: models.QuerySet) -> models.QuerySet:
+    """Narrow ``queryset`` of shareable records to those ``user`` may see."""
+    return queryset.filter(audience_q(queryset.model, user))
+
+
+def can_see(user: AnyUser, record: models.Model) -> bool:
+    """True when ``user`` is in ``record``'s audience."""
+    if record.pk is None:
+        return False
+    model = type(record)
+    return model._default_manager.filter(pk=record.pk).filter(audience_q(model, user)).exists()
+
+
+
+def can_edit(user: AnyUser, record: models.Model) -> bool:
+    """Contributors of the owner organisation who can see a record may change it."""
+    from vaka.directory.roles import Capability
+
+    return (
+        user.is_authenticated
+        and user.organisation_id == record.owner_id
+        and user.can(Capability.CONTRIBUTE)
+        and can_see(user, record)
+    )

@@ -1,0 +1,62 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
+from rest_framework.routers import DefaultRouter
+
+from vaka.directory import accounts
+from vaka.directory import views as directory
+from vaka.directory.api import views as directory_api
+from vaka.intel.api.views import NoteViewSet
+from vaka.policy import views as policy
+from vaka.web import views as web
+from vaka.web.forms import BootstrapMixin
+
+
+class LoginForm(BootstrapMixin, auth_views.AuthenticationForm):
+    pass
+
+
+router = DefaultRouter()
+router.register("countries", directory_api.CountryViewSet, basename="country")
+router.register("organisations", directory_api.OrganisationViewSet, basename="organisation")
+router.register("users", directory_api.UserViewSet, basename="user")
+router.register("communities", directory_api.CommunityViewSet, basename="community")
+router.register("tokens", directory_api.TokenViewSet, basename="token")
+router.register("notes", NoteViewSet, basename="note")
+
+urlpatterns = [
+    path("", web.dashboard, name="dashboard"),
+    path("language/", web.set_language, name="set_language"),
+    path("accounts/login/", auth_views.LoginView.as_view(
+        authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/verify/", accounts.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/", accounts.two_factor_enrol, name="two_factor_enrol"),
+    path("accounts/password/", accounts.password_change, name="password_change"),
+    path("accounts/profile/", accounts.profile, name="profile"),
+    path("accounts/tokens/", accounts.token_list, name="tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", accounts.token_revoke, name="token_revoke"),
+    path("countries/", directory.country_list, name="countries"),
+    path("organisations/", directory.organisation_list, name="organisations"),
+    path("organisations/new/", directory.organisation_edit, name="organisation_create"),
+    path("organisations/<int:pk>/", directory.organisation_detail, name="organisation"),
+    path("organisations/<int:pk>/edit/", directory.organisation_edit, name="organisation_edit"),
+    path("users/", directory.user_list, name="users"),
+    path("users/new/", directory.user_edit, name="user_create"),
+    path("users/<int:pk>/", directory.user_detail, name="user"),
+    path("users/<int:pk>/edit/", directory.user_edit, name="user_edit"),
+    path("communities/", directory.community_list, name="communities"),
+    path("communities/new/", directory.community_edit, name="community_create"),
+    path("communities/<int:pk>/", directory.community_detail, name="community"),
+    path("communities/<int:pk>/edit/", directory.community_edit, name="community_edit"),
+    path("audit/", policy.audit_log, name="audit_log"),
+    path("intel/", include("vaka.intel.urls")),
+    path("api/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+]
