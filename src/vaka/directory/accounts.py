@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -23,6 +24,14 @@ from vaka.directory.forms import OtpTokenForm, ProfileForm, TokenForm, VakaPassw
 from vaka.policy import audit
 
 
+def _throttled(device: TOTPDevice | None) -> bool:
+    return device is not None and not device.verify_is_allowed()[0]
+
+
+THROTTLED = gettext_lazy("Too many wrong codes: wait a few seconds before trying again.")
+INVALID = gettext_lazy("That code is not valid. Check your device's clock.")
+
+
 def _next_url(request: HttpRequest) -> str:
     return request.session.pop("two_factor_next", None) or "dashboard"
 
@@ -31,12 +40,14 @@ def _next_url(request: HttpRequest) -> str:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["otp_token"])
-        if device is not None:
+        if _throttled(TOTPDevice.objects.filter(user=request.user, confirmed=True).first()):
+            form.add_error("otp_token", THROTTLED)
+        elif device := match_token(request.user, form.cleaned_data["otp_token"]):
             otp_login(request, device)
             return redirect(_next_url(request))
-        audit.record(audit.Action.TWO_FACTOR_FAILED, actor=request.user, request=request)
-        form.add_error("otp_token", _("That code is not valid. Check your device's clock."))
+        else:
+            audit.record(audit.Action.TWO_FACTOR_FAILED, actor=request.user, request=request)
+            form.add_error("otp_token", INVALID)
     return render(request, "registration/two_factor_verify.html", {"form": form})
 
 
@@ -58,7 +69,9 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
                                            confirmed=False)
     form = OtpTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["otp_token"]):
+        if _throttled(device):
+            form.add_error("otp_token", THROTTLED)
+        elif device.verify_token(form.cleaned_data["otp_token"]):
             with transaction.atomic():
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
@@ -66,7 +79,8 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             messages.success(request, _("Two-factor sign-in is now on."))
             return redirect("dashboard")
-        form.add_error("otp_token", _("That code is not valid. Check your device's clock."))
+        else:
+            form.add_error("otp_token", INVALID)
     secret = base64.b32encode(device.bin_key).decode()
     return render(request, "registration/two_factor_enrol.html", {
         "form": form,

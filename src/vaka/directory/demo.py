@@ -52,6 +52,8 @@ class DemoUser:
 
 
 ADMIN_USERNAME = "admin"
+FIJI_TCU = "Police Transnational Crime Unit — Fiji"
+PHILIPPINES_UNIT = "Police Cybercrime Unit — Philippines"
 USERS = [
     DemoUser(ADMIN_USERNAME, "Aroha", "Tane", DESK, Role.PLATFORM_ADMIN),
     DemoUser("desk.analyst", "Mei Ling", "Tan", DESK, Role.ANALYST),
@@ -60,13 +62,13 @@ USERS = [
     DemoUser("desk.viewer", "Daniel", "Reyes", DESK, Role.VIEWER),
     DemoUser("ptccc.coordinator", "Losa", "Faleolo", PTCCC, Role.COORDINATOR),
     DemoUser("ptccc.trainer", "Sione", "Tupou", PTCCC, Role.TRAINER),
-    DemoUser("fj.admin", "Litia", "Vakarau", "Fiji Police Force — Transnational Crime Unit",
+    DemoUser("fj.admin", "Litia", "Vakarau", FIJI_TCU,
              Role.ORG_ADMIN),
-    DemoUser("fj.analyst", "Josefa", "Naivalu", "Fiji Police Force — Transnational Crime Unit",
+    DemoUser("fj.analyst", "Josefa", "Naivalu", FIJI_TCU,
              Role.ANALYST),
-    DemoUser("fj.viewer", "Ana", "Tuilagi", "Fiji Police Force — Transnational Crime Unit",
+    DemoUser("fj.viewer", "Ana", "Tuilagi", FIJI_TCU,
              Role.VIEWER),
-    DemoUser("ph.analyst", "Carlo", "Santos", "Philippines National Police — Cybercrime Unit",
+    DemoUser("ph.analyst", "Carlo", "Santos", PHILIPPINES_UNIT,
              Role.ANALYST),
     DemoUser("to.cert", "Viliami", "Fifita", "Tonga National CERT", Role.ANALYST),
     DemoUser("kestrel.analyst", "Priya", "Nair", "Kestrel Threat Research", Role.ANALYST),
@@ -80,8 +82,7 @@ def country_name(code: str) -> str:
 
 def police_unit_name(code: str) -> str:
     kind = "Transnational Crime Unit" if code in TCU_COUNTRIES else "Cybercrime Unit"
-    police = "Police Force" if code in TCU_COUNTRIES else "National Police"
-    return f"{country_name(code)} {police} — {kind}"
+    return f"Police {kind} — {country_name(code)}"
 
 
 def credentials_path() -> Path:

@@ -10,7 +10,7 @@ from vaka.directory.roles import Capability
 
 def countries(*, search: str = "", programme: str = "") -> QuerySet[Country]:
     qs = Country.objects.prefetch_related("programmes").annotate(
-        organisation_count=Count("organisations", distinct=True))
+        organisation_count=Count("organisations", distinct=True)).order_by("name")
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(code__iexact=search)
                        | Q(alpha3__iexact=search))
@@ -21,7 +21,7 @@ def countries(*, search: str = "", programme: str = "") -> QuerySet[Country]:
 
 def organisations(*, search: str = "", kind: str = "", country: str = "") -> QuerySet[Organisation]:
     qs = Organisation.objects.select_related("country", "served_by").annotate(
-        user_count=Count("users", distinct=True))
+        user_count=Count("users", distinct=True)).order_by("name")
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(short_name__icontains=search))
     if kind:
@@ -45,9 +45,11 @@ def users(*, search: str = "", organisation: str = "", role: str = "") -> QueryS
 
 def communities_for(user: Any) -> QuerySet[Community]:
     """Communities are known to their member organisations and to platform admins."""
-    qs = Community.objects.annotate(member_count=Count("members", distinct=True))
+    qs = Community.objects.annotate(member_count=Count("members", distinct=True)).order_by("name")
     if user.can(Capability.MANAGE_PLATFORM):
         return qs
+    if user.organisation_id is None:
+        return qs.none()
     return qs.filter(members=user.organisation_id)
 
 

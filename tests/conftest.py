@@ -1,0 +1,47 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import CommunityFactory, OrganisationFactory, UserFactory
+from vaka.directory.roles import Role
+from vaka.directory.services import create_token
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest storage needs `collectstatic`; tests serve the source files directly.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def region(db):
+    """Two police units, a CERT served by the first unit, a community of unit A and the CERT."""
+
+    class Region:
+        unit_a = OrganisationFactory(name="Unit A")
+        unit_b = OrganisationFactory(name="Unit B")
+        cert = OrganisationFactory(name="CERT A", kind="cert")
+        analyst_a = UserFactory(username="analyst_a", organisation=unit_a)
+        colleague_a = UserFactory(username="colleague_a", organisation=unit_a)
+        viewer_a = UserFactory(username="viewer_a", organisation=unit_a, role=Role.VIEWER)
+        analyst_b = UserFactory(username="analyst_b", organisation=unit_b)
+        cert_user = UserFactory(username="cert_user", organisation=cert)
+        community = CommunityFactory(name="Unit A and CERT", members=[unit_a, cert])
+
+    Region.cert.served_by = Region.unit_a
+    Region.cert.save()
+    return Region
+
+
+def api_client_for(user) -> APIClient:
+    _token, key = create_token(user, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.fixture
+def api_for():
+    return api_client_for

@@ -1,0 +1,82 @@
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from tests.factories import OrganisationFactory, UserFactory
+from vaka.directory import services
+from vaka.directory.models import ApiToken, Organisation, User, hash_token
+from vaka.directory.roles import Capability, Role
+from vaka.policy.models import AuditEntry
+
+
+def test_org_admin_creates_users_in_own_organisation_only(region):
+    org_admin = UserFactory(role=Role.ORG_ADMIN, organisation=region.unit_a)
+    user = services.create_user(actor=org_admin, organisation=region.unit_a,
+                                username="new_officer", role=Role.ANALYST)
+    assert user.organisation == region.unit_a
+    with pytest.raises(PermissionDenied):
+        services.create_user(actor=org_admin, organisation=region.unit_b, username="other")
+    with pytest.raises(PermissionDenied):
+        services.create_user(actor=org_admin, organisation=region.unit_a, username="boss",
+                             role=Role.PLATFORM_ADMIN)
+    assert not User.objects.filter(username__in=["other", "boss"]).exists()
+
+
+def test_duplicate_username_is_refused_with_a_clear_message(region):
+    with pytest.raises(ValidationError) as excinfo:
+        services.create_user(actor=None, organisation=region.unit_a, username="Analyst_A")
+    assert excinfo.value.message_dict == {"username": ["The username “Analyst_A” is taken."]}
+
+
+def test_duplicate_organisation_name_is_refused(db):
+    OrganisationFactory(name="NCB Fiji")
+    with pytest.raises(ValidationError) as excinfo:
+        services.save_organisation(Organisation(name="ncb fiji", kind="ncb"), actor=None)
+    assert "exists" in excinfo.value.message_dict["name"][0]
+
+
+def test_weak_password_is_refused_and_nothing_is_stored(region):
+    with pytest.raises(ValidationError):
+        services.create_user(actor=None, organisation=region.unit_a, username="weak",
+                             password="123")
+    assert not User.objects.filter(username="weak").exists()
+
+
+def test_passwords_are_hashed_with_argon2(region):
+    assert region.analyst_a.password.startswith("argon2")
+
+
+def test_token_is_stored_hashed_and_shown_once(region):
+    token, key = services.create_token(region.analyst_a, name="firewall", expires_in_days=30)
+    assert key.startswith("vaka_")
+    assert token.key_hash == hash_token(key)
+    assert key not in str(ApiToken.objects.filter(pk=token.pk).values().get())
+    assert services.authenticate_token(key) == token
+    assert AuditEntry.objects.filter(action="token_create", target_id=str(token.pk)).exists()
+
+
+def test_expired_revoked_and_unknown_tokens_do_not_authenticate(region):
+    token, key = services.create_token(region.analyst_a, name="t", expires_in_days=1)
+    ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() - timedelta(seconds=1))
+    assert services.authenticate_token(key) is None
+    token2, key2 = services.create_token(region.analyst_a, name="t2")
+    services.revoke_token(token2, actor=region.analyst_a)
+    assert services.authenticate_token(key2) is None
+    assert AuditEntry.objects.filter(action="token_revoke", target_id=str(token2.pk)).exists()
+    assert services.authenticate_token("vaka_not-a-token") is None
+
+
+def test_a_user_cannot_revoke_someone_elses_token(region):
+    token, _key = services.create_token(region.analyst_a, name="t")
+    with pytest.raises(PermissionDenied):
+        services.revoke_token(token, actor=region.analyst_b)
+
+
+def test_roles_grant_capabilities():
+    viewer, admin = User(role=Role.VIEWER), User(role=Role.PLATFORM_ADMIN)
+    assert viewer.can(Capability.VIEW) and not viewer.can(Capability.CONTRIBUTE)
+    assert all(admin.can(c) for c in Capability)
+    assert User(role=Role.ORG_ADMIN).requires_two_factor
+    assert not User(role=Role.ANALYST).requires_two_factor

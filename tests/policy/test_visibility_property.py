@@ -1,0 +1,212 @@
+"""Property: nobody learns of a record outside its audience, through any channel.
+
+Random organisations (some serving others), communities, users and records — markings
+written straight to the database, valid or not — are checked against a reference
+implementation of DESIGN.md §2 written independently of ``policy.visibility``:
+
+* the queryset filter ``visible_to`` and ``can_see``;
+* every read channel: the notes API (list count, list ids, detail), the notes pages
+  (list, detail, edit), the dashboard counts — records outside the audience are 404, and
+  never appear in any list or count.
+
+Later issues add their channels to ``CHANNELS``.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+from rest_framework.test import APIClient
+
+from vaka.directory.models import Community, Organisation, User
+from vaka.directory.roles import Role
+from vaka.intel.models import Note
+from vaka.policy.visibility import can_see
+
+DISTRIBUTIONS = ["organisation", "communities", "members", "federation", "public"]
+TLPS = ["clear", "green", "amber", "amber+strict", "red"]
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    owner: int
+    creator: int
+    distribution: str
+    tlp: str
+    communities: frozenset[int]
+    recipient_orgs: frozenset[int]
+    recipients: frozenset[int]
+
+
+@dataclass(frozen=True)
+class World:
+    served_by: tuple[int | None, ...]  # per organisation index
+    communities: tuple[frozenset[int], ...]  # member organisation indexes
+    users: tuple[int | None, ...]  # organisation index per user (None: no organisation)
+    records: tuple[RecordSpec, ...]
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    n_orgs = draw(st.integers(2, 4))
+    orgs = st.integers(0, n_orgs - 1)
+    served_by = tuple(draw(st.none() | orgs) for _ in range(n_orgs))
+    # Bias towards the corners: recipients that serve other organisations, named users.
+    communities = tuple(draw(st.frozensets(orgs, max_size=n_orgs))
+                        for _ in range(draw(st.integers(0, 3))))
+    users = tuple(draw(st.lists(st.none() | orgs, min_size=2, max_size=6)))
+    members = [u for u, org in enumerate(users) if org is not None]
+    if not members:
+        users = (0, *users)
+        members = [0]
+    user_ids = st.integers(0, len(users) - 1)
+    records = []
+    for _ in range(draw(st.integers(1, 6))):
+        creator = draw(st.sampled_from(members))
+        records.append(RecordSpec(
+            owner=users[creator], creator=creator,
+            distribution=draw(st.sampled_from(DISTRIBUTIONS)),
+            tlp=draw(st.sampled_from(TLPS)),
+            communities=draw(st.frozensets(st.integers(0, len(communities) - 1)))
+            if communities else frozenset(),
+            recipient_orgs=draw(st.frozensets(
+                orgs | st.sampled_from([p for p in served_by if p is not None] or [0]),
+                max_size=3)),
+            recipients=draw(st.frozensets(user_ids, max_size=3)),
+        ))
+    return World(served_by, communities, users, tuple(records))
+
+
+def reference_can_see(world: World, user: int | None, record: RecordSpec) -> bool:
+    """DESIGN.md §2, written out plainly. ``user`` None is an anonymous visitor."""
+    org = None if user is None else world.users[user]
+    if org is None:
+        return record.distribution == "public" and record.tlp == "clear"
+    if record.owner == org or record.distribution in ("members", "federation", "public"):
+        reached = True
+    elif record.distribution == "communities":
+        reached = any(org in world.communities[c] for c in record.communities)
+    else:
+        reached = False
+    if record.tlp in ("clear", "green"):
+        allowed = True
+    elif record.tlp == "amber":
+        # the recipient organisations "and their clients": organisations they serve
+        allowed = record.owner == org or any(
+            r == org or r == world.served_by[org] for r in record.recipient_orgs)
+    elif record.tlp == "amber+strict":
+        allowed = record.owner == org or org in record.recipient_orgs
+    else:
+        allowed = user in record.recipients
+    return reached and allowed
+
+
+def build(world: World) -> tuple[list[User], list[Note]]:
+    orgs = [Organisation.objects.create(name=f"org{i}", kind="police_unit")
+            for i in range(len(world.served_by))]
+    for org, parent in zip(orgs, world.served_by, strict=True):
+        if parent is not None:
+            org.served_by = orgs[parent]
+            org.save()
+    communities = []
+    for i, members in enumerate(world.communities):
+        community = Community.objects.create(name=f"community{i}")
+        community.members.set([orgs[m] for m in members])
+        communities.append(community)
+    users = [User.objects.create(username=f"u{i}", role=Role.ANALYST,
+                                 organisation=orgs[org] if org is not None else None)
+             for i, org in enumerate(world.users)]
+    notes = []
+    for i, spec in enumerate(world.records):
+        note = Note.objects.create(
+            title=f"secret-title-{i}-x", owner=orgs[spec.owner], created_by=users[spec.creator],
+            distribution=spec.distribution, tlp=spec.tlp)
+        note.communities.set([communities[c] for c in spec.communities])
+        note.recipient_organisations.set([orgs[o] for o in spec.recipient_orgs])
+        note.recipients.set([users[u] for u in spec.recipients])
+        notes.append(note)
+    return users, notes
+
+
+def _api(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def _web(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def check_api(user: User | None, visible: set[int], notes: list[Note]) -> None:
+    client = _api(user)
+    listing = client.get("/api/notes/", {"page_size": 100})
+    if user is None:
+        assert listing.status_code in (401, 403)
+    else:
+        assert listing.status_code == 200
+        assert listing.data["count"] == len(visible)
+        assert {row["id"] for row in listing.data["results"]} == visible
+    for note in notes:
+        response = client.get(f"/api/notes/{note.pk}/")
+        if user is not None and note.pk not in visible:
+            assert response.status_code == 404, (user, note.title)
+        elif user is not None:
+            assert response.status_code == 200
+
+
+def check_pages(user: User | None, visible: set[int], notes: list[Note]) -> None:
+    client = _web(user)
+    if user is None:
+        for note in notes:
+            assert client.get(f"/intel/notes/{note.pk}/").status_code == 302  # to sign-in
+        return
+    listing = client.get("/intel/notes/").content.decode()
+    dashboard = client.get("/").content.decode()
+    for note in notes:
+        if note.pk in visible:
+            assert note.title in listing
+            assert client.get(f"/intel/notes/{note.pk}/").status_code == 200
+        else:
+            assert note.title not in listing
+            assert note.title not in dashboard
+            assert client.get(f"/intel/notes/{note.pk}/").status_code == 404
+            assert client.get(f"/intel/notes/{note.pk}/edit/").status_code == 404
+            assert client.post(f"/intel/notes/{note.pk}/delete/").status_code == 404
+    assert f"{len(visible)} note" in dashboard
+
+
+CHANNELS = [check_api, check_pages]
+
+
+class VisibilityPropertyTest(TestCase):
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(worlds())
+    def test_visible_to_and_can_see_match_the_reference(self, world: World) -> None:
+        users, notes = build(world)
+        for index, user in [(None, AnonymousUser()), *enumerate(users)]:
+            expected = {note.pk for spec, note in zip(world.records, notes, strict=True)
+                        if reference_can_see(world, index, spec)}
+            assert set(Note.objects.visible_to(user).values_list("pk", flat=True)) == expected
+            for note in notes:
+                assert can_see(user, note) == (note.pk in expected)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(worlds(), st.data())
+    def test_no_channel_reveals_a_record_outside_its_audience(
+        self, world: World, data: st.DataObject
+    ) -> None:
+        users, notes = build(world)
+        index = data.draw(st.none() | st.integers(0, len(users) - 1), label="user")
+        user = None if index is None else users[index]
+        visible = {note.pk for spec, note in zip(world.records, notes, strict=True)
+                   if reference_can_see(world, index, spec)}
+        for channel in CHANNELS:
+            channel(user, visible, notes)
