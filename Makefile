@@ -40,15 +40,15 @@ test: install system-deps
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests
 	scripts/run-tests
 
 test-postgres: install
 	scripts/with-postgres scripts/run-tests
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 
 # Refresh the translation catalogues after changing interface strings.
 messages: install

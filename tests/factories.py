@@ -42,7 +42,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -55,7 +55,7 @@ class CommunityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Community {n}")
 
     @factory.post_generation
-    def members(obj, create, extracted, **kwargs):  # noqa: N805
+    def members(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.members.set(extracted)
 

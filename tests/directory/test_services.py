@@ -80,3 +80,14 @@ def test_roles_grant_capabilities():
     assert all(admin.can(c) for c in Capability)
     assert User(role=Role.ORG_ADMIN).requires_two_factor
     assert not User(role=Role.ANALYST).requires_two_factor
+
+
+def test_people_change_their_own_details_but_not_their_role(region):
+    services.update_user(region.analyst_a, actor=region.analyst_a, language="ar", phone="+679")
+    region.analyst_a.refresh_from_db()
+    assert (region.analyst_a.language, region.analyst_a.phone) == ("ar", "+679")
+    with pytest.raises(PermissionDenied):
+        services.update_user(region.analyst_a, actor=region.analyst_a,
+                             role=Role.PLATFORM_ADMIN)
+    with pytest.raises(PermissionDenied):
+        services.update_user(region.analyst_b, actor=region.analyst_a, language="fr")

@@ -9,6 +9,16 @@ from vaka.policy.models import AuditEntry
 from vaka.policy.selectors import audit_entries
 
 
+def tamper(sql: str) -> None:
+    """Change the table behind the application's back, as a database superuser could."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # triggers off
+        cursor.execute(sql)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
 def test_chain_of_a_fresh_log_verifies(region):
     make_note(region.analyst_a)
     result = audit.verify()
@@ -28,8 +38,7 @@ def test_each_entry_links_to_the_one_before(db):
 def test_altered_entry_is_named_by_verify(db):
     for i in range(5):
         audit.record("test", actor_name=f"user{i}")
-    with connection.cursor() as cursor:
-        cursor.execute("UPDATE policy_auditentry SET actor_name = 'mallory' WHERE seq = 3")
+    tamper("UPDATE policy_auditentry SET actor_name = 'mallory' WHERE seq = 3")
     result = audit.verify()
     assert not result.ok
     assert result.broken_seq == 3
@@ -41,8 +50,7 @@ def test_altered_entry_is_named_by_verify(db):
 def test_removed_entry_is_named_by_verify(db):
     for i in range(4):
         audit.record("test", actor_name=f"user{i}")
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM policy_auditentry WHERE seq = 2")
+    tamper("DELETE FROM policy_auditentry WHERE seq = 2")
     result = audit.verify()
     assert (result.ok, result.broken_seq) == (False, 2)
     assert "missing" in result.reason
@@ -102,3 +110,13 @@ def test_audit_log_page_is_for_platform_admins_and_filters(region, client):
     assert b"Filtered" in page.content
     assert list(audit_entries(user="analyst_a", action="delete")) == []
     assert Note.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL trigger")
+def test_postgresql_refuses_direct_updates_of_the_audit_log(db):
+    from django.db import DatabaseError, transaction
+
+    audit.record("test", actor_name="a")
+    with (pytest.raises(DatabaseError, match="append-only"), transaction.atomic(),
+          connection.cursor() as cursor):
+        cursor.execute("UPDATE policy_auditentry SET actor_name = 'x'")

@@ -13,6 +13,8 @@ from vaka.directory.models import ApiToken, Community, Organisation, User, hash_
 from vaka.directory.roles import Capability, Role
 from vaka.policy import audit
 
+# What people may change about themselves; role, organisation and status need an admin.
+SELF_SERVICE_FIELDS = frozenset({"first_name", "last_name", "email", "phone", "language"})
 USER_FIELDS = ("username", "first_name", "last_name", "email", "phone", "role", "language",
                "is_active")
 
@@ -57,8 +59,11 @@ def create_user(
 @transaction.atomic
 def update_user(user: User, *, actor: User, request: Any = None, **fields: Any) -> User:
     organisation = fields.pop("organisation", user.organisation)
-    if not can_manage_user(actor, user.organisation, user.role) or not can_manage_user(
-        actor, organisation, fields.get("role", user.role)
+    self_service = (actor.pk == user.pk and set(fields) <= SELF_SERVICE_FIELDS
+                    and organisation == user.organisation)
+    if not self_service and (
+        not can_manage_user(actor, user.organisation, user.role)
+        or not can_manage_user(actor, organisation, fields.get("role", user.role))
     ):
         raise PermissionDenied(_("You may not change this user."))
     if "username" in fields and User.objects.filter(

@@ -85,6 +85,7 @@ class MarkingsForm(BootstrapMixin, forms.ModelForm):
         value_scheme, _sep, code = value.partition(":")
         if value_scheme != scheme:
             self.add_error(name, _("This code belongs to another grading scheme."))
+            return ""
         return code
 
     def markings(self) -> Markings:

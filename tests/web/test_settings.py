@@ -1,0 +1,56 @@
+import os
+import sqlite3
+import subprocess
+import sys
+
+import dj_database_url
+
+
+def run_vaka(data_dir, *args, **env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VAKA_")}
+    environment.update({"VAKA_DATA_DIR": str(data_dir), **env})
+    return subprocess.run([sys.executable, "-m", "vaka.cli", *args], env=environment,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_fresh_data_dir_gets_a_secret_key_and_a_wal_sqlite_database(tmp_path):
+    result = run_vaka(tmp_path, "migrate", "--noinput")
+    assert result.returncode == 0, result.stderr
+    key = (tmp_path / "secret_key").read_text()
+    assert len(key) > 50
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+    with sqlite3.connect(tmp_path / "vaka.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    result = run_vaka(tmp_path, "shell", "-c", (
+        "from django.db import connection; c = connection.cursor(); "
+        "print(c.execute('PRAGMA foreign_keys').fetchone()[0], "
+        "c.execute('PRAGMA busy_timeout').fetchone()[0])"))
+    assert result.stdout.splitlines()[-1].split() == ["1", "20000"]
+    assert (tmp_path / "secret_key").read_text() == key  # kept, not regenerated
+
+
+def test_secret_key_from_the_environment_wins(tmp_path):
+    result = run_vaka(tmp_path, "shell", "-c",
+                      "from django.conf import settings; print(settings.SECRET_KEY)",
+                      VAKA_SECRET_KEY="from-env")
+    assert result.stdout.splitlines()[-1] == "from-env"
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_postgres_url_switches_the_database_engine():
+    config = dj_database_url.parse("postgres://vaka:pw@db.example:5432/vaka")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["NAME"]) == ("db.example", "vaka")
+
+
+def test_audit_verify_and_token_create_commands(tmp_path):
+    assert run_vaka(tmp_path, "migrate", "--noinput").returncode == 0
+    assert run_vaka(tmp_path, "demo").returncode == 0
+    token = run_vaka(tmp_path, "token", "create", "fj.analyst", "--expires", "30")
+    assert token.returncode == 0
+    assert token.stdout.strip().startswith("vaka_")
+    missing = run_vaka(tmp_path, "token", "create", "nobody")
+    assert missing.returncode != 0 and "No user named 'nobody'" in missing.stderr
+    verify = run_vaka(tmp_path, "audit", "verify")
+    assert verify.returncode == 0
+    assert "Audit chain intact" in verify.stdout
