@@ -91,3 +91,9 @@ def test_people_change_their_own_details_but_not_their_role(region):
                              role=Role.PLATFORM_ADMIN)
     with pytest.raises(PermissionDenied):
         services.update_user(region.analyst_b, actor=region.analyst_a, language="fr")
+
+
+def test_createsuperuser_makes_a_platform_admin(db):
+    user = User.objects.create_superuser("root", "root@vaka.example", "a-long-pass-phrase")
+    assert user.role == Role.PLATFORM_ADMIN
+    assert user.requires_two_factor

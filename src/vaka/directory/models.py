@@ -86,6 +86,14 @@ class Organisation(models.Model):
         return self.name
 
 
+class VakaUserManager(UserManager):
+    def create_superuser(self, username: str, email: str | None = None,
+                         password: str | None = None, **extra: object) -> "User":
+        """`vaka createsuperuser` makes a platform admin (Vaka's rights come from roles)."""
+        extra.setdefault("role", Role.PLATFORM_ADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
 class User(AbstractUser):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="users",
@@ -98,7 +106,7 @@ class User(AbstractUser):
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
 
-    objects = UserManager()
+    objects = VakaUserManager()
 
     class Meta:
         ordering = ["username"]

@@ -95,18 +95,29 @@ def _require_platform_admin(actor: User | None) -> None:
         raise PermissionDenied(_("Only platform admins may do this."))
 
 
+def _save_named(record: Organisation | Community, *, actor: User | None, request: Any,
+                taken: str, detail: dict[str, Any] | None = None,
+                after_save: Any = None) -> None:
+    """Save a platform-managed record whose name is unique (case-insensitively), audited."""
+    _require_platform_admin(actor)
+    creating = record._state.adding
+    model = type(record)
+    if model.objects.filter(name__iexact=record.name).exclude(pk=record.pk).exists():
+        raise ValidationError({"name": taken % record.name})
+    record.full_clean()
+    record.save()
+    if after_save is not None:
+        after_save()
+    audit.record(audit.Action.CREATE if creating else audit.Action.UPDATE, actor=actor,
+                 target=record, request=request, actor_name="cli", detail=detail)
+
+
 @transaction.atomic
 def save_organisation(
     org: Organisation, *, actor: User | None, request: Any = None
 ) -> Organisation:
-    _require_platform_admin(actor)
-    creating = org._state.adding
-    if Organisation.objects.filter(name__iexact=org.name).exclude(pk=org.pk).exists():
-        raise ValidationError({"name": _("An organisation named “%s” exists.") % org.name})
-    org.full_clean()
-    org.save()
-    audit.record(audit.Action.CREATE if creating else audit.Action.UPDATE, actor=actor,
-                 target=org, request=request, actor_name="cli")
+    _save_named(org, actor=actor, request=request,
+                taken=_("An organisation named “%s” exists."))
     return org
 
 
@@ -115,16 +126,10 @@ def save_community(
     community: Community, members: list[Organisation], *, actor: User | None,
     request: Any = None,
 ) -> Community:
-    _require_platform_admin(actor)
-    creating = community._state.adding
-    if Community.objects.filter(name__iexact=community.name).exclude(pk=community.pk).exists():
-        raise ValidationError({"name": _("A community named “%s” exists.") % community.name})
-    community.full_clean()
-    community.save()
-    community.members.set(members)
-    audit.record(audit.Action.CREATE if creating else audit.Action.UPDATE, actor=actor,
-                 target=community, request=request, actor_name="cli",
-                 detail={"members": sorted(o.pk for o in members)})
+    _save_named(community, actor=actor, request=request,
+                taken=_("A community named “%s” exists."),
+                detail={"members": sorted(o.pk for o in members)},
+                after_save=lambda: community.members.set(members))
     return community
 
 
