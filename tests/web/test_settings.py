@@ -54,3 +54,13 @@ def test_audit_verify_and_token_create_commands(tmp_path):
     verify = run_vaka(tmp_path, "audit", "verify")
     assert verify.returncode == 0
     assert "Audit chain intact" in verify.stdout
+
+
+def test_https_turns_on_secure_cookies_and_hsts(tmp_path):
+    script = ("from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+              "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT)")
+    on = run_vaka(tmp_path, "shell", "-c", script, VAKA_HTTPS="1")
+    assert on.stdout.splitlines()[-1] == "True True 31536000 True"
+    off = run_vaka(tmp_path, "shell", "-c",
+                   "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE)")
+    assert off.stdout.splitlines()[-1] == "False"
