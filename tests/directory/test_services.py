@@ -97,3 +97,41 @@ def test_createsuperuser_makes_a_platform_admin(db):
     user = User.objects.create_superuser("root", "root@vaka.example", "a-long-pass-phrase")
     assert user.role == Role.PLATFORM_ADMIN
     assert user.requires_two_factor
+
+
+def test_profile_page_saves_and_audits_what_changed(region, client):
+    client.force_login(region.analyst_a)
+    response = client.post("/accounts/profile/", {"first_name": "Josefa", "last_name": "",
+                                                  "email": "", "phone": "+679 123",
+                                                  "language": "es"})
+    assert response.status_code == 302
+    region.analyst_a.refresh_from_db()
+    assert (region.analyst_a.phone, region.analyst_a.language) == ("+679 123", "es")
+    entry = AuditEntry.objects.filter(action="update", actor=region.analyst_a).get()
+    assert entry.detail["changed"] == ["first_name", "language", "phone"]
+
+
+def test_org_admin_adds_and_edits_users_of_own_organisation_in_the_ui(region, client):
+    from tests.factories import confirmed_totp, totp_code
+
+    org_admin = UserFactory(role=Role.ORG_ADMIN, organisation=region.unit_a)
+    client.force_login(org_admin)
+    client.post("/accounts/verify/", {"otp_token": totp_code(confirmed_totp(org_admin))})
+    form = client.get("/users/new/").context["form"]
+    assert list(form.fields["organisation"].queryset) == [region.unit_a]
+    assert Role.PLATFORM_ADMIN not in dict(form.fields["role"].choices)
+    response = client.post("/users/new/", {"username": "new_officer", "organisation":
+                                           region.unit_a.pk, "role": "viewer",
+                                           "password": "a-long-pass-phrase", "is_active": "on"})
+    officer = User.objects.get(username="new_officer")
+    assert response["Location"] == f"/users/{officer.pk}/"
+    response = client.post(f"/users/{officer.pk}/edit/", {
+        "username": "new_officer", "organisation": region.unit_a.pk, "role": "analyst",
+        "is_active": "on"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(action="update", target_id=str(officer.pk)).get()
+    assert entry.detail["changed"] == ["role"]
+    assert client.get(f"/users/{region.analyst_b.pk}/edit/").status_code == 403
+    duplicate = client.post("/users/new/", {"username": "ANALYST_A", "organisation":
+                                            region.unit_a.pk, "role": "viewer"})
+    assert "username" in duplicate.context["form"].errors

@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vaka.directory import selectors, services
 from vaka.directory.forms import OtpTokenForm, ProfileForm, TokenForm, VakaPasswordChangeForm
+from vaka.directory.models import User
 from vaka.policy import audit
 
 
@@ -91,7 +92,8 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    form = ProfileForm(request.POST or None, instance=request.user)
+    # The form edits a copy, so the service sees what changed.
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.update_user(request.user, actor=request.user, request=request,

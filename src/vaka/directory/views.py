@@ -102,7 +102,9 @@ def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         raise PermissionDenied
     if person is None and not request.user.can(Capability.MANAGE_ORG_USERS):
         raise PermissionDenied
-    form = UserForm(request.POST or None, instance=person, actor=request.user)
+    # The form edits a copy, so the service sees the user as stored and what changed.
+    form = UserForm(request.POST or None, actor=request.user,
+                    instance=User.objects.get(pk=person.pk) if person else None)
 
     def save(f: UserForm) -> User:
         data = {k: f.cleaned_data[k] for k in UserForm.Meta.fields}

@@ -1,7 +1,5 @@
 """Markings in the REST API: every shareable record's serializer extends this one."""
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -18,11 +16,17 @@ from vaka.policy.services import Markings
 
 
 class GradingSerializer(serializers.Serializer):
-    scheme = serializers.ChoiceField(choices=GRADING_SCHEME_CHOICES, default=DEFAULT_GRADING_SCHEME)
-    source = serializers.CharField(max_length=2, allow_blank=True, default="")
-    information = serializers.CharField(max_length=2, allow_blank=True, default="")
-    handling = serializers.CharField(max_length=2, allow_blank=True, default="")
-    code = serializers.CharField(read_only=True)
+    """The grade as one object; its fields map onto the record's ``grading_*`` columns."""
+
+    scheme = serializers.ChoiceField(choices=GRADING_SCHEME_CHOICES, source="grading_scheme",
+                                     default=DEFAULT_GRADING_SCHEME)
+    source = serializers.CharField(max_length=2, allow_blank=True, default="",
+                                   source="grading_source")
+    information = serializers.CharField(max_length=2, allow_blank=True, default="",
+                                        source="grading_information")
+    handling = serializers.CharField(max_length=2, allow_blank=True, default="",
+                                     source="grading_handling")
+    code = serializers.CharField(read_only=True, source="grading_code")
 
 
 class MarkingsSerializer(serializers.ModelSerializer):
@@ -51,18 +55,7 @@ class MarkingsSerializer(serializers.ModelSerializer):
         help_text=_("Usernames of the named recipients (TLP:RED)."))
     handling = serializers.ListField(child=serializers.ChoiceField(choices=Handling.choices),
                                      required=False, default=list)
-    grading = serializers.SerializerMethodField()
-    grading_input = GradingSerializer(write_only=True, required=False, source="grading")
-
-    def get_grading(self, record: Any) -> dict[str, str]:
-        return {"scheme": record.grading_scheme, "source": record.grading_source,
-                "information": record.grading_information, "handling": record.grading_handling,
-                "code": record.grading_code}
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict) and "grading" in data:
-            data = {**data, "grading_input": data["grading"]}
-        return super().to_internal_value(data)
+    grading = GradingSerializer(source="*", required=False)
 
     def markings(self, base: Markings | None = None) -> Markings:
         """Markings from the validated data, on top of ``base`` for a partial update."""
@@ -74,9 +67,8 @@ class MarkingsSerializer(serializers.ModelSerializer):
         for name in ("communities", "recipient_organisations", "recipients"):
             if name in data:
                 setattr(m, name, list(data[name]))
-        if grading := data.get("grading"):
-            m.grading_scheme = grading.get("scheme", DEFAULT_GRADING_SCHEME)
-            m.grading_source = grading.get("source", "")
-            m.grading_information = grading.get("information", "")
-            m.grading_handling = grading.get("handling", "")
+        for name in ("grading_scheme", "grading_source", "grading_information",
+                     "grading_handling"):
+            if name in data:
+                setattr(m, name, data[name])
         return m
