@@ -24,6 +24,7 @@ from rest_framework.test import APIClient
 from vaka.directory.models import Community, Organisation, User
 from vaka.directory.roles import Role
 from vaka.intel.models import Note
+from vaka.policy.services import Markings, audience_for
 from vaka.policy.visibility import can_see
 
 DISTRIBUTIONS = ["organisation", "communities", "members", "federation", "public"]
@@ -121,13 +122,14 @@ def build(world: World) -> tuple[list[User], list[Note]]:
              for i, org in enumerate(world.users)]
     notes = []
     for i, spec in enumerate(world.records):
-        note = Note.objects.create(
+        # Written straight to the database: markings the services would refuse are included.
+        audience = audience_for(Markings(
+            communities=[communities[c] for c in spec.communities],
+            recipient_organisations=[orgs[o] for o in spec.recipient_orgs],
+            recipients=[users[u] for u in spec.recipients]))
+        notes.append(Note.objects.create(
             title=f"secret-title-{i}-x", owner=orgs[spec.owner], created_by=users[spec.creator],
-            distribution=spec.distribution, tlp=spec.tlp)
-        note.communities.set([communities[c] for c in spec.communities])
-        note.recipient_organisations.set([orgs[o] for o in spec.recipient_orgs])
-        note.recipients.set([users[u] for u in spec.recipients])
-        notes.append(note)
+            distribution=spec.distribution, tlp=spec.tlp, audience=audience))
     return users, notes
 
 

@@ -37,11 +37,23 @@ class MarkingsForm(BootstrapMixin, forms.ModelForm):
     Subclasses list their own fields in ``Meta.fields`` plus ``MARKING_FIELDS``.
     """
 
-    MARKING_FIELDS = ["distribution", "communities", "tlp", "recipient_organisations",
-                      "recipients", "pap", "handling", "handling_note", "grading_scheme"]
+    MARKING_FIELDS = ["distribution", "tlp", "pap", "handling", "handling_note",
+                      "grading_scheme"]
 
     distribution = forms.ChoiceField(label=_("Distribution"), choices=Distribution.choices,
                                      widget=forms.RadioSelect, initial=Distribution.ORGANISATION)
+    communities = forms.ModelMultipleChoiceField(
+        label=_("Communities"), queryset=Community.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple)
+    recipient_organisations = forms.ModelMultipleChoiceField(
+        label=_("Recipient organisations"), queryset=Organisation.objects.none(),
+        required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("TLP:AMBER and TLP:AMBER+STRICT reach these organisations. Empty: every "
+                    "organisation the distribution reaches."))
+    recipients = forms.ModelMultipleChoiceField(
+        label=_("Named recipients"), queryset=User.objects.none(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("TLP:RED reaches these people only (and you)."))
     tlp = forms.ChoiceField(label=_("TLP"), widget=forms.RadioSelect, initial=TLP.AMBER,
                             choices=[(k, f"{v} — {TLP_DESCRIPTIONS[k]}") for k, v in TLP.choices])
     pap = forms.ChoiceField(label=_("PAP"), initial=PAP.AMBER,
@@ -63,8 +75,6 @@ class MarkingsForm(BootstrapMixin, forms.ModelForm):
         self.fields["communities"].queryset = (
             Community.objects.filter(members=org) if org else Community.objects.none()
         )
-        self.fields["communities"].widget = forms.CheckboxSelectMultiple(
-            choices=self.fields["communities"].choices, attrs={"class": "form-check-input"})
         self.fields["recipient_organisations"].queryset = Organisation.objects.filter(
             is_active=True).select_related("country")
         self.fields["recipients"].queryset = User.objects.filter(
@@ -73,6 +83,8 @@ class MarkingsForm(BootstrapMixin, forms.ModelForm):
             lambda u: f"{u} — {u.organisation}")
         instance = self.instance
         if instance.pk:
+            for name in ("communities", "recipient_organisations", "recipients"):
+                self.initial[name] = list(getattr(instance, name))
             scheme = instance.grading_scheme
             for name in ("grading_source", "grading_information", "grading_handling"):
                 if value := getattr(instance, name):

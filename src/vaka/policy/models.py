@@ -22,6 +22,34 @@ from vaka.policy.markings import (
 from vaka.policy.visibility import ShareableQuerySet
 
 
+class Audience(models.Model):
+    """The lists that complete a record's markings, shared by every record that uses them.
+
+    Communities (distribution ``communities``), recipient organisations (TLP:AMBER and
+    AMBER+STRICT) and named people (TLP:RED). Many records — a 100,000-indicator bundle —
+    carry the same lists, so each distinct combination is stored once, found by ``key``.
+    """
+
+    key = models.CharField(max_length=64, unique=True, editable=False)
+    communities = models.ManyToManyField("directory.Community", related_name="+", blank=True)
+    organisations = models.ManyToManyField("directory.Organisation", related_name="+",
+                                           blank=True)
+    people = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True)
+
+    class Meta:
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
+
+    def __str__(self) -> str:
+        return f"audience {self.key[:8]}"
+
+    @staticmethod
+    def key_for(communities: list[int], organisations: list[int], people: list[int]) -> str:
+        text = "c{}|o{}|p{}".format(*(",".join(map(str, sorted(set(ids))))
+                                      for ids in (communities, organisations, people)))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
 class Shareable(models.Model):
     """Abstract base of every record that has an audience.
 
@@ -42,19 +70,11 @@ class Shareable(models.Model):
         _("distribution"), max_length=16, choices=Distribution.choices,
         default=Distribution.ORGANISATION,
     )
-    communities = models.ManyToManyField(
-        "directory.Community", related_name="+", blank=True, verbose_name=_("communities")
-    )
     tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices, default=TLP.AMBER)
-    recipient_organisations = models.ManyToManyField(
-        "directory.Organisation", related_name="+", blank=True,
-        verbose_name=_("recipient organisations"),
-        help_text=_("TLP:AMBER and TLP:AMBER+STRICT reach these organisations."),
-    )
-    recipients = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="+", blank=True,
-        verbose_name=_("named recipients"),
-        help_text=_("TLP:RED reaches these people only."),
+    audience = models.ForeignKey(
+        "policy.Audience", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("audience"),
+        help_text=_("The communities, recipient organisations and named people it goes to."),
     )
     pap = models.CharField(_("PAP"), max_length=8, choices=PAP.choices, default=PAP.AMBER)
     handling = models.JSONField(_("handling codes"), default=list, blank=True)
@@ -75,6 +95,27 @@ class Shareable(models.Model):
 
     class Meta:
         abstract = True
+
+    # The audience's lists, read like fields (empty when the record has no audience).
+    @property
+    def communities(self) -> models.QuerySet:
+        from vaka.directory.models import Community
+
+        return (self.audience.communities.all() if self.audience_id
+                else Community.objects.none())
+
+    @property
+    def recipient_organisations(self) -> models.QuerySet:
+        from vaka.directory.models import Organisation
+
+        return (self.audience.organisations.all() if self.audience_id
+                else Organisation.objects.none())
+
+    @property
+    def recipients(self) -> models.QuerySet:
+        from vaka.directory.models import User
+
+        return self.audience.people.all() if self.audience_id else User.objects.none()
 
     @property
     def grading_code(self) -> str:

@@ -18,7 +18,7 @@ from vaka.policy.markings import (
     Distribution,
     Handling,
 )
-from vaka.policy.models import Shareable
+from vaka.policy.models import Audience, Shareable
 
 
 @dataclass
@@ -156,12 +156,21 @@ def _apply(record: Shareable, m: Markings) -> None:
     for name in ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
                  "grading_source", "grading_information", "grading_handling"):
         setattr(record, name, getattr(m, name))
+    record.audience = audience_for(m)
 
 
-def _apply_relations(record: Shareable, m: Markings) -> None:
-    record.communities.set(m.communities)
-    record.recipient_organisations.set(m.recipient_organisations)
-    record.recipients.set(m.recipients)
+def audience_for(m: Markings) -> Audience | None:
+    """The stored audience with exactly these lists (created on first use), or None."""
+    ids = ([c.pk for c in m.communities], [o.pk for o in m.recipient_organisations],
+           [u.pk for u in m.recipients])
+    if not any(ids):
+        return None
+    audience, created = Audience.objects.get_or_create(key=Audience.key_for(*ids))
+    if created:
+        audience.communities.set(ids[0])
+        audience.organisations.set(ids[1])
+        audience.people.set(ids[2])
+    return audience
 
 
 def _markings_detail(m: Markings) -> dict[str, Any]:
@@ -190,7 +199,6 @@ def create_shareable(
     _apply(record, m)
     record.full_clean(exclude=["owner", "created_by"])
     record.save()
-    _apply_relations(record, m)
     audit.record(audit.Action.CREATE, actor=user, target=record, request=request,
                  detail=_markings_detail(m))
     return record
@@ -206,7 +214,6 @@ def update_shareable(
     record.modified = timezone.now()
     record.full_clean(exclude=["owner", "created_by"])
     record.save()
-    _apply_relations(record, m)
     audit.record(audit.Action.UPDATE, actor=user, target=record, request=request,
                  detail={**_markings_detail(m), "changed": sorted(changed)})
     return record

@@ -24,23 +24,23 @@ from vaka.policy.markings import TLP, Distribution
 AnyUser = Any  # a User or AnonymousUser
 
 
-def _through(model: type[models.Model], field_name: str) -> tuple[type[models.Model], str, str]:
-    field = model._meta.get_field(field_name)
-    return field.remote_field.through, field.m2m_field_name(), field.m2m_reverse_field_name()
+def _audience_has(field_name: str, **target: Any) -> Exists:
+    """EXISTS (a row of the record's audience list ``field_name`` whose target matches)."""
+    from vaka.policy.models import Audience
 
-
-def _related_exists(model: type[models.Model], field_name: str, **target: Any) -> Exists:
-    """EXISTS (a row of ``model.field_name`` for this record whose target matches)."""
-    through, own, other = _through(model, field_name)
-    lookups = {f"{other}__{key}": value for key, value in target.items()}
-    return Exists(through.objects.filter(**{f"{own}_id": OuterRef("pk")}, **lookups))
+    field = Audience._meta.get_field(field_name)
+    through = field.remote_field.through
+    lookups = {f"{field.m2m_reverse_field_name()}__{key}": value
+               for key, value in target.items()}
+    return Exists(through.objects.filter(
+        **{f"{field.m2m_field_name()}_id": OuterRef("audience_id")}, **lookups))
 
 
 def public_q() -> Q:
     return Q(distribution=Distribution.PUBLIC, tlp=TLP.CLEAR)
 
 
-def audience_q(model: type[models.Model], user: AnyUser) -> Q:
+def audience_q(user: AnyUser) -> Q:
     """The filter selecting the records of ``model`` that ``user`` may see."""
     if user is None or not user.is_authenticated or not user.is_active:
         return public_q()
@@ -54,29 +54,29 @@ def audience_q(model: type[models.Model], user: AnyUser) -> Q:
         | Q(distribution__in=[Distribution.MEMBERS, Distribution.FEDERATION,
                               Distribution.PUBLIC])
         | (Q(distribution=Distribution.COMMUNITIES)
-           & Q(_related_exists(model, "communities", members__id=org_id)))
+           & Q(_audience_has("communities", members__id=org_id)))
     )
     amber_orgs = [org_id] if served_by_id is None else [org_id, served_by_id]
     allowed = (
         Q(tlp__in=[TLP.CLEAR, TLP.GREEN])
         | (Q(tlp__in=[TLP.AMBER, TLP.AMBER_STRICT]) & Q(owner_id=org_id))
         | (Q(tlp=TLP.AMBER)
-           & Q(_related_exists(model, "recipient_organisations", id__in=amber_orgs)))
+           & Q(_audience_has("organisations", id__in=amber_orgs)))
         | (Q(tlp=TLP.AMBER_STRICT)
-           & Q(_related_exists(model, "recipient_organisations", id=org_id)))
-        | (Q(tlp=TLP.RED) & Q(_related_exists(model, "recipients", id=user.pk)))
+           & Q(_audience_has("organisations", id=org_id)))
+        | (Q(tlp=TLP.RED) & Q(_audience_has("people", id=user.pk)))
     )
     return reached & allowed
 
 
 class ShareableQuerySet(models.QuerySet):
     def visible_to(self, user: AnyUser) -> "ShareableQuerySet":
-        return self.filter(audience_q(self.model, user))
+        return self.filter(audience_q(user))
 
 
 def visible_to(user: AnyUser, queryset: models.QuerySet) -> models.QuerySet:
     """Narrow ``queryset`` of shareable records to those ``user`` may see."""
-    return queryset.filter(audience_q(queryset.model, user))
+    return queryset.filter(audience_q(user))
 
 
 def can_see(user: AnyUser, record: models.Model) -> bool:
@@ -84,7 +84,7 @@ def can_see(user: AnyUser, record: models.Model) -> bool:
     if record.pk is None:
         return False
     model = type(record)
-    return model._default_manager.filter(pk=record.pk).filter(audience_q(model, user)).exists()
+    return model._default_manager.filter(pk=record.pk).filter(audience_q(user)).exists()
 
 
 

@@ -33,7 +33,7 @@ class NoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
     def get_queryset(self) -> QuerySet[Note]:
         return selectors.notes_for(self.request.user).prefetch_related(
-            "communities", "recipient_organisations", "recipients")
+            "audience__communities", "audience__organisations", "audience__people")
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         note = selectors.note_for(request.user, int(kwargs["pk"]), request=request)

@@ -1,0 +1,1 @@
+"""Pure parsers and converters for incoming intelligence: no Django imports here."""
