@@ -155,6 +155,10 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
 )
 SERVE_WORKERS = int(env("WORKERS", "2"))
+# Largest file accepted through the web UI and API (the command line streams any size).
+MAX_UPLOAD_MB = int(env("MAX_UPLOAD_MB", "100"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_MB * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 
 # --- Sessions and security --------------------------------------------------------------
 HTTPS = env_bool("HTTPS")
@@ -250,5 +254,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # pymisp logs the values it rejects: intelligence must not end up in logs.
+    "loggers": {"axes": {"level": "WARNING"}, "pymisp": {"level": "CRITICAL"}},
 }

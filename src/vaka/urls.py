@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from vaka.directory import accounts
 from vaka.directory import views as directory
 from vaka.directory.api import views as directory_api
+from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
 from vaka.policy import views as policy
 from vaka.web import views as web
@@ -27,6 +28,9 @@ router.register("users", directory_api.UserViewSet, basename="user")
 router.register("communities", directory_api.CommunityViewSet, basename="community")
 router.register("tokens", directory_api.TokenViewSet, basename="token")
 router.register("notes", NoteViewSet, basename="note")
+router.register("objects", store_api.StixObjectViewSet, basename="object")
+router.register("submissions", store_api.SubmissionViewSet, basename="submission")
+router.register("notifications", store_api.HitNotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("", web.dashboard, name="dashboard"),
@@ -55,6 +59,7 @@ urlpatterns = [
     path("communities/<int:pk>/edit/", directory.community_edit, name="community_edit"),
     path("audit/", policy.audit_log, name="audit_log"),
     path("intel/", include("vaka.intel.urls")),
+    path("api/lookup/", store_api.lookup, name="lookup"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),

@@ -6,8 +6,10 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
 
 * the queryset filter ``visible_to`` and ``can_see``;
 * every read channel: the notes API (list count, list ids, detail), the notes pages
-  (list, detail, edit), the dashboard counts — records outside the audience are 404, and
-  never appear in any list or count.
+  (list, detail, edit), the dashboard counts; the STIX store's API (list, detail,
+  correlations), pages (list, detail, inbox), lookup (matches, hit/no-hit) and hit
+  notifications — records outside the audience are 404, never appear in any list or
+  count, and surface only as the hit/no-hit "another agency holds this".
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -23,7 +25,9 @@ from rest_framework.test import APIClient
 
 from vaka.directory.models import Community, Organisation, User
 from vaka.directory.roles import Role
-from vaka.intel.models import Note
+from vaka.intel.models import Note, Observable, StixObject
+from vaka.intel.parsing.observables import value_hash
+from vaka.intel.selectors import correlations_of, notifications_for
 from vaka.policy.services import Markings, audience_for
 from vaka.policy.visibility import can_see
 
@@ -185,7 +189,64 @@ def check_pages(user: User | None, visible: set[int], notes: list[Note]) -> None
     assert f"{len(visible)} note" in dashboard
 
 
-CHANNELS = [check_api, check_pages]
+def build_objects(world: World, users: list[User], notes: list[Note]) -> list[StixObject]:
+    """A STIX indicator per record, with the record's markings; all share one value."""
+    objects = []
+    for i, note in enumerate(notes):
+        obj = StixObject.objects.create(
+            owner=note.owner, created_by=note.created_by, distribution=note.distribution,
+            tlp=note.tlp, audience=note.audience, stix_id=f"indicator--{i:08d}-0000-4000-8000-"
+            "000000000000", type="indicator", name=f"secret-object-{i}-x", version_key="v",
+            data={"type": "indicator", "id": f"indicator--{i}"})
+        for value in (SHARED, f"only{i}-value-7.net"):
+            Observable.objects.create(object=obj, kind="domain", value=value,
+                                      value_hash=value_hash("domain", value))
+        objects.append(obj)
+    return objects
+
+
+SHARED = "shared-value-7.net"
+
+
+def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None:
+    """Objects mirror the notes' markings (same order): the same audience must hold."""
+    objects = list(StixObject.objects.order_by("pk"))
+    seen = {obj.pk for obj, note in zip(objects, notes, strict=True) if note.pk in visible}
+    if user is None:
+        assert _api(None).get("/api/objects/").status_code in (401, 403)
+        assert _api(None).post("/api/lookup/", {"values": [SHARED]},
+                               format="json").status_code in (401, 403)
+        return
+    api, web = _api(user), _web(user)
+    listing = api.get("/api/objects/", {"page_size": 100}).data
+    assert listing["count"] == len(seen)
+    assert {row["id"] for row in listing["results"]} == seen
+    page = web.get("/intel/objects/").content.decode()
+    for obj in objects:
+        if obj.pk in seen:
+            continue
+        assert api.get(f"/api/objects/{obj.pk}/").status_code == 404
+        assert api.get(f"/api/objects/{obj.pk}/correlations/").status_code == 404
+        assert web.get(f"/intel/objects/{obj.pk}/").status_code == 404
+        assert obj.name not in page
+    answer = api.post("/api/lookup/", {"values": [SHARED]}, format="json").data["results"][0]
+    assert {m["id"] for m in answer["matches"]} == seen
+    assert bool(answer["hits"]) == (len(seen) < len(objects))
+    for obj in objects:
+        if obj.pk in seen:
+            for correlation in correlations_of(obj, user):
+                assert {m.pk for m in correlation.matches} <= seen
+                assert correlation.held_elsewhere == (
+                    correlation.value == SHARED and len(seen) < len(objects))
+    notified = set(notifications_for(user).values_list("object_id", flat=True))
+    assert notified <= seen
+    inbox = web.get("/intel/inbox/").content.decode()
+    for obj in objects:
+        if obj.pk not in seen:
+            assert obj.name not in inbox
+
+
+CHANNELS = [check_api, check_pages, check_store]
 
 
 class VisibilityPropertyTest(TestCase):
@@ -206,6 +267,7 @@ class VisibilityPropertyTest(TestCase):
         self, world: World, data: st.DataObject
     ) -> None:
         users, notes = build(world)
+        build_objects(world, users, notes)
         index = data.draw(st.none() | st.integers(0, len(users) - 1), label="user")
         user = None if index is None else users[index]
         visible = {note.pk for spec, note in zip(world.records, notes, strict=True)

@@ -1,5 +1,7 @@
-"""Intelligence records. For now the analyst note; the STIX store joins it here."""
+"""Intelligence records: STIX 2.1 objects and their versions, the observable index,
+submissions, hit notifications, and analyst notes."""
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -23,3 +25,187 @@ class Note(Shareable):
 
     def get_absolute_url(self) -> str:
         return reverse("intel:note", args=[self.pk])
+
+
+class Submission(models.Model):
+    """One ingestion — a file, a paste, an API call, a feed poll — and what came of it."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Upload")
+        PASTE = "paste", _("Paste")
+        API = "api", _("API")
+        CLI = "cli", _("Command line")
+        TAXII = "taxii", _("TAXII")
+        FEED = "feed", _("Feed")
+
+    class Format(models.TextChoices):
+        STIX = "stix", "STIX 2.1"
+        MISP = "misp", "MISP JSON"
+        CSV = "csv", "CSV"
+        TEXT = "text", _("Free text")
+
+    class Status(models.TextChoices):
+        STORED = "stored", _("Stored")
+        PARTIAL = "partial", _("Stored in part")
+        REJECTED = "rejected", _("Rejected, nothing stored")
+
+    organisation = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("organisation"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="+", verbose_name=_("user"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    format = models.CharField(_("format"), max_length=10, choices=Format.choices)
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    received = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    new = models.PositiveIntegerField(_("new"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    markings = models.JSONField(_("markings applied"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received"]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} {self.filename or self.get_source_display()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("intel:submission", args=[self.pk])
+
+    def summary(self) -> dict[str, object]:
+        return {"submission": self.pk, "status": self.status, "new": self.new,
+                "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": self.rejected, "errors": self.errors}
+
+
+class StixObject(Shareable):
+    """The current version of one STIX 2.1 object, as one agency holds it.
+
+    The full JSON is kept as received; the columns are what queries need. Two agencies
+    holding the same STIX id hold two records, each with its own markings.
+    """
+
+    stix_id = models.CharField(_("STIX id"), max_length=120, db_index=True)
+    type = models.CharField(_("type"), max_length=40, db_index=True)
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    stix_created = models.DateTimeField(_("STIX created"), null=True, blank=True)
+    stix_modified = models.DateTimeField(_("STIX modified"), null=True, blank=True,
+                                         db_index=True)
+    version_key = models.CharField(max_length=80)
+    created_by_ref = models.CharField(_("created by"), max_length=120, blank=True)
+    confidence = models.PositiveSmallIntegerField(_("confidence"), null=True, blank=True)
+    labels = models.JSONField(_("labels"), default=list, blank=True)
+    # "|label|label|": lets every database filter by label with a plain LIKE.
+    label_text = models.TextField(blank=True, default="")
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    revoked = models.BooleanField(_("revoked"), default=False, db_index=True)
+    data = models.JSONField(_("STIX JSON"))
+    submission = models.ForeignKey(Submission, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-stix_modified", "-pk"]
+        verbose_name = _("STIX object")
+        verbose_name_plural = _("STIX objects")
+        constraints = [models.UniqueConstraint(fields=["owner", "stix_id"],
+                                               name="intel_object_owner_stix_id")]
+        indexes = [models.Index(fields=["type", "stix_modified"])]
+
+    def __str__(self) -> str:
+        return self.name or self.stix_id
+
+    def get_absolute_url(self) -> str:
+        return reverse("intel:object", args=[self.pk])
+
+
+class StixObjectVersion(models.Model):
+    """Every version of an object received: a newer ``modified`` is a new version."""
+
+    object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="versions")
+    version_key = models.CharField(max_length=80)
+    stix_modified = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField()
+    submission = models.ForeignKey(Submission, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    added = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-stix_modified", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["object", "version_key"],
+                                               name="intel_version_object_key")]
+
+    def __str__(self) -> str:
+        return f"{self.object_id} {self.version_key}"
+
+
+class Observable(models.Model):
+    """One (kind, canonical value) an object carries: in a pattern, or as an observable."""
+
+    object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="observables")
+    kind = models.CharField(_("type"), max_length=8)
+    value = models.TextField(_("value"))
+    value_hash = models.BigIntegerField(db_index=True)
+    # Names of the warninglists the value is on; such values never correlate.
+    warninglists = models.TextField(blank=True, default="")
+
+    class Meta:
+        verbose_name = _("observable")
+        verbose_name_plural = _("observables")
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class HitNotification(models.Model):
+    """Someone outside a record's audience checked or ingested one of its values."""
+
+    class Channel(models.TextChoices):
+        INGEST = "ingest", _("Ingested")
+        LOOKUP = "lookup", _("Looked up")
+
+    object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)
+    value = models.TextField(_("value"))
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                 null=True, related_name="+", verbose_name=_("asked by"))
+    asked_by_organisation = models.ForeignKey(
+        "directory.Organisation", on_delete=models.SET_NULL, null=True, related_name="+",
+        verbose_name=_("organisation"))
+    channel = models.CharField(_("how"), max_length=8, choices=Channel.choices)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("hit notification")
+        verbose_name_plural = _("hit notifications")
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value} ← {self.asked_by_organisation}"
+
+
+class WarninglistEntry(models.Model):
+    """An admin's own exclusion: values that must never correlate (e.g. our own servers)."""
+
+    kind = models.CharField(_("type"), max_length=8)
+    value = models.CharField(_("value, network or domain"), max_length=300)
+    note = models.CharField(_("why"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["kind", "value"],
+                                               name="intel_warninglist_kind_value")]
+        verbose_name = _("warninglist entry")
+        verbose_name_plural = _("warninglist entries")
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

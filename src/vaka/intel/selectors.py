@@ -1,11 +1,12 @@
 """Reads of intelligence records, always through the visibility policy."""
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from vaka.intel.models import Note
+from vaka.intel.models import HitNotification, Note, Observable, StixObject, Submission
 from vaka.policy.services import record_view
 from vaka.policy.visibility import visible_to
 
@@ -24,3 +25,83 @@ def note_for(user: Any, pk: int, *, request: Any = None) -> Note:
         raise Http404
     record_view(note, user=user, request=request)
     return note
+
+
+# --- The STIX store --------------------------------------------------------------------
+
+def objects_for(user: Any, *, include_revoked: bool = False) -> QuerySet[StixObject]:
+    objects = visible_to(user, StixObject.objects.all()).select_related(
+        "owner", "owner__country")
+    return objects if include_revoked else objects.filter(revoked=False)
+
+
+def object_for(user: Any, pk: int, *, request: Any = None) -> StixObject:
+    """The object, or 404 whether it does not exist or the user may not see it."""
+    obj = objects_for(user, include_revoked=True).filter(pk=pk).first()
+    if obj is None:
+        raise Http404
+    record_view(obj, user=user, request=request)
+    return obj
+
+
+def with_correlations(objects: QuerySet[StixObject]) -> QuerySet[StixObject]:
+    """Only objects sharing a (non-warninglisted) value with another object."""
+    other = Observable.objects.filter(
+        value_hash=OuterRef("value_hash"), kind=OuterRef("kind"), value=OuterRef("value"),
+        warninglists="").exclude(object_id=OuterRef("object_id"))
+    shared = Observable.objects.filter(object_id=OuterRef("pk"), warninglists="").filter(
+        Exists(other))
+    return objects.filter(Exists(shared))
+
+
+@dataclass
+class Correlation:
+    kind: str
+    value: str
+    warninglists: str
+    matches: list[StixObject] = field(default_factory=list)
+    held_elsewhere: bool = False  # hit/no-hit: someone the user may not see holds it
+
+
+def correlations_of(obj: StixObject, user: Any) -> list[Correlation]:
+    """Per value of ``obj``: the other objects the user may see that carry it, and whether
+    records outside the user's audience do (shown only as 'contact the desk')."""
+    result = []
+    for observable in obj.observables.order_by("kind", "value"):
+        correlation = Correlation(observable.kind, observable.value, observable.warninglists)
+        if not observable.warninglists:
+            others = StixObject.objects.filter(
+                observables__value_hash=observable.value_hash,
+                observables__kind=observable.kind,
+                observables__value=observable.value).exclude(pk=obj.pk).distinct()
+            seen = visible_to(user, others)
+            correlation.matches = list(seen.select_related("owner", "owner__country")[:50])
+            correlation.held_elsewhere = others.count() > seen.count()
+        result.append(correlation)
+    return result
+
+
+def related_objects(obj: StixObject, user: Any) -> tuple[list[StixObject], list[StixObject]]:
+    """Relationships touching ``obj`` and the objects a report/grouping refers to, that the
+    user may see (references to unseen objects are simply not shown)."""
+    refs = [r for r in obj.data.get("object_refs", []) if isinstance(r, str)]
+    referred = list(objects_for(user).filter(stix_id__in=refs[:1000]).order_by("type", "name"))
+    relationships = list(objects_for(user).filter(type="relationship").filter(
+        Q(data__source_ref=obj.stix_id) | Q(data__target_ref=obj.stix_id))[:200])
+    return referred, relationships
+
+
+def submissions_for(user: Any) -> QuerySet[Submission]:
+    """An organisation's own submissions."""
+    if not user.is_authenticated or user.organisation_id is None:
+        return Submission.objects.none()
+    return Submission.objects.filter(organisation_id=user.organisation_id).select_related(
+        "user")
+
+
+def notifications_for(user: Any) -> QuerySet[HitNotification]:
+    """Hits on records the user may see (a hit on a TLP:RED record reaches its named
+    recipients only)."""
+    return HitNotification.objects.filter(
+        object__in=objects_for(user, include_revoked=True).values("pk")).select_related(
+        "object", "asked_by", "asked_by_organisation", "asked_by_organisation__country")

@@ -1,16 +1,32 @@
 """Writes to intelligence records."""
 
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from vaka.directory.models import User
+from vaka.directory.models import Organisation, User
 from vaka.directory.roles import Capability
-from vaka.intel.models import Note
+from vaka.intel.ingest import Incoming, stix_items, store
+from vaka.intel.models import HitNotification, Note, Observable, StixObject, Submission
+from vaka.intel.parsing import stix
+from vaka.intel.parsing.errors import InputError, Problem
+from vaka.intel.parsing.extract import extract, text_of
+from vaka.intel.parsing.misp import misp_to_stix
+from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
+from vaka.intel.parsing.tabular import Row, read_csv, rows_to_stix
+from vaka.intel.warninglists import warninglist_names
+from vaka.policy import audit
 from vaka.policy.services import Markings, create_shareable, delete_shareable, update_shareable
-from vaka.policy.visibility import can_edit
+from vaka.policy.visibility import can_edit, visible_to
 
 
 @transaction.atomic
@@ -42,3 +58,192 @@ def delete_note(note: Note, *, user: User, request: Any = None) -> None:
     if not can_edit(user, note):
         raise PermissionDenied(_("You may not delete this note."))
     delete_shareable(note, user=user, request=request)
+
+
+# --- Ingestion -------------------------------------------------------------------------
+
+FORMATS = ("stix", "misp", "csv", "text")
+TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+
+
+def guess_format(head: bytes, filename: str = "") -> str:
+    """stix, misp, csv or text, from the first bytes and the file name."""
+    name = filename.lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(TEXT_SUFFIXES) or head[:5] == b"%PDF-":
+        return "text"
+    start = head.lstrip()[:1]
+    if start in (b"{", b"["):
+        sample = head[:65536]
+        if b'"Event"' in sample or b'"Attribute"' in sample:
+            return "misp"
+        return "stix"
+    return "text"
+
+
+_SPEC_20 = re.compile(rb'"spec_version"\s*:\s*"2\.0"')
+
+
+def is_stix20_bundle(head: bytes) -> bool:
+    """A STIX 2.0 bundle says so in its envelope, before its objects."""
+    envelope = head.split(b'"objects"', 1)[0]
+    return bool(_SPEC_20.search(envelope))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _items_from_bytes(data: bytes, fmt: str, filename: str) -> tuple[Iterable[Incoming],
+                                                                       list[Problem]]:
+    if fmt == "stix":
+        envelope = stix.read_bundle(data)
+        return stix_items(enumerate(envelope), upgrade=is_stix20_bundle(data)), []
+    if fmt == "misp":
+        try:
+            document = json.loads(data)
+        except ValueError as error:
+            raise InputError(Problem(f"not JSON: {error}", file=filename)) from error
+        converted = misp_to_stix(document, file=filename)
+        return stix_items(enumerate(converted.objects)), list(converted.problems)
+    if fmt == "csv":
+        rows, problems = read_csv(data, file=filename)
+    else:
+        rows = [Row(line=0, kind=i.kind, value=i.value)
+                for i in extract(text_of(data, filename or "pasted.txt"))]
+        problems = []
+    now = timezone.now()
+    items = (Incoming(line, obj, digest, index_is_line=fmt == "csv")
+             for line, obj, digest in rows_to_stix(rows, now))
+    return items, problems
+
+
+def ingest_bytes(
+    data: bytes, *, organisation: Organisation, user: User | None, markings: Markings,
+    source: str, fmt: str | None = None, filename: str = "", partial: bool = False,
+    request: Any = None,
+) -> Submission:
+    """Ingest one file or paste. Bad input never raises: it is in the submission's errors."""
+    fmt = fmt or guess_format(data[:65536], filename)
+    if fmt not in FORMATS:
+        raise ValidationError({"format": _("Unknown format “%s”.") % fmt})
+    try:
+        items, problems = _items_from_bytes(data, fmt, filename)
+    except InputError as error:
+        items, problems = [], [Problem(p.message, file=p.file or filename or None,
+                                       index=p.index, line=p.line, field=p.field)
+                               for p in error.problems]
+    return store(items, organisation=organisation, user=user, markings=markings,
+                 source=source, fmt=fmt, filename=filename, sha256=_sha256(data),
+                 partial=partial, problems=problems, request=request)
+
+
+def ingest_path(
+    path: Path, *, organisation: Organisation, user: User | None, markings: Markings,
+    source: str, fmt: str | None = None, partial: bool = False,
+) -> Submission:
+    """Ingest a file from disk; STIX bundles are streamed, whatever their size."""
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    fmt = fmt or guess_format(head, path.name)
+    if fmt != "stix":
+        return ingest_bytes(path.read_bytes(), organisation=organisation, user=user,
+                            markings=markings, source=source, fmt=fmt, filename=path.name,
+                            partial=partial)
+    upgrade = is_stix20_bundle(head)
+    with path.open("rb") as handle:
+        try:
+            return store(stix_items(stix.iter_bundle(handle), upgrade=upgrade),
+                         organisation=organisation, user=user, markings=markings,
+                         source=source, fmt=fmt, filename=path.name, partial=partial)
+        except InputError as error:  # the JSON broke off mid-stream
+            return store([], organisation=organisation, user=user, markings=markings,
+                         source=source, fmt=fmt, filename=path.name,
+                         problems=error.problems)
+
+
+# --- Lookup ------------------------------------------------------------------------------
+
+MAX_LOOKUP = 10_000
+
+
+@dataclass
+class LookupAnswer:
+    value: str
+    type: str | None
+    canonical: str | None
+    matches: list[StixObject]
+    hits: int  # matches held by agencies the asker may not see
+    warninglists: str = ""
+    error: str = ""
+
+
+def lookup(values: list[str], *, user: User, request: Any = None) -> list[LookupAnswer]:
+    """For each value: the records the user may see that carry it, and whether other
+    agencies hold something on it (hit/no-hit: their owners are told who asked)."""
+    if len(values) > MAX_LOOKUP:
+        raise ValidationError({"values": _("At most %d values at a time.") % MAX_LOOKUP})
+    answers, wanted = [], {}
+    for raw in values:
+        text = refang(str(raw).strip())
+        kind = guess_kind(text)
+        answer = LookupAnswer(value=str(raw), type=kind, canonical=None, matches=[], hits=0)
+        if kind is None:
+            answer.error = _("Not a recognised indicator.")
+        else:
+            try:
+                answer.canonical = canonical(kind, text)
+            except ValueError as error:
+                answer.error = str(error)
+            else:
+                answer.warninglists = warninglist_names(kind, answer.canonical)
+                wanted.setdefault(value_hash(kind, answer.canonical), []).append(answer)
+        answers.append(answer)
+    found: dict[int, list[tuple[int, str, str]]] = {}
+    hashes = list(wanted)
+    for start in range(0, len(hashes), 5000):
+        for object_id, kind, value, hashed in Observable.objects.filter(
+                value_hash__in=hashes[start:start + 5000]).values_list(
+                "object_id", "kind", "value", "value_hash"):
+            found.setdefault(hashed, []).append((object_id, kind, value))
+    object_ids = sorted({row[0] for rows in found.values() for row in rows})
+    visible = {o.pk: o for start in range(0, len(object_ids), 5000)
+               for o in visible_to(user, StixObject.objects.filter(
+                   pk__in=object_ids[start:start + 5000], revoked=False))
+               .select_related("owner", "owner__country")}
+    fresh = []
+    for hashed, rows in found.items():
+        for answer in wanted[hashed]:
+            for object_id, kind, value in rows:
+                if (kind, value) != (answer.type, answer.canonical):
+                    continue
+                if object_id in visible:
+                    answer.matches.append(visible[object_id])
+                elif not answer.warninglists:
+                    answer.hits += 1
+                    fresh.append((object_id, kind, value, hashed))
+    if fresh:
+        # The asker's own (invisible) objects never exist: every invisible match is foreign.
+        _notify_lookup_hits(fresh, user)
+    audit.record("lookup", actor=user, request=request,
+                 detail={"values": len(values), "matched": sum(bool(a.matches) for a in answers),
+                         "hits": sum(a.hits > 0 for a in answers)})
+    return answers
+
+
+def _notify_lookup_hits(fresh: list[tuple[int, str, str, int]], user: User) -> None:
+    HitNotification.objects.bulk_create(
+        [HitNotification(object_id=object_id, kind=kind, value=value, asked_by=user,
+                         asked_by_organisation_id=user.organisation_id,
+                         channel=HitNotification.Channel.LOOKUP)
+         for object_id, kind, value in {(o, k, v) for o, k, v, _h in fresh}],
+        batch_size=1000)
+
+
+def desk_contact() -> dict[str, str]:
+    """Whom to ask about a hit: the regional desk, which brokers the contact."""
+    desk = Organisation.objects.filter(kind=Organisation.Kind.DESK, is_active=True).first()
+    if desk is None:
+        return {"organisation": "", "email": ""}
+    return {"organisation": desk.name, "email": desk.contact_email}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vaka.intel import views
+from vaka.intel import views, views_store
 
 app_name = "intel"
 urlpatterns = [
@@ -9,4 +9,11 @@ urlpatterns = [
     path("notes/<int:pk>/", views.note_detail, name="note"),
     path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+    path("objects/", views_store.object_list, name="objects"),
+    path("objects/<int:pk>/", views_store.object_detail, name="object"),
+    path("submit/", views_store.submit, name="submit"),
+    path("submissions/", views_store.submission_list, name="submissions"),
+    path("submissions/<int:pk>/", views_store.submission_detail, name="submission"),
+    path("lookup/", views_store.lookup, name="lookup"),
+    path("inbox/", views_store.inbox, name="inbox"),
 ]

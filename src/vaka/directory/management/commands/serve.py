@@ -18,7 +18,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
 
+        from vaka.intel.parsing.warninglists import default_warninglists
         from vaka.wsgi import application
+
+        self.stdout.write("Loading the MISP warninglists…")
+        default_warninglists()
 
         host = options["host"]
         bind = f"[{host}]:{options['port']}" if ":" in host else f"{host}:{options['port']}"
@@ -29,6 +33,9 @@ class Command(BaseCommand):
             "worker_class": "gthread",
             "timeout": 120,
             "accesslog": "-",
+            # Load the app (and the warninglists, ~4 s) once, before forking: workers share
+            # that memory and answer their first lookup at full speed.
+            "preload_app": True,
         }
 
         class Server(BaseApplication):

@@ -1,0 +1,219 @@
+"""REST API of the STIX store: objects, submissions (ingest), lookup, hit notifications."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action, api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from vaka.directory.models import Community
+from vaka.directory.roles import Capability
+from vaka.intel import selectors, services
+from vaka.intel.models import HitNotification, StixObject, Submission
+from vaka.policy.markings import TLP, Distribution
+from vaka.policy.services import Markings
+
+
+class StixObjectSerializer(serializers.ModelSerializer):
+    owner_name = serializers.CharField(source="owner.name", read_only=True)
+    owner_country = serializers.CharField(source="owner.country_id", read_only=True)
+
+    class Meta:
+        model = StixObject
+        fields = ["id", "stix_id", "type", "name", "description", "owner", "owner_name",
+                  "owner_country", "tlp", "distribution", "pap", "labels", "confidence",
+                  "stix_created", "stix_modified", "valid_from", "valid_until", "revoked",
+                  "grading_scheme", "grading_source", "grading_information"]
+
+
+class StixObjectDetailSerializer(StixObjectSerializer):
+    stix = serializers.JSONField(source="data", read_only=True)
+    observables = serializers.SerializerMethodField()
+
+    class Meta(StixObjectSerializer.Meta):
+        fields = [*StixObjectSerializer.Meta.fields, "observables", "stix"]
+
+    def get_observables(self, obj: StixObject) -> list[dict[str, str]]:
+        return [{"type": o.kind, "value": o.value, "warninglists": o.warninglists}
+                for o in obj.observables.all()]
+
+
+class StixObjectFilter(filters.FilterSet):
+    type = filters.CharFilter()
+    owner = filters.NumberFilter(field_name="owner_id")
+    country = filters.CharFilter(field_name="owner__country_id", lookup_expr="iexact")
+    tlp = filters.ChoiceFilter(choices=TLP.choices)
+    label = filters.CharFilter(method="filter_label")
+    modified_after = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="gte")
+    modified_before = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="lt")
+    has_correlations = filters.BooleanFilter(method="filter_correlations")
+    include_revoked = filters.BooleanFilter(method="filter_noop")
+
+    class Meta:
+        model = StixObject
+        fields = ["type", "owner", "country", "tlp", "label"]
+
+    def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(label_text__contains=f"|{value}|")
+
+    def filter_correlations(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return selectors.with_correlations(queryset) if value else queryset
+
+    def filter_noop(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset
+
+
+class StixObjectViewSet(viewsets.ReadOnlyModelViewSet):
+    """STIX objects you may see. Outside your audience an object answers 404."""
+
+    filterset_class = StixObjectFilter
+    search_fields = ["name", "description", "stix_id", "observables__value"]
+    ordering_fields = ["stix_modified", "name", "type"]
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[StixObject]:
+        include = self.request.query_params.get("include_revoked") in ("true", "1")
+        return selectors.objects_for(self.request.user, include_revoked=include)
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        return StixObjectDetailSerializer if self.action == "retrieve" else StixObjectSerializer
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = selectors.object_for(request.user, int(kwargs["pk"]), request=request)
+        return Response(StixObjectDetailSerializer(obj).data)
+
+    @action(detail=True)
+    def correlations(self, request: Request, pk: str) -> Response:
+        """Per value: the objects you may see that share it; `held_elsewhere` means an
+        agency you cannot see holds it too (contact the desk)."""
+        obj = selectors.object_for(request.user, int(pk))
+        contact = services.desk_contact()
+        return Response([{
+            "type": c.kind, "value": c.value, "warninglists": c.warninglists,
+            "matches": StixObjectSerializer(c.matches, many=True).data,
+            "hits": [{"contact": contact}] if c.held_elsewhere else [],
+        } for c in selectors.correlations_of(obj, request.user)])
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Submission
+        fields = ["id", "received", "user", "source", "format", "filename", "sha256", "status",
+                  "new", "updated", "unchanged", "rejected", "errors", "markings"]
+
+
+class IngestSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False)
+    content = serializers.CharField(required=False, trim_whitespace=False,
+                                    help_text="Pasted content, instead of a file.")
+    format = serializers.ChoiceField(choices=services.FORMATS, required=False,
+                                     help_text="Guessed from the content when omitted.")
+    tlp = serializers.ChoiceField(choices=TLP.choices, default=TLP.AMBER)
+    distribution = serializers.ChoiceField(choices=Distribution.choices,
+                                           default=Distribution.ORGANISATION)
+    communities = serializers.SlugRelatedField(slug_field="name", many=True, required=False,
+                                               queryset=Community.objects.all())
+    partial = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("file") and not attrs.get("content"):
+            raise serializers.ValidationError({"file": _("Send a file or content.")})
+        upload = attrs.get("file")
+        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+        if upload is not None and upload.size > limit:
+            raise serializers.ValidationError({"file": _(
+                "%(name)s is %(size)d MB; uploads are limited to %(limit)d MB (use the "
+                "command line for larger files).") % {"name": upload.name,
+                                                      "size": upload.size // 2**20,
+                                                      "limit": settings.MAX_UPLOAD_MB}})
+        return attrs
+
+
+class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Your organisation's submissions. POST ingests a file or pasted content."""
+
+    serializer_class = SubmissionSerializer
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser]
+    filterset_fields = ["status", "format", "source"]
+    ordering_fields = ["received"]
+
+    def get_queryset(self) -> QuerySet[Submission]:
+        return selectors.submissions_for(self.request.user)
+
+    @extend_schema(request=IngestSerializer, responses={201: SubmissionSerializer,
+                                                        400: SubmissionSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not request.user.can(Capability.CONTRIBUTE):
+            raise PermissionDenied(_("Your role may not submit intelligence."))
+        form = IngestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        upload = data.get("file")
+        content = upload.read() if upload else data["content"].encode()
+        submission = services.ingest_bytes(
+            content, organisation=request.user.organisation, user=request.user,
+            markings=Markings(distribution=data["distribution"], tlp=data["tlp"],
+                              communities=list(data.get("communities", []))),
+            source=Submission.Source.API, fmt=data.get("format"),
+            filename=upload.name if upload else "", partial=data["partial"], request=request)
+        code = (status.HTTP_400_BAD_REQUEST if submission.status == Submission.Status.REJECTED
+                else status.HTTP_201_CREATED)
+        return Response(SubmissionSerializer(submission).data, status=code)
+
+
+class LookupSerializer(serializers.Serializer):
+    values = serializers.ListField(child=serializers.CharField(allow_blank=True),
+                                   max_length=services.MAX_LOOKUP)
+
+
+@extend_schema(request=LookupSerializer)
+@api_view(["POST"])
+def lookup(request: Request) -> Response:
+    """Check up to 10,000 values (any kind, defanged or not) against everything stored.
+
+    Per value: `matches` you may see, and `hits` — another agency holds something on it
+    that you may not see; contact the desk (whose owners are told who asked).
+    """
+    form = LookupSerializer(data=request.data)
+    form.is_valid(raise_exception=True)
+    answers = services.lookup(form.validated_data["values"], user=request.user,
+                              request=request)
+    contact = services.desk_contact()
+    return Response({"count": len(answers), "results": [{
+        "value": a.value, "type": a.type, "canonical": a.canonical,
+        "warninglists": a.warninglists, "error": a.error,
+        "matches": StixObjectSerializer(a.matches, many=True).data,
+        "hits": [{"contact": contact}] if a.hits else [],
+    } for a in answers]})
+
+
+class HitNotificationSerializer(serializers.ModelSerializer):
+    object_name = serializers.CharField(source="object.name", read_only=True)
+    asked_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    asked_by_organisation_name = serializers.CharField(source="asked_by_organisation.name",
+                                                       read_only=True, default="")
+
+    class Meta:
+        model = HitNotification
+        fields = ["id", "at", "channel", "kind", "value", "object", "object_name", "asked_by",
+                  "asked_by_organisation", "asked_by_organisation_name"]
+
+
+class HitNotificationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Your inbox: values of records you may see that others checked or ingested."""
+
+    serializer_class = HitNotificationSerializer
+    filterset_fields = ["channel", "kind"]
+
+    def get_queryset(self) -> QuerySet[HitNotification]:
+        return selectors.notifications_for(self.request.user)
+

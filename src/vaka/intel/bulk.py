@@ -1,0 +1,97 @@
+"""Batched raw writes of the STIX store's rows: the hot path of ingestion.
+
+For hundreds of thousands of rows the ORM's ``bulk_create`` spends most of its time
+building model instances and preparing every field one by one (measured: ~70% of ingest
+time). Here rows are plain tuples in the tables' column order, written with
+``executemany``; JSON is encoded once, with msgspec. Everything else uses the ORM.
+"""
+
+import functools
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from django.db import connection
+
+from vaka.intel.models import HitNotification, Observable, StixObject, StixObjectVersion
+
+
+def _columns(model: type) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields if not f.primary_key]
+
+
+OBJECT_COLUMNS = _columns(StixObject)
+VERSION_COLUMNS = _columns(StixObjectVersion)
+OBSERVABLE_COLUMNS = _columns(Observable)
+NOTIFICATION_COLUMNS = _columns(HitNotification)
+_encode = msgspec.json.Encoder().encode
+
+
+def db_json(value: Any) -> str:
+    return _encode(value).decode()
+
+
+def db_time(moment: datetime | None) -> Any:
+    """A datetime as the backend stores it (SQLite: naive UTC text, as Django writes it)."""
+    if moment is None or connection.vendor != "sqlite":
+        return moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(" ")
+
+
+@functools.lru_cache(maxsize=8192)
+def stix_time(text: str | None) -> tuple[datetime | None, Any]:
+    """A STIX timestamp as (datetime, stored form). Bundles repeat the same few
+    timestamps thousands of times, so each distinct string is parsed once."""
+    if not text:
+        return None, None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None, None
+    return moment, db_time(moment)
+
+
+def _insert(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+
+
+def insert_objects(rows: list[tuple]) -> None:
+    _insert(StixObject._meta.db_table, OBJECT_COLUMNS, rows)
+
+
+def update_objects(rows: list[tuple]) -> None:
+    """Rows in ``OBJECT_COLUMNS`` order followed by the primary key."""
+    if not rows:
+        return
+    sets = ", ".join(f"{connection.ops.quote_name(c)} = %s" for c in OBJECT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {StixObject._meta.db_table} SET {sets} WHERE id = %s", rows)  # noqa: S608
+
+
+def object_ids(owner_id: int, stix_ids: Iterable[str]) -> dict[str, int]:
+    return dict(StixObject.objects.filter(owner_id=owner_id, stix_id__in=list(stix_ids))
+                .values_list("stix_id", "pk"))
+
+
+def insert_versions(rows: list[tuple]) -> None:
+    _insert(StixObjectVersion._meta.db_table, VERSION_COLUMNS, rows)
+
+
+def insert_notifications(rows: list[tuple]) -> None:
+    _insert(HitNotification._meta.db_table, NOTIFICATION_COLUMNS, rows)
+
+
+def replace_observables(object_ids: list[int], rows: list[tuple]) -> None:
+    """Drop the index rows of re-written objects, then add ``rows``."""
+    if object_ids:
+        Observable.objects.filter(object_id__in=object_ids).delete()
+    _insert(Observable._meta.db_table, OBSERVABLE_COLUMNS, rows)

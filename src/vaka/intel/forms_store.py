@@ -1,0 +1,90 @@
+"""Forms of the STIX store pages."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from vaka.directory.models import Community, Organisation, User
+from vaka.intel.services import FORMATS, MAX_LOOKUP
+from vaka.policy.markings import TLP, TLP_DESCRIPTIONS, Distribution
+from vaka.policy.services import Markings
+from vaka.web.forms import BootstrapMixin
+
+
+class SubmitForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(label=_("File"), required=False,
+                           help_text=_("STIX 2.x bundle, MISP JSON, CSV, or a .txt, .md, .html "
+                                       "or .pdf advisory."))
+    content = forms.CharField(label=_("Or paste"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}))
+    format = forms.ChoiceField(label=_("Format"), required=False,
+                               choices=[("", _("Guess from the content")),
+                                        *[(f, f.upper()) for f in FORMATS]])
+    tlp = forms.ChoiceField(label=_("TLP"), initial=TLP.AMBER, widget=forms.RadioSelect,
+                            choices=[(k, f"{v} — {TLP_DESCRIPTIONS[k]}") for k, v in TLP.choices])
+    distribution = forms.ChoiceField(label=_("Distribution"), choices=Distribution.choices,
+                                     initial=Distribution.ORGANISATION)
+    communities = forms.ModelMultipleChoiceField(label=_("Communities"), required=False,
+                                                 queryset=Community.objects.none(),
+                                                 widget=forms.CheckboxSelectMultiple)
+    recipients = forms.ModelMultipleChoiceField(
+        label=_("Named recipients (TLP:RED)"), required=False, queryset=User.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 4}))
+    partial = forms.BooleanField(label=_("Keep the valid objects if some are rejected"),
+                                 required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["communities"].queryset = Community.objects.filter(
+            members=user.organisation_id)
+        self.fields["recipients"].queryset = User.objects.filter(
+            is_active=True, organisation__isnull=False).select_related("organisation")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = data.get("file")
+        if not upload and not (data.get("content") or "").strip():
+            raise forms.ValidationError(_("Choose a file or paste something."))
+        if upload and upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            self.add_error("file", _("%(name)s is larger than %(limit)d MB; use the command "
+                                     "line for large files.")
+                           % {"name": upload.name, "limit": settings.MAX_UPLOAD_MB})
+        return data
+
+    def markings(self) -> Markings:
+        data = self.cleaned_data
+        return Markings(distribution=data["distribution"], tlp=data["tlp"],
+                        communities=list(data.get("communities") or []),
+                        recipients=list(data.get("recipients") or []))
+
+
+class LookupForm(BootstrapMixin, forms.Form):
+    values = forms.CharField(
+        label=_("Values"), widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text=_("One per line (up to %(n)d): IP addresses, domains, URLs, e-mail "
+                    "addresses, hashes, CVE ids, wallets, phone numbers; defanged is fine.")
+        % {"n": MAX_LOOKUP})
+
+    def clean_values(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["values"].splitlines()
+                 if line.strip()]
+        if len(lines) > MAX_LOOKUP:
+            raise forms.ValidationError(_("At most %d values at a time.") % MAX_LOOKUP)
+        return lines
+
+
+class ObjectFilterForm(BootstrapMixin, forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    type = forms.CharField(label=_("Type"), required=False)
+    country = forms.CharField(label=_("Country"), required=False, max_length=2)
+    owner = forms.ModelChoiceField(label=_("Owner"), required=False,
+                                   queryset=Organisation.objects.all())
+    tlp = forms.ChoiceField(label="TLP", required=False, choices=[("", "—"), *TLP.choices])
+    label = forms.CharField(label=_("Label"), required=False)
+    since = forms.DateField(label=_("Modified from"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Modified to"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    correlated = forms.BooleanField(label=_("Has correlations"), required=False)

@@ -1,0 +1,401 @@
+"""Ingest a submission: parse, validate, store, index and correlate, in one transaction.
+
+Objects stream through in batches, so a million-object bundle is never held in memory;
+every write of a batch is a bulk statement. Without ``partial`` any rejected object rolls
+the whole submission back; with it, the valid objects are kept and the rest listed.
+"""
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from django.db import transaction
+from django.utils import timezone
+
+from vaka.directory.models import Organisation, User
+from vaka.intel import bulk
+from vaka.intel.models import (
+    HitNotification,
+    Observable,
+    StixObject,
+    StixObjectVersion,
+    Submission,
+)
+from vaka.intel.parsing import stix
+from vaka.intel.parsing.errors import InputError, Problem
+from vaka.intel.parsing.observables import STIX_PATHS, canonical, stix_sco_values, value_hash
+from vaka.intel.parsing.stix_markings import marking_tlp
+from vaka.intel.warninglists import warninglist_names
+from vaka.policy import audit
+from vaka.policy.markings import TLP
+from vaka.policy.services import Markings, audience_for, clean_markings
+from vaka.policy.visibility import visible_to
+
+BATCH = 2000
+TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
+WELL_KNOWN_MARKINGS = "marking-definition--"
+
+
+class Rejected(Exception):
+    """Raised inside the transaction to undo it: something was rejected, not partial."""
+
+
+@dataclass
+class Incoming:
+    position: int  # object index, or line of a CSV / text file
+    obj: dict[str, Any]
+    digest: str | None = None  # for objects Vaka built from bare values: their content
+    index_is_line: bool = False
+    problem: Problem | None = None  # found before validation (e.g. a 2.0 object not upgradable)
+
+
+@dataclass
+class Outcome:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    object_ids: set[int] = field(default_factory=set)
+    fresh: list[tuple[int, str, str, int]] = field(default_factory=list)  # obs to correlate
+
+
+def org_principal(organisation: Organisation) -> User:
+    """Stand-in for 'anyone of this organisation' when no user is named (command line)."""
+    return User(organisation=organisation, is_active=True)
+
+
+def _time(text: Any) -> datetime | None:
+    return bulk.stix_time(str(text) if text else None)[0]
+
+
+def _stored_time(text: Any) -> Any:
+    return bulk.stix_time(str(text) if text else None)[1]
+
+
+def _content_key(obj: dict[str, Any]) -> str:
+    return "sha256:" + hashlib.sha256(msgspec.json.encode(obj, order="sorted")).hexdigest()
+
+
+def _name(obj: dict[str, Any]) -> str:
+    name = obj.get("name") or obj.get("value") or obj.get("pattern") or ""
+    if not name and isinstance(obj.get("hashes"), dict):
+        name = next(iter(obj["hashes"].values()), "")
+    return str(name or obj.get("id", ""))[:300]
+
+
+class MarkingResolver:
+    """The submission's markings, made stricter per object by its own TLP marking."""
+
+    def __init__(self, organisation: Organisation, user: User | None, base: Markings) -> None:
+        self.organisation, self.user, self.base = organisation, user, base
+        self._cache: dict[str, tuple[Markings, Any]] = {}
+        self.for_tlp(base.tlp)  # raises ValidationError at once if the base is wrong
+
+    def for_tlp(self, tlp: str) -> tuple[Markings, Any]:
+        if tlp not in self._cache:
+            m = Markings(**{**self.base.__dict__, "tlp": tlp,
+                            "recipient_organisations": list(self.base.recipient_organisations),
+                            "recipients": list(self.base.recipients)})
+            creator = self.user
+            if tlp == TLP.RED and not m.recipients and self.user is not None:
+                # Marked RED in the file with nobody named: for the submitter's eyes only.
+                m.recipients, creator = [self.user], None
+            cleaned = clean_markings(self.organisation, creator, m)
+            self._cache[tlp] = (cleaned, audience_for(cleaned))
+        return self._cache[tlp]
+
+    def for_object(self, obj: dict[str, Any]) -> tuple[Markings, Any]:
+        tlp = self.base.tlp
+        for ref in obj.get("object_marking_refs") or ():
+            marked = marking_tlp(ref)
+            if marked and TLP_ORDER.index(marked) > TLP_ORDER.index(tlp):
+                tlp = marked
+        return self.for_tlp(tlp)
+
+
+def _pattern_comparisons(pattern: str) -> list[tuple[str, str, str]]:
+    comparisons = stix.parse_pattern(pattern)
+    if comparisons is not None:
+        return [(c.object_type, c.path, c.value) for c in comparisons]
+    from stix2patterns.v21.pattern import Pattern
+
+    found = []
+    try:
+        inspected = Pattern(pattern).inspect().comparisons
+    except Exception:
+        return []
+    for object_type, items in inspected.items():
+        for path, operator, value in items:
+            if operator == "=" and isinstance(value, str) and value.startswith("'"):
+                dotted = ".".join(f"'{p}'" if "-" in str(p) else str(p) for p in path)
+                found.append((object_type, dotted, value[1:-1].replace("\\'", "'")))
+    return found
+
+
+def observables_of(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, canonical value) pairs an object carries; values that do not parse are
+    simply not indexed."""
+    pairs: list[tuple[str, str]] = []
+    if obj.get("type") == "indicator" and obj.get("pattern_type") == "stix":
+        for object_type, path, value in _pattern_comparisons(obj.get("pattern", "")):
+            kind = STIX_PATHS.get((object_type, path))
+            if kind is None and object_type == "x-cryptocurrency-wallet":
+                kind = "eth" if value.lower().startswith("0x") else "btc"
+            elif kind is None and object_type == "x-phone-number":
+                kind = "phone"
+            if kind:
+                pairs.append((kind, value))
+    elif obj.get("type") == "vulnerability" and str(obj.get("name", "")).upper().startswith(
+            "CVE-"):
+        pairs.append(("cve", obj["name"]))
+    else:
+        pairs.extend(stix_sco_values(obj))
+    result = []
+    for kind, raw in pairs:
+        try:
+            value = canonical(kind, raw)
+        except ValueError:
+            continue
+        if (kind, value) not in result:
+            result.append((kind, value))
+    return result
+
+
+class Writer:
+    """Stores one batch at a time: objects, versions, the observable index."""
+
+    def __init__(self, organisation: Organisation, user: User | None,
+                 resolver: MarkingResolver, submission: Submission) -> None:
+        self.organisation, self.user = organisation, user
+        self.resolver, self.submission = resolver, submission
+        self.outcome = Outcome()
+        self.now = bulk.db_time(timezone.now())
+        self.creator_id = user.pk if user is not None and user.pk else None
+
+    def write(self, batch: list[Incoming]) -> None:
+        ids = {item.obj["id"] for item in batch}
+        existing = {row["stix_id"]: row for row in StixObject.objects.filter(
+            owner=self.organisation, stix_id__in=ids).values(
+            "pk", "stix_id", "version_key", "stix_modified", "stix_created")}
+        known_versions = set(StixObjectVersion.objects.filter(
+            object_id__in=[row["pk"] for row in existing.values()]).values_list(
+            "object_id", "version_key"))
+        creates: dict[str, tuple[tuple, dict]] = {}
+        updates: dict[int, tuple[tuple, dict]] = {}
+        versions: list[tuple[Any, dict, str]] = []
+        for item in batch:
+            obj = item.obj
+            try:
+                markings, audience = self.resolver.for_object(obj)
+            except Exception as error:
+                self._reject(item, "; ".join(getattr(error, "messages", [str(error)])))
+                continue
+            key = item.digest or obj.get("modified") or _content_key(obj)
+            row = existing.get(obj["id"])
+            if obj["id"] in creates:
+                self.outcome.unchanged += 1
+                continue
+            if row is None:
+                creates[obj["id"]] = (self._row(obj, key, markings, audience), obj)
+                versions.append((obj["id"], obj, key))
+                self.outcome.new += 1
+                continue
+            if key == row["version_key"] or (row["pk"], key) in known_versions:
+                self.outcome.unchanged += 1
+                continue
+            if item.digest and row["stix_created"]:  # an object Vaka built: keep its first day
+                first = row["stix_created"].astimezone(UTC)
+                obj = {**obj, "created": first.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
+            known_versions.add((row["pk"], key))
+            versions.append((row["pk"], obj, key))
+            newer = _time(obj.get("modified"))
+            if row["stix_modified"] is None or newer is None or newer >= row["stix_modified"]:
+                updates[row["pk"]] = (self._row(obj, key, markings, audience), obj)
+            self.outcome.updated += 1
+        self._flush(creates, updates, versions)
+
+    def _reject(self, item: Incoming, message: str) -> None:
+        where = {"line": item.position} if item.index_is_line else {"index": item.position}
+        self.outcome.problems.append(Problem(message, **where))
+
+    def _row(self, obj: dict[str, Any], key: str, m: Markings, audience: Any) -> tuple:
+        """The object's row, in ``bulk.OBJECT_COLUMNS`` order."""
+        labels = [str(label) for label in obj.get("labels") or ()]
+        t = _stored_time
+        values = {
+            "owner_id": self.organisation.pk, "created_by_id": self.creator_id,
+            "distribution": m.distribution, "tlp": m.tlp,
+            "audience_id": audience.pk if audience is not None else None, "pap": m.pap,
+            "handling": bulk.db_json(m.handling), "handling_note": m.handling_note,
+            "grading_scheme": m.grading_scheme, "grading_source": m.grading_source,
+            "grading_information": m.grading_information,
+            "grading_handling": m.grading_handling, "created": self.now, "modified": self.now,
+            "stix_id": obj["id"], "type": obj["type"], "name": _name(obj),
+            "description": str(obj.get("description", "")),
+            "stix_created": t(obj.get("created")),
+            "stix_modified": t(obj.get("modified")), "version_key": key,
+            "created_by_ref": str(obj.get("created_by_ref", "")),
+            "confidence": obj.get("confidence"), "labels": bulk.db_json(labels),
+            "label_text": "|" + "|".join(labels) + "|" if labels else "",
+            "valid_from": t(obj.get("valid_from")),
+            "valid_until": t(obj.get("valid_until")),
+            "revoked": bool(obj.get("revoked")), "data": bulk.db_json(obj),
+            "submission_id": self.submission.pk,
+        }
+        return tuple(values[column] for column in bulk.OBJECT_COLUMNS)
+
+    def _flush(self, creates: dict[str, tuple[tuple, dict]],
+               updates: dict[int, tuple[tuple, dict]],
+               versions: list[tuple[Any, dict, str]]) -> None:
+        bulk.insert_objects([row for row, _obj in creates.values()])
+        created_at = self.now
+        bulk.update_objects([(*row, pk) for pk, (row, _obj) in updates.items()])
+        pks = bulk.object_ids(self.organisation.pk, creates) if creates else {}
+        bulk.insert_versions([
+            (pks[ref] if isinstance(ref, str) else ref, key,
+             _stored_time(obj.get("modified")), bulk.db_json(obj), self.submission.pk,
+             created_at) for ref, obj, key in versions])
+        index = []
+        written = [(pks[stix_id], obj) for stix_id, (_row, obj) in creates.items()]
+        written += [(pk, obj) for pk, (_row, obj) in updates.items()]
+        for pk, obj in written:
+            self.outcome.object_ids.add(pk)
+            for kind, value in observables_of(obj):
+                hashed = value_hash(kind, value)
+                listed = warninglist_names(kind, value)
+                index.append((pk, kind, value, hashed, listed))
+                if not listed:
+                    self.outcome.fresh.append((pk, kind, value, hashed))
+        bulk.replace_observables(list(updates), index)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def correlate(fresh: list[tuple[int, str, str, int]], own: set[int], *, principal: User,
+              asked_by: User | None, organisation: Organisation, channel: str) -> int:
+    """Tell the owners of records the asker may not see that their value came up.
+
+    ``fresh``: (object id, kind, value, hash) just indexed; ``own``: objects of this
+    submission, which never correlate with themselves. Returns notifications sent.
+    """
+    wanted = {(kind, value): obj_id for obj_id, kind, value, _h in fresh}
+    hashes = sorted({h for *_rest, h in fresh})
+    matches: dict[int, set[tuple[str, str]]] = {}
+    for chunk in _chunks(hashes, 5000):
+        for object_id, kind, value in Observable.objects.filter(
+                value_hash__in=chunk, warninglists="").values_list("object_id", "kind", "value"):
+            if object_id not in own and (kind, value) in wanted:
+                matches.setdefault(object_id, set()).add((kind, value))
+    if not matches:
+        return 0
+    visible: set[int] = set()
+    for chunk in _chunks(list(matches), 5000):
+        visible.update(visible_to(principal, StixObject.objects.filter(pk__in=chunk))
+                       .values_list("pk", flat=True))
+    at = bulk.db_time(timezone.now())
+    asker = asked_by.pk if asked_by is not None else None
+    notes = [(object_id, kind, value, asker, organisation.pk, channel, at)
+             for object_id, pairs in matches.items() if object_id not in visible
+             for kind, value in sorted(pairs)]
+    bulk.insert_notifications(notes)
+    return len(notes)
+
+
+def store(
+    items: Iterable[Incoming], *, organisation: Organisation, user: User | None,
+    markings: Markings, source: str, fmt: str, filename: str = "", sha256: str = "",
+    partial: bool = False, problems: list[Problem] | None = None, request: Any = None,
+) -> Submission:
+    """Write validated-on-the-way objects as one submission; see the module docstring."""
+    problems = list(problems or [])
+    principal = user if user is not None and user.pk else org_principal(organisation)
+    summary = {"distribution": markings.distribution, "tlp": markings.tlp,
+               "communities": [c.name for c in markings.communities]}
+    try:
+        with transaction.atomic():
+            resolver = MarkingResolver(organisation, user, markings)
+            submission = Submission.objects.create(
+                organisation=organisation, user=user if user and user.pk else None,
+                source=source, format=fmt, filename=filename[:255], sha256=sha256,
+                status=Submission.Status.STORED, markings=summary)
+            writer = Writer(organisation, user, resolver, submission)
+            batch: list[Incoming] = []
+            for item in _validated(items, writer.outcome.problems):
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    writer.write(batch)
+                    batch = []
+            writer.write(batch)
+            outcome = writer.outcome
+            problems.extend(outcome.problems)
+            if problems and not partial:
+                raise Rejected
+            correlate(outcome.fresh, outcome.object_ids, principal=principal,
+                      asked_by=submission.user, organisation=organisation,
+                      channel=HitNotification.Channel.INGEST)
+            submission.new, submission.updated = outcome.new, outcome.updated
+            submission.unchanged, submission.rejected = outcome.unchanged, len(problems)
+            submission.errors = [p.as_dict() for p in problems]
+            if problems:
+                submission.status = Submission.Status.PARTIAL
+            submission.save()
+            audit.record("ingest", actor=submission.user, target=submission, request=request,
+                         actor_name="cli", detail=submission.summary() | {"errors": len(problems)})
+            return submission
+    except (Rejected, InputError) as error:
+        if isinstance(error, InputError):
+            problems.extend(error.problems)
+        return _rejected(organisation, user, source, fmt, filename, sha256, problems, summary)
+
+
+def _validated(items: Iterable[Incoming], problems: list[Problem]) -> Iterator[Incoming]:
+    for item in items:
+        obj = item.obj
+        where = {"line": item.position} if item.index_is_line else {"index": item.position}
+        if item.problem is not None:
+            problems.append(Problem(item.problem.message, field=item.problem.field, **where))
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+            problems.append(Problem("not a STIX object (no id)", **where))
+            continue
+        if obj.get("type") == "marking-definition" and obj["id"].startswith(
+                WELL_KNOWN_MARKINGS) and marking_tlp(obj["id"]):
+            continue  # the TLP definitions themselves: Vaka knows them
+        try:
+            stix.validate(obj)
+        except InputError as error:
+            problems.extend(Problem(p.message, field=p.field, **where) for p in error.problems)
+            continue
+        yield item
+
+
+def _rejected(organisation: Organisation, user: User | None, source: str, fmt: str,
+              filename: str, sha256: str, problems: list[Problem],
+              summary: dict[str, Any]) -> Submission:
+    submission = Submission.objects.create(
+        organisation=organisation, user=user if user and user.pk else None, source=source,
+        format=fmt, filename=filename[:255], sha256=sha256,
+        status=Submission.Status.REJECTED, rejected=len(problems),
+        errors=[p.as_dict() for p in problems], markings=summary)
+    audit.record("ingest", actor=submission.user, target=submission, actor_name="cli",
+                 detail=submission.summary() | {"errors": len(problems)})
+    return submission
+
+
+def stix_items(objects: Iterable[tuple[int, dict[str, Any]]], *, upgrade: bool = False
+               ) -> Iterator[Incoming]:
+    for index, obj in objects:
+        problem = None
+        if upgrade or (isinstance(obj, dict) and obj.get("spec_version") == "2.0"):
+            try:
+                obj = stix.upgrade_20(obj)
+            except InputError as error:
+                problem = error.problems[0]
+        yield Incoming(index, obj, problem=problem)
+

@@ -1,0 +1,143 @@
+"""Pages of the STIX store: browse, object, submit, submissions, lookup, inbox."""
+
+import csv
+import io
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from vaka.directory.roles import Capability
+from vaka.intel import selectors, services
+from vaka.intel.forms_store import LookupForm, ObjectFilterForm, SubmitForm
+from vaka.intel.models import StixObject, Submission
+from vaka.intel.parsing.errors import InputError
+from vaka.intel.parsing.extract import extract, text_of
+from vaka.web.pagination import paginate, query_without_page
+
+OBJECT_TYPES = ["indicator", "vulnerability", "malware", "threat-actor", "intrusion-set",
+                "attack-pattern", "campaign", "report", "grouping", "relationship",
+                "identity", "ipv4-addr", "domain-name", "url", "file", "note"]
+
+
+def _filtered(user: object, form: ObjectFilterForm) -> QuerySet[StixObject]:
+    objects = selectors.objects_for(user)
+    if not form.is_valid():
+        return objects
+    data = form.cleaned_data
+    if q := data["q"].strip():
+        objects = objects.filter(Q(name__icontains=q) | Q(description__icontains=q)
+                                 | Q(stix_id=q) | Q(observables__value__icontains=q)).distinct()
+    for name, lookup in (("type", "type"), ("tlp", "tlp"), ("owner", "owner")):
+        if data[name]:
+            objects = objects.filter(**{lookup: data[name]})
+    if data["country"]:
+        objects = objects.filter(owner__country_id=data["country"].upper())
+    if data["label"]:
+        objects = objects.filter(label_text__contains=f"|{data['label']}|")
+    if data["since"]:
+        objects = objects.filter(stix_modified__date__gte=data["since"])
+    if data["until"]:
+        objects = objects.filter(stix_modified__date__lte=data["until"])
+    if data["correlated"]:
+        objects = selectors.with_correlations(objects)
+    return objects
+
+
+@login_required
+def object_list(request: HttpRequest) -> HttpResponse:
+    form = ObjectFilterForm(request.GET or None)
+    return render(request, "intel/object_list.html", {
+        "form": form, "types": OBJECT_TYPES, "query": query_without_page(request),
+        "page": paginate(request, _filtered(request.user, form))})
+
+
+@login_required
+def object_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = selectors.object_for(request.user, pk, request=request)
+    referred, relationships = selectors.related_objects(obj, request.user)
+    return render(request, "intel/object_detail.html", {
+        "obj": obj, "stix_json": json.dumps(obj.data, indent=2, ensure_ascii=False),
+        "versions": obj.versions.all()[:20], "referred": referred,
+        "relationships": relationships, "contact": services.desk_contact(),
+        "correlations": selectors.correlations_of(obj, request.user)})
+
+
+@login_required
+def submit(request: HttpRequest) -> HttpResponse:
+    """Upload or paste; free text goes through a review of what was found first."""
+    if not request.user.can(Capability.CONTRIBUTE):
+        raise PermissionDenied
+    form = SubmitForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data.get("file")
+        content = upload.read() if upload else data["content"].encode()
+        filename = upload.name if upload else ""
+        fmt = ("text" if "reviewed" in request.POST
+               else data["format"] or services.guess_format(content[:65536], filename))
+        if fmt == "text" and "reviewed" not in request.POST:
+            try:
+                found = extract(text_of(content, filename or "pasted.txt"))
+            except InputError as error:
+                form.add_error("file", str(error))
+            else:
+                return render(request, "intel/review.html", {"form": form, "found": found})
+        else:
+            if "reviewed" in request.POST:  # the analyst's selection of what was found
+                content, fmt = _reviewed_csv(request.POST.getlist("indicator")), "csv"
+                filename = request.POST.get("reviewed_name") or "reviewed.csv"
+            submission = services.ingest_bytes(
+                content, organisation=request.user.organisation, user=request.user,
+                markings=form.markings(), source=Submission.Source.UPLOAD if upload
+                else Submission.Source.PASTE, fmt=fmt, filename=filename,
+                partial=data["partial"], request=request)
+            return redirect(submission)
+    return render(request, "intel/submit.html", {"form": form})
+
+
+def _reviewed_csv(selected: list[str]) -> bytes:
+    """The indicators an analyst ticked ("kind<TAB>value" each) as a CSV to ingest."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["type", "value"])
+    for item in selected:
+        kind, _tab, value = item.partition("\t")
+        writer.writerow([kind, value])
+    return buffer.getvalue().encode()
+
+
+@login_required
+def submission_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "intel/submission_list.html", {
+        "page": paginate(request, selectors.submissions_for(request.user))})
+
+
+@login_required
+def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = get_object_or_404(selectors.submissions_for(request.user), pk=pk)
+    objects = selectors.objects_for(request.user).filter(submission=submission)
+    return render(request, "intel/submission_detail.html", {
+        "submission": submission, "objects": objects[:100], "object_count": objects.count()})
+
+
+@login_required
+def lookup(request: HttpRequest) -> HttpResponse:
+    form = LookupForm(request.POST or None)
+    answers = None
+    if request.method == "POST" and form.is_valid():
+        answers = services.lookup(form.cleaned_data["values"], user=request.user,
+                                  request=request)
+    return render(request, "intel/lookup.html", {
+        "form": form, "answers": answers, "contact": services.desk_contact()})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "intel/inbox.html", {
+        "page": paginate(request, selectors.notifications_for(request.user)),
+        "title": _("Hits on your records")})
