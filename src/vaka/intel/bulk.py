@@ -7,7 +7,7 @@ time). Here rows are plain tuples in the tables' column order, written with
 """
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,9 +77,63 @@ def update_objects(rows: list[tuple]) -> None:
             f"UPDATE {StixObject._meta.db_table} SET {sets} WHERE id = %s", rows)  # noqa: S608
 
 
-def object_ids(owner_id: int, stix_ids: Iterable[str]) -> dict[str, int]:
-    return dict(StixObject.objects.filter(owner_id=owner_id, stix_id__in=list(stix_ids))
-                .values_list("stix_id", "pk"))
+IN_CHUNK = 5000  # parameters per query, well inside SQLite's and PostgreSQL's limits
+
+
+def rows_in(sql: str, values: list[Any], *before: Any) -> Iterator[tuple]:
+    """Run ``sql`` (with ``{marks}`` where the IN list goes) over ``values`` in chunks;
+    building these lists through the ORM costs more than the queries themselves."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start:start + IN_CHUNK]
+            cursor.execute(sql.format(marks=", ".join(["%s"] * len(chunk))), [*before, *chunk])
+            yield from cursor.fetchall()
+
+
+def existing_objects(owner_id: int, stix_ids: list[str]) -> dict[str, tuple]:
+    """stix_id → (pk, version_key, stix_modified, stix_created) of the owner's objects."""
+    table = StixObject._meta.db_table
+    found = {}
+    for pk, stix_id, key, modified, created in rows_in(
+            f"SELECT id, stix_id, version_key, stix_modified, stix_created FROM {table} "  # noqa: S608
+            "WHERE owner_id = %s AND stix_id IN ({marks})", stix_ids, owner_id):
+        found[stix_id] = (pk, key, _from_db(modified), _from_db(created))
+    return found
+
+
+def known_versions(object_ids: list[int]) -> set[tuple[int, str]]:
+    table = StixObjectVersion._meta.db_table
+    return set(rows_in(f"SELECT object_id, version_key FROM {table} "  # noqa: S608
+                       "WHERE object_id IN ({marks})", object_ids))
+
+
+def new_object_ids(submission_id: int, after_id: int) -> dict[str, int]:
+    """stix_id → pk of the rows a submission inserted since ``after_id``."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT stix_id, id FROM {StixObject._meta.db_table} "  # noqa: S608
+                       "WHERE submission_id = %s AND id > %s", [submission_id, after_id])
+        return dict(cursor.fetchall())
+
+
+def last_object_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {StixObject._meta.db_table}")  # noqa: S608
+        return cursor.fetchone()[0] or 0
+
+
+def _from_db(value: Any) -> datetime | None:
+    """A datetime column read raw (SQLite gives naive UTC, as text or datetime)."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def matching_observables(hashes: list[int]) -> list[tuple[int, str, str]]:
+    """(object id, kind, value) of indexed, non-warninglisted values with these hashes."""
+    table = Observable._meta.db_table
+    return list(rows_in(f"SELECT object_id, kind, value FROM {table} "  # noqa: S608
+                        "WHERE warninglists = '' AND value_hash IN ({marks})", hashes))
 
 
 def insert_versions(rows: list[tuple]) -> None:

@@ -19,9 +19,7 @@ from vaka.directory.models import Organisation, User
 from vaka.intel import bulk
 from vaka.intel.models import (
     HitNotification,
-    Observable,
     StixObject,
-    StixObjectVersion,
     Submission,
 )
 from vaka.intel.parsing import stix
@@ -176,16 +174,12 @@ class Writer:
         self.creator_id = user.pk if user is not None and user.pk else None
 
     def write(self, batch: list[Incoming]) -> None:
-        ids = {item.obj["id"] for item in batch}
-        existing = {row["stix_id"]: row for row in StixObject.objects.filter(
-            owner=self.organisation, stix_id__in=ids).values(
-            "pk", "stix_id", "version_key", "stix_modified", "stix_created")}
-        known_versions = set(StixObjectVersion.objects.filter(
-            object_id__in=[row["pk"] for row in existing.values()]).values_list(
-            "object_id", "version_key"))
+        existing = bulk.existing_objects(self.organisation.pk,
+                                         list({item.obj["id"] for item in batch}))
+        known_versions = bulk.known_versions([row[0] for row in existing.values()])
         creates: dict[str, tuple[tuple, dict]] = {}
         updates: dict[int, tuple[tuple, dict]] = {}
-        versions: list[tuple[Any, dict, str]] = []
+        versions: list[tuple[Any, dict, str, str]] = []
         for item in batch:
             obj = item.obj
             try:
@@ -199,21 +193,24 @@ class Writer:
                 self.outcome.unchanged += 1
                 continue
             if row is None:
-                creates[obj["id"]] = (self._row(obj, key, markings, audience), obj)
-                versions.append((obj["id"], obj, key))
+                text = bulk.db_json(obj)
+                creates[obj["id"]] = (self._row(obj, key, markings, audience, text), obj)
+                versions.append((obj["id"], obj, key, text))
                 self.outcome.new += 1
                 continue
-            if key == row["version_key"] or (row["pk"], key) in known_versions:
+            pk, current_key, current_modified, first_created = row
+            if key == current_key or (pk, key) in known_versions:
                 self.outcome.unchanged += 1
                 continue
-            if item.digest and row["stix_created"]:  # an object Vaka built: keep its first day
-                first = row["stix_created"].astimezone(UTC)
+            if item.digest and first_created:  # an object Vaka built: keep its first day
+                first = first_created.astimezone(UTC)
                 obj = {**obj, "created": first.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
-            known_versions.add((row["pk"], key))
-            versions.append((row["pk"], obj, key))
+            known_versions.add((pk, key))
+            text = bulk.db_json(obj)
+            versions.append((pk, obj, key, text))
             newer = _time(obj.get("modified"))
-            if row["stix_modified"] is None or newer is None or newer >= row["stix_modified"]:
-                updates[row["pk"]] = (self._row(obj, key, markings, audience), obj)
+            if current_modified is None or newer is None or newer >= current_modified:
+                updates[pk] = (self._row(obj, key, markings, audience, text), obj)
             self.outcome.updated += 1
         self._flush(creates, updates, versions)
 
@@ -221,7 +218,8 @@ class Writer:
         where = {"line": item.position} if item.index_is_line else {"index": item.position}
         self.outcome.problems.append(Problem(message, **where))
 
-    def _row(self, obj: dict[str, Any], key: str, m: Markings, audience: Any) -> tuple:
+    def _row(self, obj: dict[str, Any], key: str, m: Markings, audience: Any,
+             text: str) -> tuple:
         """The object's row, in ``bulk.OBJECT_COLUMNS`` order."""
         labels = [str(label) for label in obj.get("labels") or ()]
         t = _stored_time
@@ -242,22 +240,23 @@ class Writer:
             "label_text": "|" + "|".join(labels) + "|" if labels else "",
             "valid_from": t(obj.get("valid_from")),
             "valid_until": t(obj.get("valid_until")),
-            "revoked": bool(obj.get("revoked")), "data": bulk.db_json(obj),
+            "revoked": bool(obj.get("revoked")), "data": text,
             "submission_id": self.submission.pk,
         }
         return tuple(values[column] for column in bulk.OBJECT_COLUMNS)
 
     def _flush(self, creates: dict[str, tuple[tuple, dict]],
                updates: dict[int, tuple[tuple, dict]],
-               versions: list[tuple[Any, dict, str]]) -> None:
+               versions: list[tuple[Any, dict, str, str]]) -> None:
+        before = bulk.last_object_id() if creates else 0
         bulk.insert_objects([row for row, _obj in creates.values()])
         created_at = self.now
         bulk.update_objects([(*row, pk) for pk, (row, _obj) in updates.items()])
-        pks = bulk.object_ids(self.organisation.pk, creates) if creates else {}
+        pks = bulk.new_object_ids(self.submission.pk, before) if creates else {}
         bulk.insert_versions([
             (pks[ref] if isinstance(ref, str) else ref, key,
-             _stored_time(obj.get("modified")), bulk.db_json(obj), self.submission.pk,
-             created_at) for ref, obj, key in versions])
+             _stored_time(obj.get("modified")), text, self.submission.pk,
+             created_at) for ref, obj, key, text in versions])
         index = []
         written = [(pks[stix_id], obj) for stix_id, (_row, obj) in creates.items()]
         written += [(pk, obj) for pk, (_row, obj) in updates.items()]
@@ -287,11 +286,9 @@ def correlate(fresh: list[tuple[int, str, str, int]], own: set[int], *, principa
     wanted = {(kind, value): obj_id for obj_id, kind, value, _h in fresh}
     hashes = sorted({h for *_rest, h in fresh})
     matches: dict[int, set[tuple[str, str]]] = {}
-    for chunk in _chunks(hashes, 5000):
-        for object_id, kind, value in Observable.objects.filter(
-                value_hash__in=chunk, warninglists="").values_list("object_id", "kind", "value"):
-            if object_id not in own and (kind, value) in wanted:
-                matches.setdefault(object_id, set()).add((kind, value))
+    for object_id, kind, value in bulk.matching_observables(hashes):
+        if object_id not in own and (kind, value) in wanted:
+            matches.setdefault(object_id, set()).add((kind, value))
     if not matches:
         return 0
     visible: set[int] = set()

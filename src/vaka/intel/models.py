@@ -4,6 +4,7 @@ submissions, hit notifications, and analyst notes."""
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vaka.policy.models import Shareable
@@ -90,8 +91,21 @@ class StixObject(Shareable):
     holding the same STIX id hold two records, each with its own markings.
     """
 
+    # Every index slows bulk ingestion, so only those queries use are kept: the owner is
+    # covered by (owner, stix_id), the type by (type, stix_modified); creator, audience,
+    # record creation time and the revoked flag are never searched on their own.
+    owner = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT,
+                              related_name="+", db_index=False,
+                              verbose_name=_("owner organisation"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+", db_index=False,
+                                   verbose_name=_("created by"))
+    audience = models.ForeignKey("policy.Audience", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", db_index=False,
+                                 verbose_name=_("audience"))
+    created = models.DateTimeField(_("created"), default=timezone.now)
     stix_id = models.CharField(_("STIX id"), max_length=120, db_index=True)
-    type = models.CharField(_("type"), max_length=40, db_index=True)
+    type = models.CharField(_("type"), max_length=40)
     name = models.CharField(_("name"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True)
     stix_created = models.DateTimeField(_("STIX created"), null=True, blank=True)
@@ -105,7 +119,7 @@ class StixObject(Shareable):
     label_text = models.TextField(blank=True, default="")
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
-    revoked = models.BooleanField(_("revoked"), default=False, db_index=True)
+    revoked = models.BooleanField(_("revoked"), default=False)
     data = models.JSONField(_("STIX JSON"))
     submission = models.ForeignKey(Submission, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+")
@@ -128,12 +142,14 @@ class StixObject(Shareable):
 class StixObjectVersion(models.Model):
     """Every version of an object received: a newer ``modified`` is a new version."""
 
-    object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="versions")
+    # Indexed through the (object, version_key) constraint.
+    object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="versions",
+                               db_index=False)
     version_key = models.CharField(max_length=80)
     stix_modified = models.DateTimeField(null=True, blank=True)
     data = models.JSONField()
     submission = models.ForeignKey(Submission, on_delete=models.SET_NULL, null=True,
-                                   blank=True, related_name="+")
+                                   blank=True, related_name="+", db_index=False)
     added = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -174,10 +190,11 @@ class HitNotification(models.Model):
     kind = models.CharField(max_length=8)
     value = models.TextField(_("value"))
     asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                 null=True, related_name="+", verbose_name=_("asked by"))
+                                 null=True, related_name="+", verbose_name=_("asked by"),
+                                 db_index=False)
     asked_by_organisation = models.ForeignKey(
         "directory.Organisation", on_delete=models.SET_NULL, null=True, related_name="+",
-        verbose_name=_("organisation"))
+        verbose_name=_("organisation"), db_index=False)
     channel = models.CharField(_("how"), max_length=8, choices=Channel.choices)
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
