@@ -52,6 +52,9 @@ def test_a_newer_modified_is_a_new_version_and_becomes_current(region):
     obj = StixObject.objects.get()
     assert obj.description == "now resolving"
     assert obj.versions.count() == 2
+    first, second = obj.versions.order_by("stix_modified")
+    assert first.stix == indicator("evil.example.com")  # the superseded JSON, exactly
+    assert second.stix == obj.data == newer
     older_again = ingest(bundle(indicator("evil.example.com")), region.analyst_a)
     assert older_again.unchanged == 1
     assert StixObject.objects.get().description == "now resolving"

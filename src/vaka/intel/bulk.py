@@ -140,6 +140,18 @@ def insert_versions(rows: list[tuple]) -> None:
     _insert(StixObjectVersion._meta.db_table, VERSION_COLUMNS, rows)
 
 
+def keep_superseded_versions(object_ids: list[int]) -> None:
+    """Before objects are overwritten, copy their current JSON into its version row."""
+    versions, objects = StixObjectVersion._meta.db_table, StixObject._meta.db_table
+    for start in range(0, len(object_ids), IN_CHUNK):
+        chunk = object_ids[start:start + IN_CHUNK]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {versions} SET data = (SELECT o.data FROM {objects} o "  # noqa: S608
+                f"WHERE o.id = {versions}.object_id) WHERE data IS NULL AND object_id IN "
+                f"({', '.join(['%s'] * len(chunk))})", chunk)
+
+
 def insert_notifications(rows: list[tuple]) -> None:
     _insert(HitNotification._meta.db_table, NOTIFICATION_COLUMNS, rows)
 

@@ -162,6 +162,16 @@ def observables_of(obj: dict[str, Any]) -> list[tuple[str, str]]:
     return result
 
 
+ROW_COLUMNS = ["distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
+               "grading_source", "grading_information", "grading_handling", "modified",
+               "owner_id", "created_by_id", "audience_id", "created", "stix_id", "type", "name",
+               "description", "stix_created", "stix_modified", "version_key", "created_by_ref",
+               "confidence", "labels", "label_text", "valid_from", "valid_until", "revoked",
+               "data", "submission_id"]
+# Rows are built positionally for speed: a change of the table must change them too.
+assert ROW_COLUMNS == bulk.OBJECT_COLUMNS, "intel_stixobject changed: update Writer._row"
+
+
 class Writer:
     """Stores one batch at a time: objects, versions, the observable index."""
 
@@ -220,43 +230,34 @@ class Writer:
 
     def _row(self, obj: dict[str, Any], key: str, m: Markings, audience: Any,
              text: str) -> tuple:
-        """The object's row, in ``bulk.OBJECT_COLUMNS`` order."""
+        """The object's row, in ``ROW_COLUMNS`` (= the table's) order."""
         labels = [str(label) for label in obj.get("labels") or ()]
         t = _stored_time
-        values = {
-            "owner_id": self.organisation.pk, "created_by_id": self.creator_id,
-            "distribution": m.distribution, "tlp": m.tlp,
-            "audience_id": audience.pk if audience is not None else None, "pap": m.pap,
-            "handling": bulk.db_json(m.handling), "handling_note": m.handling_note,
-            "grading_scheme": m.grading_scheme, "grading_source": m.grading_source,
-            "grading_information": m.grading_information,
-            "grading_handling": m.grading_handling, "created": self.now, "modified": self.now,
-            "stix_id": obj["id"], "type": obj["type"], "name": _name(obj),
-            "description": str(obj.get("description", "")),
-            "stix_created": t(obj.get("created")),
-            "stix_modified": t(obj.get("modified")), "version_key": key,
-            "created_by_ref": str(obj.get("created_by_ref", "")),
-            "confidence": obj.get("confidence"), "labels": bulk.db_json(labels),
-            "label_text": "|" + "|".join(labels) + "|" if labels else "",
-            "valid_from": t(obj.get("valid_from")),
-            "valid_until": t(obj.get("valid_until")),
-            "revoked": bool(obj.get("revoked")), "data": text,
-            "submission_id": self.submission.pk,
-        }
-        return tuple(values[column] for column in bulk.OBJECT_COLUMNS)
+        return (
+            m.distribution, m.tlp, m.pap, bulk.db_json(m.handling), m.handling_note,
+            m.grading_scheme, m.grading_source, m.grading_information, m.grading_handling,
+            self.now, self.organisation.pk, self.creator_id,
+            audience.pk if audience is not None else None, self.now, obj["id"], obj["type"],
+            _name(obj), str(obj.get("description", "")), t(obj.get("created")),
+            t(obj.get("modified")), key, str(obj.get("created_by_ref", "")),
+            obj.get("confidence"), bulk.db_json(labels),
+            "|" + "|".join(labels) + "|" if labels else "", t(obj.get("valid_from")),
+            t(obj.get("valid_until")), bool(obj.get("revoked")), text, self.submission.pk)
 
     def _flush(self, creates: dict[str, tuple[tuple, dict]],
                updates: dict[int, tuple[tuple, dict]],
                versions: list[tuple[Any, dict, str, str]]) -> None:
         before = bulk.last_object_id() if creates else 0
         bulk.insert_objects([row for row, _obj in creates.values()])
-        created_at = self.now
+        bulk.keep_superseded_versions(list(updates))
         bulk.update_objects([(*row, pk) for pk, (row, _obj) in updates.items()])
         pks = bulk.new_object_ids(self.submission.pk, before) if creates else {}
+        # The version that is now current keeps no copy of its JSON (it is on the object).
+        current = {*creates, *updates}
         bulk.insert_versions([
-            (pks[ref] if isinstance(ref, str) else ref, key,
-             _stored_time(obj.get("modified")), text, self.submission.pk,
-             created_at) for ref, obj, key, text in versions])
+            (pks[ref] if isinstance(ref, str) else ref, key, _stored_time(obj.get("modified")),
+             None if ref in current else text, self.submission.pk, self.now)
+            for ref, obj, key, text in versions])
         index = []
         written = [(pks[stix_id], obj) for stix_id, (_row, obj) in creates.items()]
         written += [(pk, obj) for pk, (_row, obj) in updates.items()]

@@ -140,14 +140,18 @@ class StixObject(Shareable):
 
 
 class StixObjectVersion(models.Model):
-    """Every version of an object received: a newer ``modified`` is a new version."""
+    """Every version of an object received: a newer ``modified`` is a new version.
+
+    The current version's JSON lives on the object (``data`` is null here), so a new
+    object's JSON is written once; it is copied here when a newer version replaces it.
+    """
 
     # Indexed through the (object, version_key) constraint.
     object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="versions",
                                db_index=False)
     version_key = models.CharField(max_length=80)
     stix_modified = models.DateTimeField(null=True, blank=True)
-    data = models.JSONField()
+    data = models.JSONField(null=True, blank=True)
     submission = models.ForeignKey(Submission, on_delete=models.SET_NULL, null=True,
                                    blank=True, related_name="+", db_index=False)
     added = models.DateTimeField(auto_now_add=True)
@@ -159,6 +163,11 @@ class StixObjectVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_id} {self.version_key}"
+
+    @property
+    def stix(self) -> dict:
+        """This version's STIX JSON."""
+        return self.data if self.data is not None else self.object.data
 
 
 class Observable(models.Model):
