@@ -158,3 +158,38 @@ def test_cli_extract_prints_json_lines(tmp_path, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {"type": "url", "value": "http://bad.example.com/x"} in lines
     assert {"type": "ipv4", "value": "203.0.113.9"} in lines
+
+
+def test_platform_admins_manage_the_local_warninglist(region, client):
+    from django.core.exceptions import PermissionDenied
+
+    from tests.factories import UserFactory, confirmed_totp, totp_code
+    from vaka.policy.models import AuditEntry
+
+    admin = UserFactory(role="platform_admin", organisation=region.unit_a)
+    with_exclusion = services.add_exclusion(user=admin, kind="ipv4", value="203.0.113.9/24",
+                                            note="our office")
+    assert with_exclusion.value == "203.0.113.0/24"
+    try:
+        services.add_exclusion(user=region.analyst_a, kind="domain", value="x.org")
+    except PermissionDenied:
+        pass
+    else:
+        raise AssertionError("analysts may not add exclusions")
+    client.force_login(admin)
+    client.post("/accounts/verify/", {"otp_token": totp_code(confirmed_totp(admin))})
+    page = client.post("/intel/warninglists/", {"kind": "domain", "value": "not a domain"})
+    assert "value" in page.context["form"].errors
+    client.post("/intel/warninglists/", {"kind": "domain", "value": "Partner-CDN.org"})
+    assert WarninglistEntry.objects.filter(value="partner-cdn.org").exists()
+    forget_own_entries()
+    try:
+        ingest(region.analyst_a, "203.0.113.77")
+        ingest(region.analyst_b, "203.0.113.77")
+        assert not HitNotification.objects.exists()
+    finally:
+        forget_own_entries()
+    assert AuditEntry.objects.filter(target_type="intel.warninglistentry",
+                                     action="create").count() == 2
+    client.force_login(region.analyst_a)
+    assert client.get("/intel/warninglists/").status_code == 403

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Community, Organisation, User
+from vaka.intel.parsing.observables import KINDS
 from vaka.intel.services import FORMATS, MAX_LOOKUP
 from vaka.policy.markings import TLP, TLP_DESCRIPTIONS, Distribution
 from vaka.policy.services import Markings
@@ -88,3 +89,11 @@ class ObjectFilterForm(BootstrapMixin, forms.Form):
     until = forms.DateField(label=_("Modified to"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
     correlated = forms.BooleanField(label=_("Has correlations"), required=False)
+
+
+class ExclusionForm(BootstrapMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Type"), choices=[(k, k) for k in KINDS])
+    value = forms.CharField(label=_("Value, network or domain"), max_length=300,
+                            help_text=_("A domain also covers its subdomains; an address "
+                                        "range is written as a network, e.g. 203.0.113.0/24."))
+    note = forms.CharField(label=_("Why"), max_length=200, required=False)

@@ -1,6 +1,7 @@
 """Writes to intelligence records."""
 
 import hashlib
+import ipaddress
 import json
 import re
 from collections.abc import Iterable
@@ -16,14 +17,21 @@ from django.utils.translation import gettext as _
 from vaka.directory.models import Organisation, User
 from vaka.directory.roles import Capability
 from vaka.intel.ingest import Incoming, stix_items, store
-from vaka.intel.models import HitNotification, Note, Observable, StixObject, Submission
+from vaka.intel.models import (
+    HitNotification,
+    Note,
+    Observable,
+    StixObject,
+    Submission,
+    WarninglistEntry,
+)
 from vaka.intel.parsing import stix
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.extract import extract, text_of
 from vaka.intel.parsing.misp import misp_to_stix
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.intel.parsing.tabular import Row, read_csv, rows_to_stix
-from vaka.intel.warninglists import warninglist_names
+from vaka.intel.warninglists import forget_own_entries, warninglist_names
 from vaka.policy import audit
 from vaka.policy.services import Markings, create_shareable, delete_shareable, update_shareable
 from vaka.policy.visibility import can_edit, visible_to
@@ -247,3 +255,38 @@ def desk_contact() -> dict[str, str]:
     if desk is None:
         return {"organisation": "", "email": ""}
     return {"organisation": desk.name, "email": desk.contact_email}
+
+
+# --- Warninglist exclusions ----------------------------------------------------------------
+
+@transaction.atomic
+def add_exclusion(*, user: User, kind: str, value: str, note: str = "",
+                  request: Any = None) -> WarninglistEntry:
+    """An admin's own warninglist entry: a domain (and its subdomains), an address or
+    network, or an exact value of another kind. Such values never correlate."""
+    if not user.can(Capability.MANAGE_PLATFORM):
+        raise PermissionDenied(_("Only platform admins manage warninglists."))
+    raw = refang(value.strip())
+    try:
+        if kind in ("ipv4", "ipv6") and "/" in raw:
+            canonical_value = str(ipaddress.ip_network(raw, strict=False))
+        else:
+            canonical_value = canonical(kind, raw)
+    except ValueError as error:
+        raise ValidationError({"value": f"“{value}”: {error}"}) from error
+    if WarninglistEntry.objects.filter(kind=kind, value=canonical_value).exists():
+        raise ValidationError({"value": _("“%s” is already excluded.") % canonical_value})
+    entry = WarninglistEntry.objects.create(kind=kind, value=canonical_value, note=note,
+                                            created_by=user)
+    audit.record(audit.Action.CREATE, actor=user, target=entry, request=request)
+    transaction.on_commit(forget_own_entries)
+    return entry
+
+
+@transaction.atomic
+def remove_exclusion(entry: WarninglistEntry, *, user: User, request: Any = None) -> None:
+    if not user.can(Capability.MANAGE_PLATFORM):
+        raise PermissionDenied(_("Only platform admins manage warninglists."))
+    audit.record(audit.Action.DELETE, actor=user, target=entry, request=request)
+    entry.delete()
+    transaction.on_commit(forget_own_entries)

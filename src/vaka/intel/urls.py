@@ -16,4 +16,5 @@ urlpatterns = [
     path("submissions/<int:pk>/", views_store.submission_detail, name="submission"),
     path("lookup/", views_store.lookup, name="lookup"),
     path("inbox/", views_store.inbox, name="inbox"),
+    path("warninglists/", views_store.exclusions, name="exclusions"),
 ]

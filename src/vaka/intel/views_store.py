@@ -5,7 +5,7 @@ import io
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.roles import Capability
 from vaka.intel import selectors, services
-from vaka.intel.forms_store import LookupForm, ObjectFilterForm, SubmitForm
-from vaka.intel.models import StixObject, Submission
+from vaka.intel.forms_store import ExclusionForm, LookupForm, ObjectFilterForm, SubmitForm
+from vaka.intel.models import StixObject, Submission, WarninglistEntry
 from vaka.intel.parsing.errors import InputError
 from vaka.intel.parsing.extract import extract, text_of
 from vaka.web.pagination import paginate, query_without_page
@@ -141,3 +141,24 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "intel/inbox.html", {
         "page": paginate(request, selectors.notifications_for(request.user)),
         "title": _("Hits on your records")})
+
+
+@login_required
+def exclusions(request: HttpRequest) -> HttpResponse:
+    """Platform admins' own warninglist: values that must never correlate."""
+    if not request.user.can(Capability.MANAGE_PLATFORM):
+        raise PermissionDenied
+    form = ExclusionForm(request.POST or None)
+    if request.method == "POST" and "remove" in request.POST:
+        entry = get_object_or_404(WarninglistEntry, pk=request.POST["remove"])
+        services.remove_exclusion(entry, user=request.user, request=request)
+        return redirect("intel:exclusions")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_exclusion(user=request.user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            form.apply_errors(error)
+        else:
+            return redirect("intel:exclusions")
+    return render(request, "intel/exclusions.html", {
+        "form": form, "entries": WarninglistEntry.objects.select_related("created_by")})
