@@ -114,12 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # timeout instead of failing when a read transaction upgrades to a write.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        # A 64 MB page cache and memory-mapped reads keep large indexes (the observable
-        # index, the STIX ids) in memory during bulk ingestion.
+        # A 64 MB page cache keeps large indexes (the observable index, the STIX ids) in
+        # memory during bulk ingestion.
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
             f"PRAGMA cache_size=-{int(env('SQLITE_CACHE_MB', '64')) * 1024}; "
-            "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            "PRAGMA temp_store=MEMORY;"
         ),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

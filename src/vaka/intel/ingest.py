@@ -56,8 +56,7 @@ class Outcome:
     updated: int = 0
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
-    object_ids: set[int] = field(default_factory=set)
-    fresh: list[tuple[int, str, str, int]] = field(default_factory=list)  # obs to correlate
+    fresh: list[tuple[int, str, str, int]] = field(default_factory=list)  # batch's new values
 
 
 def org_principal(organisation: Organisation) -> User:
@@ -262,7 +261,6 @@ class Writer:
         written = [(pks[stix_id], obj) for stix_id, (_row, obj) in creates.items()]
         written += [(pk, obj) for pk, (_row, obj) in updates.items()]
         for pk, obj in written:
-            self.outcome.object_ids.add(pk)
             for kind, value in observables_of(obj):
                 hashed = value_hash(kind, value)
                 listed = warninglist_names(kind, value)
@@ -277,18 +275,21 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
-def correlate(fresh: list[tuple[int, str, str, int]], own: set[int], *, principal: User,
-              asked_by: User | None, organisation: Organisation, channel: str) -> int:
+def correlate(fresh: list[tuple[int, str, str, int]], *, submission: Submission,
+              principal: User, asked_by: User | None, organisation: Organisation,
+              channel: str, notified: set[tuple[int, int]]) -> int:
     """Tell the owners of records the asker may not see that their value came up.
 
-    ``fresh``: (object id, kind, value, hash) just indexed; ``own``: objects of this
-    submission, which never correlate with themselves. Returns notifications sent.
+    ``fresh``: (object id, kind, value, hash) just indexed by ``submission``, whose own
+    objects never correlate with each other; ``notified``: (object id, hash) pairs already
+    told during this submission. Returns notifications sent.
     """
-    wanted = {(kind, value): obj_id for obj_id, kind, value, _h in fresh}
+    wanted = {(kind, value) for _obj, kind, value, _h in fresh}
     hashes = sorted({h for *_rest, h in fresh})
     matches: dict[int, set[tuple[str, str]]] = {}
-    for object_id, kind, value in bulk.matching_observables(hashes):
-        if object_id not in own and (kind, value) in wanted:
+    for object_id, kind, value in bulk.matching_observables(
+            hashes, not_from_submission=submission.pk):
+        if (kind, value) in wanted:
             matches.setdefault(object_id, set()).add((kind, value))
     if not matches:
         return 0
@@ -298,9 +299,15 @@ def correlate(fresh: list[tuple[int, str, str, int]], own: set[int], *, principa
                        .values_list("pk", flat=True))
     at = bulk.db_time(timezone.now())
     asker = asked_by.pk if asked_by is not None else None
-    notes = [(object_id, kind, value, asker, organisation.pk, channel, at)
-             for object_id, pairs in matches.items() if object_id not in visible
-             for kind, value in sorted(pairs)]
+    notes = []
+    for object_id, pairs in matches.items():
+        if object_id in visible:
+            continue
+        for kind, value in sorted(pairs):
+            told = (object_id, value_hash(kind, value))
+            if told not in notified:
+                notified.add(told)
+                notes.append((object_id, kind, value, asker, organisation.pk, channel, at))
     bulk.insert_notifications(notes)
     return len(notes)
 
@@ -323,20 +330,27 @@ def store(
                 source=source, format=fmt, filename=filename[:255], sha256=sha256,
                 status=Submission.Status.STORED, markings=summary)
             writer = Writer(organisation, user, resolver, submission)
+            notified: set[tuple[int, int]] = set()
+
+            def write(batch: list[Incoming]) -> None:
+                # Correlate batch by batch, so memory does not grow with the bundle.
+                writer.write(batch)
+                correlate(writer.outcome.fresh, submission=submission, principal=principal,
+                          asked_by=submission.user, organisation=organisation,
+                          channel=HitNotification.Channel.INGEST, notified=notified)
+                writer.outcome.fresh = []
+
             batch: list[Incoming] = []
             for item in _validated(items, writer.outcome.problems):
                 batch.append(item)
                 if len(batch) >= BATCH:
-                    writer.write(batch)
+                    write(batch)
                     batch = []
-            writer.write(batch)
+            write(batch)
             outcome = writer.outcome
             problems.extend(outcome.problems)
             if problems and not partial:
                 raise Rejected
-            correlate(outcome.fresh, outcome.object_ids, principal=principal,
-                      asked_by=submission.user, organisation=organisation,
-                      channel=HitNotification.Channel.INGEST)
             submission.new, submission.updated = outcome.new, outcome.updated
             submission.unchanged, submission.rejected = outcome.unchanged, len(problems)
             submission.errors = [p.as_dict() for p in problems]
