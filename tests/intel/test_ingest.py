@@ -190,3 +190,33 @@ def test_oversized_upload_is_refused_before_reading(region, api_for):
     assert response.status_code == 400
     assert "huge.json" in response.json()["file"][0]
     assert Submission.objects.count() == 0
+
+
+def misp_event(distribution: str, attributes: list[dict]) -> bytes:
+    return json.dumps({"Event": {
+        "uuid": "6e3b5f6e-1111-4c3f-9a3e-0a1b2c3d4e5f", "info": "Mule accounts",
+        "date": "2026-01-10", "distribution": distribution, "threat_level_id": "2",
+        "analysis": "1", "timestamp": "1767000000",
+        "Orgc": {"name": "Unit A", "uuid": "6e3b5f6e-3333-4c3f-9a3e-0a1b2c3d4e5f"},
+        "Attribute": attributes}}).encode()
+
+
+def attribute(n: int, value: str, distribution: str = "5") -> dict:
+    return {"uuid": f"6e3b5f6e-2222-4c3f-9a3e-0a1b2c3d4e{n:02d}", "type": "domain",
+            "category": "Network activity", "to_ids": True, "value": value,
+            "distribution": distribution, "timestamp": "1767000000"}
+
+
+def test_misp_distributions_only_ever_narrow_the_submission(region):
+    data = misp_event("1", [attribute(1, "mule-bank-portal.net"),
+                            attribute(2, "insider-only-portal.net", distribution="0")])
+    submission = ingest(data, region.analyst_a, tlp="green", distribution="members")
+    assert submission.status == "stored", submission.errors
+    wide = StixObject.objects.get(type="indicator", name__contains="mule-bank-portal")
+    narrow = StixObject.objects.get(type="indicator", name__contains="insider-only-portal")
+    assert wide.distribution == "members"
+    assert narrow.distribution == "organisation"
+    StixObject.objects.all().delete()
+    ingest(misp_event("0", [attribute(1, "mule-bank-portal.net")]), region.analyst_a,
+           tlp="green", distribution="members")
+    assert set(StixObject.objects.values_list("distribution", flat=True)) == {"organisation"}

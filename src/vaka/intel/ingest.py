@@ -28,12 +28,14 @@ from vaka.intel.parsing.observables import STIX_PATHS, canonical, stix_sco_value
 from vaka.intel.parsing.stix_markings import marking_tlp
 from vaka.intel.warninglists import warninglist_names
 from vaka.policy import audit
-from vaka.policy.markings import TLP
+from vaka.policy.markings import TLP, Distribution
 from vaka.policy.services import Markings, audience_for, clean_markings
 from vaka.policy.visibility import visible_to
 
 BATCH = 2000
 TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
+DISTRIBUTION_ORDER = [Distribution.PUBLIC, Distribution.FEDERATION, Distribution.MEMBERS,
+                      Distribution.COMMUNITIES, Distribution.ORGANISATION]  # widest first
 WELL_KNOWN_MARKINGS = "marking-definition--"
 
 
@@ -48,6 +50,7 @@ class Incoming:
     digest: str | None = None  # for objects Vaka built from bare values: their content
     index_is_line: bool = False
     problem: Problem | None = None  # found before validation (e.g. a 2.0 object not upgradable)
+    distribution: str | None = None  # what the source says (MISP): may only narrow
 
 
 @dataclass
@@ -91,26 +94,41 @@ class MarkingResolver:
         self._cache: dict[str, tuple[Markings, Any]] = {}
         self.for_tlp(base.tlp)  # raises ValidationError at once if the base is wrong
 
-    def for_tlp(self, tlp: str) -> tuple[Markings, Any]:
-        if tlp not in self._cache:
-            m = Markings(**{**self.base.__dict__, "tlp": tlp,
+    def for_tlp(self, tlp: str, distribution: str | None = None) -> tuple[Markings, Any]:
+        distribution = distribution or self.base.distribution
+        if (tlp, distribution) not in self._cache:
+            m = Markings(**{**self.base.__dict__, "tlp": tlp, "distribution": distribution,
                             "recipient_organisations": list(self.base.recipient_organisations),
                             "recipients": list(self.base.recipients)})
+            if distribution != self.base.distribution:
+                m.recipient_organisations = []  # resolved afresh for the narrower audience
             creator = self.user
             if tlp == TLP.RED and not m.recipients and self.user is not None:
                 # Marked RED in the file with nobody named: for the submitter's eyes only.
                 m.recipients, creator = [self.user], None
             cleaned = clean_markings(self.organisation, creator, m)
-            self._cache[tlp] = (cleaned, audience_for(cleaned))
-        return self._cache[tlp]
+            self._cache[(tlp, distribution)] = (cleaned, audience_for(cleaned))
+        return self._cache[(tlp, distribution)]
 
-    def for_object(self, obj: dict[str, Any]) -> tuple[Markings, Any]:
+    def for_object(self, obj: dict[str, Any], distribution: str | None = None
+                   ) -> tuple[Markings, Any]:
+        """Markings for one object: the file's TLP and the source's distribution (MISP)
+        only ever narrow the submission's."""
         tlp = self.base.tlp
         for ref in obj.get("object_marking_refs") or ():
             marked = marking_tlp(ref)
             if marked and TLP_ORDER.index(marked) > TLP_ORDER.index(tlp):
                 tlp = marked
-        return self.for_tlp(tlp)
+        return self.for_tlp(tlp, self._narrowest(distribution))
+
+    def _narrowest(self, distribution: str | None) -> str:
+        base = self.base.distribution
+        if distribution is None or distribution not in DISTRIBUTION_ORDER or \
+                DISTRIBUTION_ORDER.index(distribution) <= DISTRIBUTION_ORDER.index(base):
+            return base
+        if distribution == Distribution.COMMUNITIES and not self.base.communities:
+            return Distribution.ORGANISATION  # a MISP sharing group Vaka cannot name
+        return distribution
 
 
 def _pattern_comparisons(pattern: str) -> list[tuple[str, str, str]]:
@@ -192,7 +210,7 @@ class Writer:
         for item in batch:
             obj = item.obj
             try:
-                markings, audience = self.resolver.for_object(obj)
+                markings, audience = self.resolver.for_object(obj, item.distribution)
             except Exception as error:
                 self._reject(item, "; ".join(getattr(error, "messages", [str(error)])))
                 continue

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Organisation, User
 from vaka.directory.roles import Capability
-from vaka.intel.ingest import Incoming, stix_items, store
+from vaka.intel.ingest import DISTRIBUTION_ORDER, Incoming, stix_items, store
 from vaka.intel.models import (
     HitNotification,
     Note,
@@ -114,7 +114,10 @@ def _items_from_bytes(data: bytes, fmt: str, filename: str) -> tuple[Iterable[In
         except ValueError as error:
             raise InputError(Problem(f"not JSON: {error}", file=filename)) from error
         converted = misp_to_stix(document, file=filename)
-        return stix_items(enumerate(converted.objects)), list(converted.problems)
+        narrower = misp_distributions(converted)
+        items = (Incoming(index, obj, distribution=narrower.get(obj.get("id")))
+                 for index, obj in enumerate(converted.objects))
+        return items, list(converted.problems)
     if fmt == "csv":
         rows, problems = read_csv(data, file=filename)
     else:
@@ -125,6 +128,29 @@ def _items_from_bytes(data: bytes, fmt: str, filename: str) -> tuple[Iterable[In
     items = (Incoming(line, obj, digest, index_is_line=fmt == "csv")
              for line, obj, digest in rows_to_stix(rows, now))
     return items, problems
+
+
+def misp_distributions(converted: Any) -> dict[str, str]:
+    """STIX id → the distribution MISP gave it: its event's, or its own when narrower."""
+    by_id = {obj["id"]: obj for obj in converted.objects}
+    result: dict[str, str] = {}
+    for event in converted.event_markings:
+        if event.distribution:
+            report = by_id.get(event.report_id, {})
+            for ref in [event.report_id, *report.get("object_refs", [])]:
+                result[ref] = _narrower(result.get(ref), event.distribution)
+        for ref, distribution in event.object_distributions.items():
+            result[ref] = _narrower(result.get(ref), distribution)
+    if converted.distribution:  # objects no event claims (the creator's identity…)
+        for stix_id in by_id:
+            result.setdefault(stix_id, converted.distribution)
+    return result
+
+
+def _narrower(first: str | None, second: str) -> str:
+    if first is None:
+        return second
+    return max(first, second, key=DISTRIBUTION_ORDER.index)
 
 
 def ingest_bytes(
