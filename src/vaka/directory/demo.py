@@ -28,6 +28,7 @@ PROGRAMMES = {
 TCU_COUNTRIES = set(BLUE_PACIFIC)
 
 DESK = "Asia and South Pacific Cybercrime Operations Desk"
+DESK_EMAIL = "desk@vaka.example"  # whom hit/no-hit answers send people to
 PTCCC = "Pacific Transnational Crime Coordination Centre"
 OTHERS: list[tuple[str, str, str, str | None]] = [
     # name, short name, kind, country
@@ -120,9 +121,10 @@ def load() -> dict[str, int]:
                      served_by: Organisation | None = None) -> Organisation:
         org = Organisation.objects.filter(name=name).first()
         if org is None:
+            email = DESK_EMAIL if kind == Organisation.Kind.DESK else ""
             org = services.save_organisation(
                 Organisation(name=name, short_name=short, kind=kind, country_id=country,
-                             served_by=served_by), actor=None)
+                             served_by=served_by, contact_email=email), actor=None)
             created["organisations"] += 1
         return org
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from vaka.directory.models import Community, Organisation, User
 from vaka.intel.parsing.observables import KINDS
 from vaka.intel.services import FORMATS, MAX_LOOKUP
-from vaka.policy.markings import TLP, TLP_DESCRIPTIONS, Distribution
+from vaka.policy.markings import PAP, PAP_DESCRIPTIONS, TLP, TLP_DESCRIPTIONS, Distribution
 from vaka.policy.services import Markings
 from vaka.web.forms import BootstrapMixin
 
@@ -30,6 +30,8 @@ class SubmitForm(BootstrapMixin, forms.Form):
     communities = forms.ModelMultipleChoiceField(label=_("Communities"), required=False,
                                                  queryset=Community.objects.none(),
                                                  widget=forms.CheckboxSelectMultiple)
+    pap = forms.ChoiceField(label=_("PAP"), initial=PAP.AMBER,
+                            choices=[(k, f"{v} — {PAP_DESCRIPTIONS[k]}") for k, v in PAP.choices])
     recipients = forms.ModelMultipleChoiceField(
         label=_("Named recipients (TLP:RED)"), required=False, queryset=User.objects.none(),
         widget=forms.SelectMultiple(attrs={"size": 4}))
@@ -56,7 +58,7 @@ class SubmitForm(BootstrapMixin, forms.Form):
 
     def markings(self) -> Markings:
         data = self.cleaned_data
-        return Markings(distribution=data["distribution"], tlp=data["tlp"],
+        return Markings(distribution=data["distribution"], tlp=data["tlp"], pap=data["pap"],
                         communities=list(data.get("communities") or []),
                         recipients=list(data.get("recipients") or []))
 
