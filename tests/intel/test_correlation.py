@@ -193,3 +193,27 @@ def test_platform_admins_manage_the_local_warninglist(region, client):
                                      action="create").count() == 2
     client.force_login(region.analyst_a)
     assert client.get("/intel/warninglists/").status_code == 403
+
+
+def test_search_finds_words_prefixes_and_defanged_values_within_what_is_visible(
+        region, api_for):
+    services.ingest_bytes(bundle(
+        indicator("invoice-fraud-9.net", description="Mule accounts behind the Suva invoice "
+                  "fraud", seed="s1"),
+        indicator("ransom-note-9.org", description="Ransomware negotiation portal", seed="s2")),
+        organisation=region.unit_a, user=region.analyst_a,
+        markings=Markings(tlp="green", distribution="members"), source="api")
+    ingest(region.analyst_a, "secret-suva-9.net")  # AMBER, Unit A only
+    client = api_for(region.analyst_b)
+
+    def names(text: str) -> set[str]:
+        return {o["name"] for o in client.get("/api/objects/", {"search": text}).json()[
+            "results"]}
+
+    assert names("suva invoice") == {"invoice-fraud-9.net"}
+    assert names("negotia") == {"ransom-note-9.org"}  # a prefix
+    assert names("invoice-fraud-9[.]net") == {"invoice-fraud-9.net"}  # a defanged value
+    assert names("secret") == set()  # outside the audience: not even found
+    assert names("nothing-like-this") == set()
+    page = api_for(region.analyst_a).get("/api/objects/", {"search": "secret"}).json()
+    assert [o["name"] for o in page["results"]] == ["secret-suva-9.net"]

@@ -166,3 +166,19 @@ def replace_observables(object_ids: list[int], rows: list[tuple]) -> None:
     if object_ids:
         Observable.objects.filter(object_id__in=object_ids).delete()
     _insert(Observable._meta.db_table, OBSERVABLE_COLUMNS, rows)
+
+
+def index_text(object_ids: list[int]) -> None:
+    """(SQLite) put these objects' names and descriptions in the full-text table; on
+    PostgreSQL a GIN index does this by itself."""
+    if connection.vendor != "sqlite" or not object_ids:
+        return
+    table = StixObject._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(object_ids), IN_CHUNK):
+            chunk = object_ids[start:start + IN_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(f"DELETE FROM intel_object_search WHERE rowid IN ({marks})", chunk)  # noqa: S608
+            cursor.execute(f"INSERT INTO intel_object_search (rowid, name, description) "  # noqa: S608
+                           f"SELECT id, name, description FROM {table} WHERE id IN ({marks})",
+                           chunk)

@@ -286,6 +286,7 @@ class Writer:
                 if not listed:
                     self.outcome.fresh.append((pk, kind, value, hashed))
         bulk.replace_observables(list(updates), index)
+        bulk.index_text([pk for pk, _obj in written])
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -1,12 +1,16 @@
 """Reads of intelligence records, always through the visibility policy."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from vaka.intel.models import HitNotification, Note, Observable, StixObject, Submission
+from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.policy.services import record_view
 from vaka.policy.visibility import visible_to
 
@@ -105,3 +109,43 @@ def notifications_for(user: Any) -> QuerySet[HitNotification]:
     return HitNotification.objects.filter(
         object__in=objects_for(user, include_revoked=True).values("pk")).select_related(
         "object", "asked_by", "asked_by_organisation", "asked_by_organisation__country")
+
+
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: how both databases split text
+
+
+def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObject]:
+    """Objects whose name or description holds every word of ``text`` (as prefixes), that
+    carry ``text`` as an indicator value (defanged or not), or whose STIX id it is.
+
+    Full-text: SQLite FTS5, PostgreSQL tsvector with a GIN index.
+    """
+    text = text.strip()
+    if not text:
+        return objects
+    condition = Q(stix_id=text)
+    refanged = refang(text)
+    kind = guess_kind(refanged)
+    if kind is not None:
+        try:
+            value = canonical(kind, refanged)
+        except ValueError:
+            value = None
+        if value is not None:
+            condition |= Q(pk__in=Observable.objects.filter(
+                value_hash=value_hash(kind, value), kind=kind, value=value).values("object_id"))
+    words = _WORD.findall(text)[:12]
+    if words and connection.vendor == "sqlite":
+        condition |= Q(pk__in=RawSQL(
+            "SELECT rowid FROM intel_object_search WHERE intel_object_search MATCH %s",
+            [" ".join(f'"{word}"*' for word in words)]))
+    elif words and connection.vendor == "postgresql":
+        condition |= Q(pk__in=RawSQL(  # noqa: S611 - the words are bound parameters
+            f"SELECT id FROM {StixObject._meta.db_table} WHERE "  # noqa: S608
+            "to_tsvector('simple', regexp_replace(name || ' ' || description, "
+            "'[^[:alnum:]]+', ' ', 'g')) @@ to_tsquery('simple', %s)",
+            [" & ".join(f"{word}:*" for word in words)]))
+    elif words:
+        for word in words:
+            condition |= Q(name__icontains=word) | Q(description__icontains=word)
+    return objects.filter(condition)

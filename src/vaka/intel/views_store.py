@@ -6,7 +6,7 @@ import json
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -30,8 +30,7 @@ def _filtered(user: object, form: ObjectFilterForm) -> QuerySet[StixObject]:
         return objects
     data = form.cleaned_data
     if q := data["q"].strip():
-        objects = objects.filter(Q(name__icontains=q) | Q(description__icontains=q)
-                                 | Q(stix_id=q) | Q(observables__value__icontains=q)).distinct()
+        objects = selectors.search_objects(objects, q)
     for name, lookup in (("type", "type"), ("tlp", "tlp"), ("owner", "owner")):
         if data[name]:
             objects = objects.filter(**{lookup: data[name]})

@@ -55,6 +55,9 @@ class StixObjectFilter(filters.FilterSet):
     modified_before = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="lt")
     has_correlations = filters.BooleanFilter(method="filter_correlations")
     include_revoked = filters.BooleanFilter(method="filter_noop")
+    search = filters.CharFilter(method="filter_search", help_text=(
+        "Words of the name or description (prefixes match), an indicator value (defanged "
+        "or not) or a STIX id."))
 
     class Meta:
         model = StixObject
@@ -66,6 +69,9 @@ class StixObjectFilter(filters.FilterSet):
     def filter_correlations(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return selectors.with_correlations(queryset) if value else queryset
 
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return selectors.search_objects(queryset, value)
+
     def filter_noop(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset
 
@@ -74,7 +80,6 @@ class StixObjectViewSet(viewsets.ReadOnlyModelViewSet):
     """STIX objects you may see. Outside your audience an object answers 404."""
 
     filterset_class = StixObjectFilter
-    search_fields = ["name", "description", "stix_id", "observables__value"]
     ordering_fields = ["stix_modified", "name", "type"]
     lookup_value_regex = r"[0-9]+"
 
