@@ -217,3 +217,29 @@ def test_search_finds_words_prefixes_and_defanged_values_within_what_is_visible(
     assert names("nothing-like-this") == set()
     page = api_for(region.analyst_a).get("/api/objects/", {"search": "secret"}).json()
     assert [o["name"] for o in page["results"]] == ["secret-suva-9.net"]
+
+
+def test_attack_techniques_and_threat_actors_are_pickable_tags(region, client, api_for):
+    from vaka.intel.galaxies import cluster_values, tag_label
+
+    assert "Phishing - T1566" in cluster_values("mitre-attack-pattern")
+    assert "APT1" in cluster_values("threat-actor")
+    client.force_login(region.analyst_a)
+    options = client.get("/intel/galaxies/mitre-attack-pattern/").content.decode()
+    assert '<option value="Phishing - T1566">' in options
+    assert client.get("/intel/galaxies/no-such-galaxy/").status_code == 404
+    bad = client.post("/intel/submit/", {"content": "value\nphish-kit-9.net\n", "format": "csv",
+                                         "tlp": "amber", "distribution": "organisation",
+                                         "pap": "amber", "technique": "Made-up - T0000"})
+    assert "not a known ATT&CK technique" in bad.context["form"].errors["technique"][0]
+    response = client.post("/intel/submit/", {
+        "content": "value\nphish-kit-9.net\n", "format": "csv", "tlp": "amber",
+        "distribution": "organisation", "pap": "amber", "technique": "Phishing - T1566",
+        "threat_actor": "APT1", "other_labels": "bec, pacific"})
+    assert response.status_code == 302
+    obj = StixObject.objects.get()
+    tag = 'misp-galaxy:mitre-attack-pattern="Phishing - T1566"'
+    assert obj.labels == [tag, 'misp-galaxy:threat-actor="APT1"', "bec", "pacific"]
+    assert tag_label(tag) == "ATT&CK technique: Phishing - T1566"
+    found = api_for(region.analyst_a).get("/api/objects/", {"label": tag}).json()
+    assert [o["name"] for o in found["results"]] == ["phish-kit-9.net"]

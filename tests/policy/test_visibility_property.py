@@ -25,6 +25,7 @@ from rest_framework.test import APIClient
 
 from vaka.directory.models import Community, Organisation, User
 from vaka.directory.roles import Role
+from vaka.intel.bulk import index_text
 from vaka.intel.models import Note, Observable, StixObject
 from vaka.intel.parsing.observables import value_hash
 from vaka.intel.selectors import correlations_of, notifications_for
@@ -202,6 +203,7 @@ def build_objects(world: World, users: list[User], notes: list[Note]) -> list[St
             Observable.objects.create(object=obj, kind="domain", value=value,
                                       value_hash=value_hash("domain", value))
         objects.append(obj)
+    index_text([obj.pk for obj in objects])  # what ingestion does for search
     return objects
 
 
@@ -222,6 +224,11 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
     assert listing["count"] == len(seen)
     assert {row["id"] for row in listing["results"]} == seen
     page = web.get("/intel/objects/").content.decode()
+    searched = api.get("/api/objects/", {"search": "secret object", "page_size": 100}).data
+    assert {row["id"] for row in searched["results"]} == seen
+    assert searched["count"] == len(seen)
+    by_value = api.get("/api/objects/", {"search": SHARED.replace(".", "[.]")}).data
+    assert by_value["count"] == len(seen)
     for obj in objects:
         if obj.pk in seen:
             continue

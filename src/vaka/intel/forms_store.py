@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Community, Organisation, User
+from vaka.intel.galaxies import tag_for
 from vaka.intel.parsing.observables import KINDS
 from vaka.intel.services import FORMATS, MAX_LOOKUP
 from vaka.policy.markings import PAP, PAP_DESCRIPTIONS, TLP, TLP_DESCRIPTIONS, Distribution
@@ -35,6 +36,22 @@ class SubmitForm(BootstrapMixin, forms.Form):
     recipients = forms.ModelMultipleChoiceField(
         label=_("Named recipients (TLP:RED)"), required=False, queryset=User.objects.none(),
         widget=forms.SelectMultiple(attrs={"size": 4}))
+    technique = forms.CharField(
+        label=_("ATT&CK technique"), required=False, max_length=300,
+        widget=forms.TextInput(attrs={"list": "galaxy-mitre-attack-pattern",
+                                      "hx-get": "/intel/galaxies/mitre-attack-pattern/",
+                                      "hx-trigger": "focus once",
+                                      "hx-target": "#galaxy-mitre-attack-pattern",
+                                      "hx-swap": "outerHTML", "autocomplete": "off"}))
+    threat_actor = forms.CharField(
+        label=_("Threat actor"), required=False, max_length=300,
+        widget=forms.TextInput(attrs={"list": "galaxy-threat-actor",
+                                      "hx-get": "/intel/galaxies/threat-actor/",
+                                      "hx-trigger": "focus once",
+                                      "hx-target": "#galaxy-threat-actor",
+                                      "hx-swap": "outerHTML", "autocomplete": "off"}))
+    other_labels = forms.CharField(label=_("Other labels"), required=False, max_length=500,
+                                   help_text=_("Separated by commas."))
     partial = forms.BooleanField(label=_("Keep the valid objects if some are rejected"),
                                  required=False)
 
@@ -55,6 +72,29 @@ class SubmitForm(BootstrapMixin, forms.Form):
                                      "line for large files.")
                            % {"name": upload.name, "limit": settings.MAX_UPLOAD_MB})
         return data
+
+    def clean_technique(self) -> str:
+        return self._tag("mitre-attack-pattern", self.cleaned_data["technique"],
+                         _("“%s” is not a known ATT&CK technique."))
+
+    def clean_threat_actor(self) -> str:
+        return self._tag("threat-actor", self.cleaned_data["threat_actor"],
+                         _("“%s” is not a known threat actor."))
+
+    def _tag(self, galaxy: str, value: str, unknown: Any) -> str:
+        if not value.strip():
+            return ""
+        try:
+            return tag_for(galaxy, value.strip())
+        except ValueError as error:
+            raise forms.ValidationError(unknown % value.strip()) from error
+
+    def labels(self) -> list[str]:
+        """Labels to put on every object of the submission."""
+        data = self.cleaned_data
+        picked = [data.get("technique", ""), data.get("threat_actor", "")]
+        typed = (data.get("other_labels") or "").split(",")
+        return [label.strip() for label in [*picked, *typed] if label.strip()]
 
     def markings(self) -> Markings:
         data = self.cleaned_data

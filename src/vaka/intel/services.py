@@ -4,7 +4,7 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,12 +153,24 @@ def _narrower(first: str | None, second: str) -> str:
     return max(first, second, key=DISTRIBUTION_ORDER.index)
 
 
+def with_labels(items: Iterable[Incoming], labels: list[str]) -> Iterator[Incoming]:
+    """Add the submitter's labels (e.g. ATT&CK techniques) to every object."""
+    for item in items:
+        if labels and isinstance(item.obj, dict) and item.obj.get("type") not in (
+                "marking-definition", "relationship"):
+            own = [str(label) for label in item.obj.get("labels") or ()]
+            item.obj = {**item.obj, "labels": list(dict.fromkeys([*own, *labels]))}
+        yield item
+
+
 def ingest_bytes(
     data: bytes, *, organisation: Organisation, user: User | None, markings: Markings,
     source: str, fmt: str | None = None, filename: str = "", partial: bool = False,
-    request: Any = None,
+    labels: list[str] | None = None, request: Any = None,
 ) -> Submission:
-    """Ingest one file or paste. Bad input never raises: it is in the submission's errors."""
+    """Ingest one file or paste. Bad input never raises: it is in the submission's errors.
+
+    ``labels`` go on every object (relationships and markings excepted)."""
     fmt = fmt or guess_format(data[:65536], filename)
     if fmt not in FORMATS:
         raise ValidationError({"format": _("Unknown format “%s”.") % fmt})
@@ -168,9 +180,9 @@ def ingest_bytes(
         items, problems = [], [Problem(p.message, file=p.file or filename or None,
                                        index=p.index, line=p.line, field=p.field)
                                for p in error.problems]
-    return store(items, organisation=organisation, user=user, markings=markings,
-                 source=source, fmt=fmt, filename=filename, sha256=_sha256(data),
-                 partial=partial, problems=problems, request=request)
+    return store(with_labels(items, labels or []), organisation=organisation, user=user,
+                 markings=markings, source=source, fmt=fmt, filename=filename,
+                 sha256=_sha256(data), partial=partial, problems=problems, request=request)
 
 
 def ingest_path(

@@ -17,4 +17,5 @@ urlpatterns = [
     path("lookup/", views_store.lookup, name="lookup"),
     path("inbox/", views_store.inbox, name="inbox"),
     path("warninglists/", views_store.exclusions, name="exclusions"),
+    path("galaxies/<slug:galaxy>/", views_store.galaxy_options, name="galaxy_options"),
 ]

@@ -7,13 +7,15 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
 from vaka.intel import selectors, services
 from vaka.intel.forms_store import ExclusionForm, LookupForm, ObjectFilterForm, SubmitForm
+from vaka.intel.galaxies import GALAXIES, cluster_values
 from vaka.intel.models import StixObject, Submission, WarninglistEntry
 from vaka.intel.parsing.errors import InputError
 from vaka.intel.parsing.extract import extract, text_of
@@ -92,8 +94,9 @@ def submit(request: HttpRequest) -> HttpResponse:
                 filename = request.POST.get("reviewed_name") or "reviewed.csv"
             submission = services.ingest_bytes(
                 content, organisation=request.user.organisation, user=request.user,
-                markings=form.markings(), source=Submission.Source.UPLOAD if upload
-                else Submission.Source.PASTE, fmt=fmt, filename=filename,
+                markings=form.markings(), labels=form.labels(),
+                source=Submission.Source.UPLOAD if upload else Submission.Source.PASTE,
+                fmt=fmt, filename=filename,
                 partial=data["partial"], request=request)
             return redirect(submission)
     return render(request, "intel/submit.html", {"form": form})
@@ -161,3 +164,13 @@ def exclusions(request: HttpRequest) -> HttpResponse:
             return redirect("intel:exclusions")
     return render(request, "intel/exclusions.html", {
         "form": form, "entries": WarninglistEntry.objects.select_related("created_by")})
+
+
+@login_required
+@cache_control(private=True, max_age=86400)
+def galaxy_options(request: HttpRequest, galaxy: str) -> HttpResponse:
+    """The names of a MISP galaxy as a <datalist>, fetched when a tag field is first used."""
+    if galaxy not in GALAXIES:
+        raise Http404
+    return render(request, "intel/_galaxy_options.html",
+                  {"galaxy": galaxy, "values": cluster_values(galaxy)})

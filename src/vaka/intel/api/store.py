@@ -128,6 +128,10 @@ class IngestSerializer(serializers.Serializer):
     communities = serializers.SlugRelatedField(slug_field="name", many=True, required=False,
                                                queryset=Community.objects.all())
     partial = serializers.BooleanField(default=False)
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False, default=list,
+        help_text="Labels for every object, e.g. MISP galaxy tags such as "
+                  'misp-galaxy:mitre-attack-pattern="Phishing - T1566".')
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("file") and not attrs.get("content"):
@@ -169,7 +173,8 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             markings=Markings(distribution=data["distribution"], tlp=data["tlp"],
                               communities=list(data.get("communities", []))),
             source=Submission.Source.API, fmt=data.get("format"),
-            filename=upload.name if upload else "", partial=data["partial"], request=request)
+            filename=upload.name if upload else "", partial=data["partial"],
+            labels=data["labels"], request=request)
         code = (status.HTTP_400_BAD_REQUEST if submission.status == Submission.Status.REJECTED
                 else status.HTTP_201_CREATED)
         return Response(SubmissionSerializer(submission).data, status=code)
