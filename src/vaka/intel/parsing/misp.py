@@ -51,6 +51,13 @@ from misp_stix_converter import MISPtoSTIX21Parser
 from pymisp.abstract import describe_types
 
 from vaka.intel.parsing.errors import InputError, Problem
+from vaka.intel.parsing.stix_markings import (
+    TLP1_MARKING_IDS,
+    TLP2_MARKING_IDS,
+    TLP_LEVELS,
+    marking_tlp,
+    tlp_marking_definition,
+)
 
 __all__ = [
     "MISP_DISTRIBUTIONS",
@@ -69,42 +76,18 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 #: TLP 2.0 levels, least to most restrictive (Vaka's ``TLP`` codes).
-TLP_ORDER = ("clear", "green", "amber", "amber+strict", "red")
+TLP_ORDER = TLP_LEVELS
 
 #: STIX 2.1 marking-definition ids of the TLP 2.0 extension, by Vaka TLP code.
-TLP_MARKING_IDS = {
-    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
-
-_TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+TLP_MARKING_IDS = TLP2_MARKING_IDS
 
 #: The TLP 2.0 marking-definition objects, by Vaka TLP code.
 TLP_MARKING_DEFINITIONS: dict[str, dict[str, Any]] = {
-    code: {
-        "type": "marking-definition",
-        "spec_version": "2.1",
-        "id": marking_id,
-        "created": "2022-10-01T00:00:00.000Z",
-        "name": f"TLP:{code.upper()}",
-        "extensions": {
-            _TLP2_EXTENSION: {"extension_type": "property-extension", "tlp_2_0": code},
-        },
-    }
-    for code, marking_id in TLP_MARKING_IDS.items()
-}
+    code: tlp_marking_definition(code) for code in TLP_LEVELS}
 
-# The TLP 1.0 marking definitions (stix2's TLP_WHITE… that misp-stix emits), as TLP 2.0 codes.
-_TLP1_IDS = {
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": "clear",  # WHITE
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": "green",
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": "amber",
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": "red",
-}
-_TLP_BY_MARKING_ID = {**_TLP1_IDS, **{v: k for k, v in TLP_MARKING_IDS.items()}}
+# TLP 1.0 ids (what misp-stix emits) and TLP 2.0 ids, as Vaka TLP codes.
+_TLP_BY_MARKING_ID = {marking_id: marking_tlp(marking_id) for marking_id in
+                      (*TLP2_MARKING_IDS.values(), *TLP1_MARKING_IDS.values())}
 
 _TLP_TAGS = {
     "tlp:clear": "clear",
