@@ -87,7 +87,9 @@ def child(args: argparse.Namespace) -> None:
     submission = ingest_file(Path(args.bundle), a, user)
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "load": load_seconds,
+    worker_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024,
+                      "worker_mb": worker_kb / 1024, "load": load_seconds,
                       "summary": submission.summary() | {"errors": submission.errors[:3]}}))
 
 
@@ -211,6 +213,10 @@ def main() -> None:
           f"(target: within 4x, >= 10,000 objects/s)")
     print(f"peak memory of the ingesting process: {result['peak_mb']:.0f} MB, warninglists "
           f"included (target for 1,000,000 indicators: under 1 GB)")
+    if result["worker_mb"]:
+        print(f"peak memory of its preparing worker: {result['worker_mb']:.0f} MB, most of it "
+              f"pages shared with the ingesting process (forked; set VAKA_INGEST_WORKER=0 to "
+              f"measure without it)")
     print(f"(loading the warninglists once per process, untimed: {result['load']:.1f} s)")
     print(f"submission: {result['summary']}")
     from vaka.intel.models import HitNotification

@@ -161,6 +161,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 SERVE_WORKERS = int(env("WORKERS", "2"))
 # Largest file accepted through the web UI and API (the command line streams any size).
 MAX_UPLOAD_MB = int(env("MAX_UPLOAD_MB", "100"))
+# Large STIX imports validate and index on a second core (a forked worker process).
+INGEST_WORKER = env_bool("INGEST_WORKER", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_MB * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 

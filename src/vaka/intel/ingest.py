@@ -24,19 +24,17 @@ from vaka.intel.models import (
 )
 from vaka.intel.parsing import stix
 from vaka.intel.parsing.errors import InputError, Problem
-from vaka.intel.parsing.observables import STIX_PATHS, canonical, stix_sco_values, value_hash
+from vaka.intel.parsing.observables import value_hash
 from vaka.intel.parsing.stix_markings import marking_tlp
-from vaka.intel.warninglists import warninglist_names
+from vaka.intel.prepare import Indexed, prepared_batches
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
 from vaka.policy.services import Markings, audience_for, clean_markings
 from vaka.policy.visibility import visible_to
 
-BATCH = 2000
 TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
 DISTRIBUTION_ORDER = [Distribution.PUBLIC, Distribution.FEDERATION, Distribution.MEMBERS,
                       Distribution.COMMUNITIES, Distribution.ORGANISATION]  # widest first
-WELL_KNOWN_MARKINGS = "marking-definition--"
 
 
 class Rejected(Exception):
@@ -51,6 +49,7 @@ class Incoming:
     index_is_line: bool = False
     problem: Problem | None = None  # found before validation (e.g. a 2.0 object not upgradable)
     distribution: str | None = None  # what the source says (MISP): may only narrow
+    indexed: list[Indexed] = field(default_factory=list)  # set once validated (prepare)
 
 
 @dataclass
@@ -131,54 +130,6 @@ class MarkingResolver:
         return distribution
 
 
-def _pattern_comparisons(pattern: str) -> list[tuple[str, str, str]]:
-    comparisons = stix.parse_pattern(pattern)
-    if comparisons is not None:
-        return [(c.object_type, c.path, c.value) for c in comparisons]
-    from stix2patterns.v21.pattern import Pattern
-
-    found = []
-    try:
-        inspected = Pattern(pattern).inspect().comparisons
-    except Exception:
-        return []
-    for object_type, items in inspected.items():
-        for path, operator, value in items:
-            if operator == "=" and isinstance(value, str) and value.startswith("'"):
-                dotted = ".".join(f"'{p}'" if "-" in str(p) else str(p) for p in path)
-                found.append((object_type, dotted, value[1:-1].replace("\\'", "'")))
-    return found
-
-
-def observables_of(obj: dict[str, Any]) -> list[tuple[str, str]]:
-    """(kind, canonical value) pairs an object carries; values that do not parse are
-    simply not indexed."""
-    pairs: list[tuple[str, str]] = []
-    if obj.get("type") == "indicator" and obj.get("pattern_type") == "stix":
-        for object_type, path, value in _pattern_comparisons(obj.get("pattern", "")):
-            kind = STIX_PATHS.get((object_type, path))
-            if kind is None and object_type == "x-cryptocurrency-wallet":
-                kind = "eth" if value.lower().startswith("0x") else "btc"
-            elif kind is None and object_type == "x-phone-number":
-                kind = "phone"
-            if kind:
-                pairs.append((kind, value))
-    elif obj.get("type") == "vulnerability" and str(obj.get("name", "")).upper().startswith(
-            "CVE-"):
-        pairs.append(("cve", obj["name"]))
-    else:
-        pairs.extend(stix_sco_values(obj))
-    result = []
-    for kind, raw in pairs:
-        try:
-            value = canonical(kind, raw)
-        except ValueError:
-            continue
-        if (kind, value) not in result:
-            result.append((kind, value))
-    return result
-
-
 ROW_COLUMNS = ["distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
                "grading_source", "grading_information", "grading_handling", "modified",
                "owner_id", "created_by_id", "audience_id", "created", "stix_id", "type", "name",
@@ -204,8 +155,8 @@ class Writer:
         existing = bulk.existing_objects(self.organisation.pk,
                                          list({item.obj["id"] for item in batch}))
         known_versions = bulk.known_versions([row[0] for row in existing.values()])
-        creates: dict[str, tuple[tuple, dict]] = {}
-        updates: dict[int, tuple[tuple, dict]] = {}
+        creates: dict[str, tuple[tuple, list[Indexed]]] = {}
+        updates: dict[int, tuple[tuple, list[Indexed]]] = {}
         versions: list[tuple[Any, dict, str, str]] = []
         for item in batch:
             obj = item.obj
@@ -221,7 +172,8 @@ class Writer:
                 continue
             if row is None:
                 text = bulk.db_json(obj)
-                creates[obj["id"]] = (self._row(obj, key, markings, audience, text), obj)
+                creates[obj["id"]] = (self._row(obj, key, markings, audience, text),
+                                      item.indexed)
                 versions.append((obj["id"], obj, key, text))
                 self.outcome.new += 1
                 continue
@@ -237,7 +189,7 @@ class Writer:
             versions.append((pk, obj, key, text))
             newer = _time(obj.get("modified"))
             if current_modified is None or newer is None or newer >= current_modified:
-                updates[pk] = (self._row(obj, key, markings, audience, text), obj)
+                updates[pk] = (self._row(obj, key, markings, audience, text), item.indexed)
             self.outcome.updated += 1
         self._flush(creates, updates, versions)
 
@@ -261,13 +213,13 @@ class Writer:
             "|" + "|".join(labels) + "|" if labels else "", t(obj.get("valid_from")),
             t(obj.get("valid_until")), bool(obj.get("revoked")), text, self.submission.pk)
 
-    def _flush(self, creates: dict[str, tuple[tuple, dict]],
-               updates: dict[int, tuple[tuple, dict]],
+    def _flush(self, creates: dict[str, tuple[tuple, list[Indexed]]],
+               updates: dict[int, tuple[tuple, list[Indexed]]],
                versions: list[tuple[Any, dict, str, str]]) -> None:
         before = bulk.last_object_id() if creates else 0
         bulk.insert_objects([row for row, _obj in creates.values()])
         bulk.keep_superseded_versions(list(updates))
-        bulk.update_objects([(*row, pk) for pk, (row, _obj) in updates.items()])
+        bulk.update_objects([(*row, pk) for pk, (row, _indexed) in updates.items()])
         pks = bulk.new_object_ids(self.submission.pk, before) if creates else {}
         # The version that is now current keeps no copy of its JSON (it is on the object).
         current = {*creates, *updates}
@@ -276,17 +228,15 @@ class Writer:
              None if ref in current else text, self.submission.pk, self.now)
             for ref, obj, key, text in versions])
         index = []
-        written = [(pks[stix_id], obj) for stix_id, (_row, obj) in creates.items()]
-        written += [(pk, obj) for pk, (_row, obj) in updates.items()]
-        for pk, obj in written:
-            for kind, value in observables_of(obj):
-                hashed = value_hash(kind, value)
-                listed = warninglist_names(kind, value)
+        written = [(pks[stix_id], indexed) for stix_id, (_row, indexed) in creates.items()]
+        written += [(pk, indexed) for pk, (_row, indexed) in updates.items()]
+        for pk, indexed in written:
+            for kind, value, hashed, listed in indexed:
                 index.append((pk, kind, value, hashed, listed))
                 if not listed:
                     self.outcome.fresh.append((pk, kind, value, hashed))
         bulk.replace_observables(list(updates), index)
-        bulk.index_text([pk for pk, _obj in written])
+        bulk.index_text([pk for pk, _indexed in written])
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -335,8 +285,12 @@ def store(
     items: Iterable[Incoming], *, organisation: Organisation, user: User | None,
     markings: Markings, source: str, fmt: str, filename: str = "", sha256: str = "",
     partial: bool = False, problems: list[Problem] | None = None, request: Any = None,
+    worker: bool = False,
 ) -> Submission:
-    """Write validated-on-the-way objects as one submission; see the module docstring."""
+    """Write validated-on-the-way objects as one submission; see the module docstring.
+
+    ``worker``: the items are plain JSON (a STIX bundle), so a big input may be prepared
+    by a second process (see ``prepare``)."""
     problems = list(problems or [])
     principal = user if user is not None and user.pk else org_principal(organisation)
     summary = {"distribution": markings.distribution, "tlp": markings.tlp,
@@ -359,13 +313,8 @@ def store(
                           channel=HitNotification.Channel.INGEST, notified=notified)
                 writer.outcome.fresh = []
 
-            batch: list[Incoming] = []
-            for item in _validated(items, writer.outcome.problems):
-                batch.append(item)
-                if len(batch) >= BATCH:
-                    write(batch)
-                    batch = []
-            write(batch)
+            for batch in prepared_batches(items, writer.outcome.problems, worker=worker):
+                write(batch)
             outcome = writer.outcome
             problems.extend(outcome.problems)
             if problems and not partial:
@@ -383,27 +332,6 @@ def store(
         if isinstance(error, InputError):
             problems.extend(error.problems)
         return _rejected(organisation, user, source, fmt, filename, sha256, problems, summary)
-
-
-def _validated(items: Iterable[Incoming], problems: list[Problem]) -> Iterator[Incoming]:
-    for item in items:
-        obj = item.obj
-        where = {"line": item.position} if item.index_is_line else {"index": item.position}
-        if item.problem is not None:
-            problems.append(Problem(item.problem.message, field=item.problem.field, **where))
-            continue
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-            problems.append(Problem("not a STIX object (no id)", **where))
-            continue
-        if obj.get("type") == "marking-definition" and obj["id"].startswith(
-                WELL_KNOWN_MARKINGS) and marking_tlp(obj["id"]):
-            continue  # the TLP definitions themselves: Vaka knows them
-        try:
-            stix.validate(obj)
-        except InputError as error:
-            problems.extend(Problem(p.message, field=p.field, **where) for p in error.problems)
-            continue
-        yield item
 
 
 def _rejected(organisation: Organisation, user: User | None, source: str, fmt: str,

@@ -182,7 +182,8 @@ def ingest_bytes(
                                for p in error.problems]
     return store(with_labels(items, labels or []), organisation=organisation, user=user,
                  markings=markings, source=source, fmt=fmt, filename=filename,
-                 sha256=_sha256(data), partial=partial, problems=problems, request=request)
+                 sha256=_sha256(data), partial=partial, problems=problems, request=request,
+                 worker=fmt == "stix")
 
 
 def ingest_path(
@@ -202,7 +203,8 @@ def ingest_path(
         try:
             return store(stix_items(stix.iter_bundle(handle), upgrade=upgrade),
                          organisation=organisation, user=user, markings=markings,
-                         source=source, fmt=fmt, filename=path.name, partial=partial)
+                         source=source, fmt=fmt, filename=path.name, partial=partial,
+                         worker=True)
         except InputError as error:  # the JSON broke off mid-stream
             return store([], organisation=organisation, user=user, markings=markings,
                          source=source, fmt=fmt, filename=path.name,

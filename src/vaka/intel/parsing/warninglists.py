@@ -75,6 +75,7 @@ in a rebuilt exclusions index atomically.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import re
@@ -819,5 +820,9 @@ def default_warninglists() -> Warninglists:
         with _default_lock:
             if _default is None:
                 _default = Warninglists()
+                # Millions of long-lived entries: keep them out of the garbage collector's
+                # full scans (which otherwise slow every later allocation-heavy task,
+                # such as a big ingest) and, in forked workers, out of copy-on-write.
+                gc.freeze()
             instance = _default
     return instance
