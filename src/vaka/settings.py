@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "vaka.directory",
     "vaka.policy",
     "vaka.intel",
+    "vaka.exchange",
     "vaka.web",
 ]
 

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 from rest_framework.test import APIClient
 
+from tests.policy import channels_exports, channels_sync, channels_taxii
 from vaka.directory.models import Community, Organisation, User
 from vaka.directory.roles import Role
 from vaka.intel.bulk import index_text
@@ -253,7 +254,8 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
             assert obj.name not in inbox
 
 
-CHANNELS = [check_api, check_pages, check_store]
+CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
+            *channels_taxii.CHANNELS, *channels_sync.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

@@ -130,7 +130,9 @@ class StixObject(Shareable):
         verbose_name_plural = _("STIX objects")
         constraints = [models.UniqueConstraint(fields=["owner", "stix_id"],
                                                name="intel_object_owner_stix_id")]
-        indexes = [models.Index(fields=["type", "stix_modified"])]
+        indexes = [models.Index(fields=["type", "stix_modified"]),
+                   # TAXII and sync page through objects in the order they were added.
+                   models.Index(fields=["modified", "id"], name="intel_object_added")]
 
     def __str__(self) -> str:
         return self.name or self.stix_id
@@ -160,6 +162,7 @@ class StixObjectVersion(models.Model):
         ordering = ["-stix_modified", "-pk"]
         constraints = [models.UniqueConstraint(fields=["object", "version_key"],
                                                name="intel_version_object_key")]
+        indexes = [models.Index(fields=["added", "id"], name="intel_version_added")]
 
     def __str__(self) -> str:
         return f"{self.object_id} {self.version_key}"
