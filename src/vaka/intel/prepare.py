@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 2000  # objects written per bulk statement
 WORKER_AFTER = 2  # batches read in process before a worker is worth starting
+STUCK_AFTER = 60  # seconds without an answer before the worker is given up
 WELL_KNOWN_MARKINGS = "marking-definition--"
 
 OK, SKIP, BAD = 0, 1, 2
@@ -141,7 +142,9 @@ class _Worker:
         return False
 
     def receive(self) -> list[Any] | None:
-        while True:
+        """The next batch's answers; None if the worker died or stopped answering (a
+        batch takes well under a second: a minute of silence means it is stuck)."""
+        for _tick in range(STUCK_AFTER * 2):
             try:
                 return self._decode(self.outbox.get(timeout=0.5))
             except queue.Empty:
@@ -149,6 +152,9 @@ class _Worker:
                     log.warning("the ingest worker stopped (exit code %s); preparing in "
                                 "process", self.process.exitcode)
                     return None
+        log.warning("the ingest worker did not answer for %d s; preparing in process",
+                    STUCK_AFTER)
+        return None
 
     def close(self) -> None:
         if self.process.is_alive():
