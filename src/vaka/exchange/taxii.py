@@ -19,7 +19,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from vaka.directory.models import User
@@ -187,6 +197,20 @@ def read_next(token: str) -> tuple[datetime, int]:
 
 # --- selecting rows ----------------------------------------------------------------------
 
+class RowAfter(Func):
+    """``(a, b) > (c, d)``: a row-value comparison, which SQLite and PostgreSQL answer with
+    a range scan of the (date added, id) index. The equivalent ``a > c OR (a = c AND
+    b > d)`` is not: with many rows added at the same moment (one submission), each page
+    would rescan them from the first, and paging would grow quadratic."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+        parts = [compiler.compile(e) for e in self.get_source_expressions()]
+        (a, pa), (b, pb), (c, pc), (d, pd) = parts
+        return f"({a}, {b}) > ({c}, {d})", (*pa, *pb, *pc, *pd)
+
+
 @dataclass
 class Row:
     """One object version as served: its row, when it was added, its STIX."""
@@ -231,7 +255,8 @@ def select(objects: QuerySet[StixObject], query: Query) -> tuple[list[Row], bool
         rows = rows.filter(_added__gt=query.added_after)
     if query.after is not None:
         moment, key = query.after
-        rows = rows.filter(Q(_added__gt=moment) | Q(_added=moment, pk__gt=key))
+        rows = rows.filter(RowAfter(F("_added"), F("pk"),
+                                    Value(moment, output_field=DateTimeField()), Value(key)))
     found = [Row(*values) for values in
              rows.order_by("_added", "pk").values_list(*fields)[:query.limit + 1]]
     return found[:query.limit], len(found) > query.limit
