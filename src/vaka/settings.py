@@ -227,6 +227,11 @@ DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "vaka@localhost")
 CELERY_BROKER_URL = env("BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Feed polls and instance syncs: `vaka serve` runs `vaka scheduler` beside itself unless a
+# broker is set (then Celery beat runs the same round) or this is off.
+SCHEDULER = env_bool("SCHEDULER", True)
+CELERY_BEAT_SCHEDULE = {"exchange-due": {"task": "vaka.exchange.tasks.run_due",
+                                         "schedule": 60.0}}
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

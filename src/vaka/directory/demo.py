@@ -119,7 +119,7 @@ def load() -> dict[str, int]:
 
     def organisation(name: str, short: str, kind: str, country: str | None,
                      served_by: Organisation | None = None) -> Organisation:
-        org = Organisation.objects.filter(name=name).first()
+        org = Organisation.objects.filter(name=name, origin__isnull=True).first()
         if org is None:
             email = DESK_EMAIL if kind == Organisation.Kind.DESK else ""
             org = services.save_organisation(
@@ -160,7 +160,8 @@ def load() -> dict[str, int]:
         if User.objects.filter(username=person.username).exists():
             continue
         services.create_user(
-            actor=None, organisation=Organisation.objects.get(name=person.organisation),
+            actor=None, organisation=Organisation.objects.get(
+                name=person.organisation, origin__isnull=True),
             password=password, username=person.username, first_name=person.first_name,
             last_name=person.last_name, role=person.role,
             email=f"{person.username}@vaka.example")

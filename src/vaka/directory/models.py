@@ -58,7 +58,7 @@ class Organisation(models.Model):
         IGO = "igo", _("Intergovernmental organisation")
         PRIVATE_PARTNER = "private_partner", _("Private-sector partner")
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200)
     short_name = models.CharField(_("short name"), max_length=40, blank=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     country = models.ForeignKey(
@@ -75,14 +75,32 @@ class Organisation(models.Model):
     contact_email = models.EmailField(_("contact email"), blank=True)
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set on the local stand-in of an organisation of a connected instance: the owner of
+    # what that instance shares here. Its records are read-only here and never re-shared.
+    origin = models.ForeignKey(
+        "exchange.Peer", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="organisations", verbose_name=_("connected instance"),
+        help_text=_("Empty for this instance's own organisations."),
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        # Names are unique among this instance's organisations, and per connected instance
+        # among the stand-ins: a peer may well have an organisation named like one of ours.
+        constraints = [
+            models.UniqueConstraint(fields=["name"], condition=models.Q(origin__isnull=True),
+                                    name="directory_organisation_local_name"),
+            models.UniqueConstraint(fields=["name", "origin"],
+                                    condition=models.Q(origin__isnull=False),
+                                    name="directory_organisation_remote_name"),
+        ]
 
     def __str__(self) -> str:
+        if self.origin_id:  # a stand-in: say where it is from
+            return f"{self.name} ({self.origin.name})"
         return self.name
 
 

@@ -102,7 +102,10 @@ def _save_named(record: Organisation | Community, *, actor: User | None, request
     _require_platform_admin(actor)
     creating = record._state.adding
     model = type(record)
-    if model.objects.filter(name__iexact=record.name).exclude(pk=record.pk).exists():
+    same = model.objects.filter(name__iexact=record.name).exclude(pk=record.pk)
+    if model is Organisation:  # stand-ins for other instances' organisations do not count
+        same = same.filter(origin__isnull=True)
+    if same.exists():
         raise ValidationError({"name": taken % record.name})
     record.full_clean()
     record.save()

@@ -1,3 +1,9 @@
-"""URL patterns (filled in by the module they route to)."""
+"""The instance-to-instance sync API, under ``/sync/v1/``."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from vaka.exchange import sync_api
+
+urlpatterns = [
+    path("objects/", sync_api.objects, name="sync_objects"),
+]

@@ -1,5 +1,8 @@
 """``vaka serve``: gunicorn serving the app, its static files, and in-process jobs."""
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +49,18 @@ class Command(BaseCommand):
             def load(self) -> Any:
                 return application
 
+        scheduler = None
+        if settings.SCHEDULER and not settings.CELERY_BROKER_URL:
+            # Feed polls and instance syncs, in their own process beside the web server.
+            scheduler = subprocess.Popen([sys.executable, "-m", "django", "scheduler"],
+                                         env={**os.environ,
+                                              "DJANGO_SETTINGS_MODULE": "vaka.settings"})
+            self.stdout.write("Feeds and connected instances: `vaka scheduler` started.")
         self.stdout.write(f"Vaka is serving on http://{bind}/ (Ctrl+C stops it).")
-        Server().run()
+        try:
+            Server().run()
+        finally:
+            if scheduler is not None:
+                scheduler.terminate()
+                scheduler.wait(timeout=10)
 

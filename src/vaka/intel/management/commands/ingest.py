@@ -31,8 +31,9 @@ class Command(BaseCommand):
                             help="Guessed from each file when omitted.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        org = (Organisation.objects.filter(name=options["org"]).first()
-               or Organisation.objects.filter(short_name=options["org"]).first())
+        org = (Organisation.objects.filter(name=options["org"], origin__isnull=True).first()
+               or Organisation.objects.filter(short_name=options["org"],
+                                               origin__isnull=True).first())
         if org is None:
             raise CommandError(f"No organisation named '{options['org']}'.")
         communities = []

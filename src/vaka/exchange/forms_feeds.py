@@ -1,0 +1,96 @@
+"""The admin's form for a feed subscription. Credentials are write-only: never shown back,
+and left empty on edit they keep their stored values."""
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from vaka.directory.models import Organisation
+from vaka.exchange.models import Feed
+from vaka.policy.markings import TLP
+from vaka.policy.services import Markings, clean_markings
+from vaka.web.forms import BootstrapMixin
+
+SECRET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+
+
+class FeedForm(BootstrapMixin, forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https",
+                         help_text=Feed._meta.get_field("url").help_text)
+    forget_credentials = forms.BooleanField(
+        label=_("Forget the stored password and token"), required=False)
+    start_over = forms.BooleanField(
+        label=_("Read everything again"), required=False,
+        help_text=_("Forget where the last poll stopped. What is already stored is not "
+                    "stored twice."))
+
+    class Meta:
+        model = Feed
+        fields = ["name", "kind", "url", "username", "password", "token", "verify_tls",
+                  "organisation", "tlp", "distribution", "communities", "interval_minutes",
+                  "enabled"]
+        widgets = {"password": SECRET, "token": SECRET,
+                   "communities": forms.CheckboxSelectMultiple}
+        help_texts = {
+            "username": _("With a password: HTTP Basic authentication."),
+            "token": _("TAXII: sent as “Authorization: Bearer …” (or as it is, when it "
+                       "names its scheme, e.g. “Token …”). MISP: the API key, sent as "
+                       "“Authorization: …”."),
+            "organisation": _("What the feed brings in is owned by this organisation."),
+            "distribution": _("MISP events marked narrower keep their narrower "
+                              "distribution."),
+            "tlp": _("TLP:RED is not offered: it needs named recipients, which a feed "
+                     "cannot have."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)
+        self.fields["tlp"].choices = [c for c in TLP.choices if c[0] != TLP.RED]
+        self.fields["interval_minutes"].min_value = 1
+        self.fields["interval_minutes"].widget.attrs["min"] = 1
+        editing = self.instance.pk is not None
+        for name in ("password", "token"):
+            self.initial.pop(name, None)
+            if editing and getattr(self.instance, name):
+                self.fields[name].help_text = _("Stored. Leave empty to keep it.")
+        if not editing:
+            del self.fields["forget_credentials"]
+            del self.fields["start_over"]
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ValidationError(_("Enter an http:// or https:// address."))
+        return url
+
+    def clean_password(self) -> str:
+        return self.cleaned_data["password"] or self.instance.password
+
+    def clean_token(self) -> str:
+        return self.cleaned_data["token"] or self.instance.token
+
+    def clean_interval_minutes(self) -> int:
+        minutes = self.cleaned_data["interval_minutes"]
+        if minutes < 1:
+            raise ValidationError(_("Poll at most once a minute."))
+        return minutes
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("forget_credentials"):
+            data["password"], data["token"] = "", ""
+        if data.get("password") and not data.get("username"):
+            self.add_error("username", _("Enter the user name that goes with the password."))
+        organisation, tlp = data.get("organisation"), data.get("tlp")
+        if organisation is not None and tlp and data.get("distribution"):
+            markings = Markings(tlp=tlp, distribution=data["distribution"],
+                                communities=list(data.get("communities") or []))
+            try:
+                clean_markings(organisation, None, markings)
+            except ValidationError as error:
+                self.apply_errors(error)
+        return data

@@ -1,0 +1,614 @@
+"""Instance-to-instance sync: what a connected Vaka instance (a peer) may receive, how
+records cross in both directions, and the connected instances themselves.
+
+**What crosses** (DESIGN.md §2): records owned by *this* instance's organisations whose
+distribution is ``federation`` or ``public``, or ``communities`` when one of their
+communities spans both instances by agreement (the community lists the peer), marked
+TLP:CLEAR, GREEN or AMBER. TLP:AMBER+STRICT and RED name organisations and people of this
+instance, so they never cross; nor do ``organisation`` and ``members``. Records received
+from a peer are never offered to any peer, ``public`` ones included: their own instance
+shares them, so nothing travels beyond its owner's reach and nothing echoes back.
+
+**What is kept**: a received record is owned by a local stand-in of its original owner
+(an ``Organisation`` whose ``origin`` is the peer; inactive, with no users, so it is no
+recipient, member or desk here) and keeps its markings exactly; ``communities`` maps to the
+local communities of the same names that span the peer, or the record is refused. It is
+stored through the ordinary ingest path, so versions, the observable index and hit/no-hit
+notifications work as for any ingest, and storing it again adds nothing.
+
+**Paging** is by keyset on (modified, id). A page answers two cursors: ``next`` to read on
+within a run, and ``resume`` to keep between runs, which never passes records written in
+the last ``SETTLE`` minutes: an ingest still running when a page is read commits later with
+an earlier ``modified``, and would otherwise be skipped. What is read twice is stored once.
+"""
+
+import base64
+import binascii
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vaka.directory.models import Community, Country, Organisation, User, hash_token
+from vaka.directory.roles import Capability
+from vaka.exchange.models import Peer, SyncRun
+from vaka.intel import bulk
+from vaka.intel.ingest import Incoming, _content_key, store
+from vaka.intel.models import StixObject, Submission
+from vaka.intel.outgoing import shared_stix
+from vaka.policy import audit
+from vaka.policy.markings import DEFAULT_GRADING_SCHEME, PAP, TLP, Distribution
+from vaka.policy.models import Audience
+from vaka.policy.services import Markings
+
+log = logging.getLogger(__name__)
+
+API_PATH = "/sync/v1/objects/"
+MAX_PAGE = 1000  # entries per GET page or POST body
+PULL_LIMIT = 500
+PUSH_LIMIT = 500
+SETTLE = timedelta(minutes=10)
+LEASE = timedelta(hours=1)  # a due sync claimed by one process is not started by another
+MAX_BACKOFF = timedelta(hours=24)
+TIMEOUT = (10, 120)  # seconds to connect, to read an answer
+TOKEN_PREFIX = "vakapeer_"
+CROSSING_DISTRIBUTIONS = (Distribution.FEDERATION, Distribution.PUBLIC,
+                          Distribution.COMMUNITIES)
+CROSSING_TLPS = (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
+LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
+class SyncError(Exception):
+    """The peer or the network failed: the run is recorded as failed."""
+
+
+class CursorError(ValueError):
+    """A cursor this instance did not issue."""
+
+
+class EntryError(ValueError):
+    """One received entry cannot be stored; its message says why."""
+
+
+# --- peers authenticating here -----------------------------------------------------------
+
+def authenticate(header: str) -> tuple[Peer | None, str]:
+    """The peer presenting ``Authorization: Peer <token>``, and why it is refused ("" when
+    it is not). A disabled peer is returned with its reason, for the audit entry."""
+    scheme, _sep, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "peer" or not token:
+        return None, "no peer token"
+    digest = hash_token(token)
+    peer = Peer.objects.filter(incoming_token_hash=digest).first()
+    if peer is None or not hmac.compare_digest(peer.incoming_token_hash, digest):
+        return None, "unknown token"
+    if not peer.enabled:
+        return peer, "peer disabled"
+    return peer, ""
+
+
+# --- what this instance sends --------------------------------------------------------------
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """Where a page ends, in (modified, id) order; opaque to the peer."""
+
+    modified: datetime
+    pk: int
+
+    def token(self) -> str:
+        text = f"{self.modified.astimezone(UTC).isoformat()}|{self.pk}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def parse(cls, token: str) -> "Position":
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            moment, pk = text.split("|")
+            position = cls(datetime.fromisoformat(moment), int(pk))
+        except (binascii.Error, UnicodeError, ValueError) as error:
+            raise CursorError(f"not a cursor of this instance: {token[:40]!r}") from error
+        if position.modified.tzinfo is None:
+            raise CursorError(f"not a cursor of this instance: {token[:40]!r}")
+        return position
+
+
+@dataclass
+class Page:
+    entries: list[dict[str, Any]]
+    next: str | None  # read on from here within this run
+    resume: str | None  # keep this between runs
+    more: bool
+
+
+def offered_to(peer: Peer) -> QuerySet[StixObject]:
+    """Every record this instance may send ``peer`` (see the module docstring)."""
+    reached = Q(distribution__in=[Distribution.FEDERATION, Distribution.PUBLIC])
+    spanning = list(peer.communities.values_list("pk", flat=True))
+    if spanning:
+        shared_with = Audience.communities.through.objects.filter(
+            audience_id=OuterRef("audience_id"), community_id__in=spanning)
+        reached |= Q(distribution=Distribution.COMMUNITIES) & Q(Exists(shared_with))
+    return StixObject.objects.filter(reached, tlp__in=CROSSING_TLPS,
+                                     owner__origin__isnull=True)
+
+
+def page_for(peer: Peer, after: str | None, limit: int = PULL_LIMIT) -> Page:
+    """The entries for ``peer`` after cursor ``after``; raises ``CursorError``."""
+    position = Position.parse(after) if after else None
+    limit = max(1, min(limit, MAX_PAGE))
+    objects = offered_to(peer).select_related("owner").order_by("modified", "pk")
+    if position is not None:
+        objects = objects.filter(Q(modified__gt=position.modified)
+                                 | Q(modified=position.modified, pk__gt=position.pk))
+    rows = list(objects[:limit + 1])
+    more, rows = len(rows) > limit, rows[:limit]
+    names = _spanning_names(peer, [r.audience_id for r in rows
+                                   if r.distribution == Distribution.COMMUNITIES])
+    last = Position(rows[-1].modified, rows[-1].pk) if rows else position
+    resume = None if last is None else min(last, Position(timezone.now() - SETTLE, 0))
+    return Page([entry_of(r, names.get(r.audience_id, [])) for r in rows],
+                last.token() if last else None, resume.token() if resume else None, more)
+
+
+def _spanning_names(peer: Peer, audience_ids: list[int | None]) -> dict[int, list[str]]:
+    """audience id → names of its communities that span both instances (only those:
+    the names of other communities are this instance's business)."""
+    found: dict[int, list[str]] = {}
+    if audience_ids:
+        rows = Audience.communities.through.objects.filter(
+            audience_id__in=set(audience_ids), community__peers=peer,
+        ).values_list("audience_id", "community__name")
+        for audience_id, name in rows:
+            found.setdefault(audience_id, []).append(name)
+    return {key: sorted(names) for key, names in found.items()}
+
+
+def entry_of(obj: StixObject, communities: list[str]) -> dict[str, Any]:
+    """One record as it crosses: its STIX, its original owner and its markings."""
+    owner = obj.owner
+    return {
+        "stix": shared_stix(obj.data, obj.tlp),
+        "owner": {"name": owner.name, "short_name": owner.short_name, "kind": owner.kind,
+                  "country": owner.country_id},
+        "markings": {
+            "distribution": obj.distribution, "tlp": obj.tlp, "pap": obj.pap,
+            "handling": list(obj.handling), "handling_note": obj.handling_note,
+            "grading_scheme": obj.grading_scheme, "grading_source": obj.grading_source,
+            "grading_information": obj.grading_information,
+            "grading_handling": obj.grading_handling,
+            "communities": communities if obj.distribution == Distribution.COMMUNITIES
+            else [],
+        },
+        "modified": obj.modified.astimezone(UTC).isoformat(),
+    }
+
+
+# --- what this instance receives -----------------------------------------------------------
+
+@dataclass
+class Received:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)  # {"index", "reason"}
+
+    @property
+    def rejected(self) -> int:
+        return len(self.errors)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged,
+                "rejected": self.rejected, "errors": self.errors}
+
+
+def receive(peer: Peer, entries: list[Any], *, request: Any = None) -> Received:
+    """Store what ``peer`` sent (pushed here, or pulled from it): entries grouped by owner
+    and markings, each group one ingest submission. Entries already held at the same
+    version are counted as unchanged and not stored again; bad entries are listed with
+    their index and the reason, never widened."""
+    result = Received()
+    spanning = {c.name: c for c in peer.communities.all()}
+    owners: dict[str, Organisation] = {}
+    groups: dict[tuple, tuple[Organisation, Markings, list[Incoming]]] = {}
+    for index, entry in enumerate(entries):
+        try:
+            owner_fields, markings, key, obj = _read_entry(entry, spanning)
+            owner = owners.get(owner_fields["name"]) or _stand_in(peer, owner_fields, request)
+        except EntryError as error:
+            result.errors.append({"index": index, "reason": str(error)})
+            continue
+        owners[owner.name] = owner
+        groups.setdefault((owner.pk, key), (owner, markings, []))[2].append(
+            Incoming(index, obj))
+    for owner, markings, items in groups.values():
+        _store_group(peer, owner, markings, items, result, request)
+    result.errors.sort(key=lambda e: e.get("index") if e.get("index") is not None else -1)
+    return result
+
+
+def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
+        raise EntryError(f"{name}: expected text of at most {limit} characters")
+    return value.strip()
+
+
+def _read_entry(entry: Any, spanning: dict[str, Community]
+                ) -> tuple[dict[str, Any], Markings, tuple, dict[str, Any]]:
+    if not isinstance(entry, dict):
+        raise EntryError("an entry must be an object")
+    obj, owner, m = entry.get("stix"), entry.get("owner"), entry.get("markings")
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) \
+            or not isinstance(obj.get("type"), str) or len(obj["id"]) > 120:
+        raise EntryError("stix: expected a STIX object with an id and a type")
+    if not isinstance(owner, dict) or not isinstance(m, dict):
+        raise EntryError("owner and markings are required")
+    kind = owner.get("kind")
+    country = owner.get("country")
+    owner_fields = {
+        "name": _text(owner.get("name"), "owner.name", 200, required=True),
+        "short_name": _text(owner.get("short_name"), "owner.short_name", 40),
+        "kind": kind if kind in Organisation.Kind.values else Organisation.Kind.POLICE_UNIT,
+        "country": country.upper() if isinstance(country, str) and len(country) == 2 else None,
+    }
+    distribution, tlp = m.get("distribution"), m.get("tlp")
+    if distribution not in CROSSING_DISTRIBUTIONS:
+        raise EntryError(f"distribution {distribution!r} does not cross instances")
+    if tlp not in CROSSING_TLPS:
+        raise EntryError(f"TLP {tlp!r} does not cross instances")
+    names, handling = m.get("communities") or [], m.get("handling") or []
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise EntryError("markings.communities: expected a list of names")
+    if not isinstance(handling, list) or not all(isinstance(h, str) for h in handling):
+        raise EntryError("markings.handling: expected a list of codes")
+    communities = []
+    if distribution == Distribution.COMMUNITIES:
+        communities = [spanning[name] for name in sorted(set(names)) if name in spanning]
+        if not communities:
+            raise EntryError("no community here spans both instances under the name(s) "
+                             + (", ".join(sorted(set(names))) or "given"))
+    markings = Markings(
+        distribution=distribution, tlp=tlp, communities=communities,
+        pap=_text(m.get("pap"), "markings.pap", 8) or PAP.AMBER, handling=list(handling),
+        handling_note=_text(m.get("handling_note"), "markings.handling_note", 500),
+        grading_scheme=_text(m.get("grading_scheme"), "markings.grading_scheme", 16)
+        or DEFAULT_GRADING_SCHEME,
+        grading_source=_text(m.get("grading_source"), "markings.grading_source", 2),
+        grading_information=_text(m.get("grading_information"),
+                                  "markings.grading_information", 2),
+        grading_handling=_text(m.get("grading_handling"), "markings.grading_handling", 2))
+    key = (markings.distribution, markings.tlp, tuple(c.pk for c in communities),
+           markings.pap, tuple(sorted(handling)), markings.handling_note,
+           markings.grading_scheme, markings.grading_source, markings.grading_information,
+           markings.grading_handling)
+    return owner_fields, markings, key, obj
+
+
+def _stand_in(peer: Peer, fields: dict[str, Any], request: Any) -> Organisation:
+    """The local stand-in of the peer's organisation named ``fields["name"]``."""
+    country = Country.objects.filter(pk=fields["country"]).first() if fields["country"] \
+        else None
+    org = Organisation.objects.filter(origin=peer, name=fields["name"]).first()
+    if org is None:
+        try:
+            with transaction.atomic():
+                org = Organisation.objects.create(
+                    name=fields["name"], short_name=fields["short_name"], kind=fields["kind"],
+                    country=country, origin=peer, is_active=False)
+                audit.record(audit.Action.CREATE, target=org, request=request,
+                             actor_name=f"peer:{peer.name}"[:150],
+                             detail={"origin": peer.pk})
+        except IntegrityError:  # created meanwhile by a concurrent sync
+            org = Organisation.objects.get(origin=peer, name=fields["name"])
+        return org
+    wanted = {"short_name": fields["short_name"], "kind": fields["kind"], "country": country}
+    changed = [name for name, value in wanted.items() if getattr(org, name) != value]
+    for name in changed:
+        setattr(org, name, wanted[name])
+    if changed:
+        org.save(update_fields=changed)
+    return org
+
+
+def _not_yet_held(owner: Organisation, items: list[Incoming], result: Received
+                  ) -> list[Incoming]:
+    """The items whose version the owner's stand-in does not hold yet (the key is the one
+    ingest gives a version)."""
+    existing = bulk.existing_objects(owner.pk, list({item.obj["id"] for item in items}))
+    known = bulk.known_versions([row[0] for row in existing.values()]) if existing else set()
+    fresh = []
+    for item in items:
+        row = existing.get(item.obj["id"])
+        key = item.obj.get("modified") or _content_key(item.obj)
+        if row is not None and (key == row[1] or (row[0], key) in known):
+            result.unchanged += 1
+        else:
+            fresh.append(item)
+    return fresh
+
+
+def _store_group(peer: Peer, owner: Organisation, markings: Markings,
+                 items: list[Incoming], result: Received, request: Any) -> None:
+    fresh = _not_yet_held(owner, items, result)
+    if not fresh:
+        return
+    # The community spans both instances by agreement, so the remote owner is a member of
+    # it here too (the markings' rules require the owner to be one).
+    for community in markings.communities:
+        community.members.add(owner)
+    try:
+        submission = store(fresh, organisation=owner, user=None, markings=markings,
+                           source=Submission.Source.FEED, fmt=Submission.Format.STIX,
+                           filename=f"sync: {peer.name}", partial=True, request=request)
+    except ValidationError as error:  # the markings themselves are wrong
+        reason = "; ".join(error.messages)
+        result.errors.extend({"index": item.position, "reason": reason} for item in fresh)
+        return
+    result.new += submission.new
+    result.updated += submission.updated
+    result.unchanged += submission.unchanged
+    result.errors.extend({"index": problem.get("index"), "reason": problem.get("message", "")}
+                         for problem in submission.errors)
+
+
+# --- syncing with a peer ---------------------------------------------------------------------
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = "Vaka-sync/1"
+    return session
+
+
+def _call(session: Any, method: str, peer: Peer, **kwargs: Any) -> dict[str, Any]:
+    if not peer.outgoing_token:
+        raise SyncError("no token for this instance: enter the one its admin gave you")
+    url = peer.url.rstrip("/") + API_PATH
+    response = session.request(method, url, timeout=TIMEOUT, headers={
+        "Authorization": f"Peer {peer.outgoing_token}", "Accept": "application/json"},
+        **kwargs)
+    if response.status_code != 200:
+        raise SyncError(f"{method} {url}: HTTP {response.status_code} "
+                        f"{response.text[:300]}".strip())
+    try:
+        body = response.json()
+    except ValueError as error:
+        raise SyncError(f"{method} {url}: the answer is not JSON") from error
+    if not isinstance(body, dict):
+        raise SyncError(f"{method} {url}: unexpected answer")
+    return body
+
+
+def _keep_cursor(peer: Peer, direction: str, cursor: Any) -> None:
+    if isinstance(cursor, str) and cursor:
+        peer.state = {**peer.state, direction: cursor}
+        Peer.objects.filter(pk=peer.pk).update(state=peer.state)
+
+
+def _errors(direction: str, errors: Any) -> list[str]:
+    if not isinstance(errors, list):
+        return []
+    return [f"{direction} #{e.get('index')}: {e.get('reason')}" for e in errors
+            if isinstance(e, dict)]
+
+
+@dataclass
+class _Tally:
+    unchanged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _pull(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
+          tally: _Tally) -> bool:
+    """Pull page after page, keeping the cursor after each; False: out of time."""
+    after = peer.state.get("pull")
+    while True:
+        params = {"limit": PULL_LIMIT, **({"after": after} if after else {})}
+        page = _call(session, "GET", peer, params=params)
+        entries = page.get("objects")
+        if not isinstance(entries, list):
+            raise SyncError("the peer's answer has no list of objects")
+        received = receive(peer, entries)
+        run.pulled += received.new + received.updated
+        run.rejected += received.rejected
+        tally.unchanged += received.unchanged
+        tally.notes += _errors("pulled", received.errors)
+        _keep_cursor(peer, "pull", page.get("resume"))
+        after = page.get("next")
+        if not page.get("more") or not entries or not isinstance(after, str):
+            return True
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+
+
+def _push(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
+          tally: _Tally) -> bool:
+    """Push what changed here since the last push; False: out of time."""
+    after = peer.state.get("push")
+    while True:
+        page = page_for(peer, after, PUSH_LIMIT)
+        if page.entries:
+            answer = _call(session, "POST", peer, json={"objects": page.entries})
+            counts = {k: answer.get(k) if isinstance(answer.get(k), int) else 0
+                      for k in ("new", "updated", "unchanged", "rejected")}
+            run.pushed += counts["new"] + counts["updated"]
+            run.rejected += counts["rejected"]
+            tally.unchanged += counts["unchanged"]
+            tally.notes += _errors("pushed", answer.get("errors"))
+        _keep_cursor(peer, "push", page.resume)
+        after = page.next
+        if not page.more:
+            return True
+        if deadline is not None and time.monotonic() > deadline:
+            return False
+
+
+def sync(peer: Peer, *, budget: float | None = None) -> SyncRun:
+    """Pull from and push to ``peer`` what the agreement allows, and record the run.
+
+    Never raises for the peer's or the network's faults: they are recorded on the run and
+    the peer, and the next attempt backs off (interval × 2^failures, at most a day). With
+    ``budget`` (seconds) it stops after the page that exhausts it and is due again at once.
+    """
+    run = SyncRun(peer=peer, started=timezone.now(), status=SyncRun.Status.OK)
+    deadline = time.monotonic() + budget if budget else None
+    tally, finished = _Tally(), True
+    try:
+        session = _session()
+        if peer.pull:
+            finished = _pull(peer, run, session, deadline, tally)
+        if peer.push and finished:
+            finished = _push(peer, run, session, deadline, tally)
+    except Exception as error:  # one peer's fault, whatever it is, is recorded, not raised
+        log.warning("sync with %s failed: %s", peer, error,
+                    exc_info=not isinstance(error, SyncError | requests.RequestException))
+        run.status = SyncRun.Status.FAILED
+        tally.notes.insert(0, str(error) or type(error).__name__)
+    now = timezone.now()
+    if run.status == SyncRun.Status.FAILED:
+        peer.failures += 1
+        backoff = timedelta(minutes=peer.interval_minutes) * 2 ** min(peer.failures, 20)
+        peer.next_sync_at = now + min(backoff, MAX_BACKOFF)
+        peer.last_error = tally.notes[0][:2000]
+    else:
+        peer.failures, peer.last_error, peer.last_success = 0, "", now
+        peer.next_sync_at = now + timedelta(minutes=peer.interval_minutes) if finished else now
+        if not finished:
+            tally.notes.insert(0, "stopped for time; the next sync continues")
+    if tally.unchanged:
+        tally.notes.append(f"{tally.unchanged} already held")
+    run.finished, run.message = now, "\n".join(tally.notes[:50])
+    run.save()
+    Peer.objects.filter(pk=peer.pk).update(
+        failures=peer.failures, next_sync_at=peer.next_sync_at, last_error=peer.last_error,
+        last_success=peer.last_success)
+    if run.status == SyncRun.Status.FAILED or run.pulled or run.pushed or run.rejected:
+        audit.record("sync", target=peer, actor_name="sync", detail={
+            "status": run.status, "pulled": run.pulled, "pushed": run.pushed,
+            "rejected": run.rejected})
+    return run
+
+
+def sync_due(now: datetime | None = None) -> list[SyncRun]:
+    """Sync every enabled peer whose next sync is due, each on its own: one failing
+    does not stop the others. A peer another process is syncing is left to it."""
+    now = now or timezone.now()
+    runs = []
+    for peer in Peer.objects.filter(enabled=True, next_sync_at__lte=now):
+        claimed = Peer.objects.filter(pk=peer.pk, next_sync_at=peer.next_sync_at).update(
+            next_sync_at=now + LEASE)
+        if not claimed:
+            continue
+        try:
+            runs.append(sync(peer))
+        except Exception:  # recording the run itself failed (the database): go on
+            log.exception("sync with %s could not be recorded", peer)
+    return runs
+
+
+# --- connected instances -------------------------------------------------------------------
+
+PEER_FIELDS = ("push", "pull", "enabled", "interval_minutes")
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and not actor.can(Capability.MANAGE_PLATFORM):
+        raise PermissionDenied(_("Only platform admins connect instances."))
+
+
+def _clean_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"url": _("Enter the other instance's address, e.g. "
+                                        "https://vaka.example.org/.")})
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+        raise ValidationError({"url": _("Use https:// (plain http only on this machine).")})
+    return url.rstrip("/")
+
+
+@transaction.atomic
+def create_peer(
+    *, actor: User | None, name: str, url: str, outgoing_token: str = "",
+    communities: Iterable[Community] = (), request: Any = None, **fields: Any,
+) -> tuple[Peer, str]:
+    """Connect an instance. Returns it and the token it must present here, shown once."""
+    _require_admin(actor)
+    name = name.strip()
+    if Peer.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": _("An instance named “%s” is connected.") % name})
+    token = new_token()
+    peer = Peer(name=name, url=_clean_url(url), outgoing_token=outgoing_token.strip(),
+                incoming_token_hash=hash_token(token),
+                **{k: v for k, v in fields.items() if k in PEER_FIELDS})
+    peer.full_clean()
+    peer.save()
+    peer.communities.set(list(communities))
+    audit.record(audit.Action.CREATE, actor=actor, target=peer, request=request,
+                 actor_name="cli", detail={"url": peer.url, "communities": sorted(
+                     c.name for c in peer.communities.all())})
+    return peer, token
+
+
+@transaction.atomic
+def update_peer(
+    peer: Peer, *, actor: User | None, name: str | None = None, url: str | None = None,
+    outgoing_token: str = "", communities: Iterable[Community] | None = None,
+    new_incoming_token: bool = False, start_over: bool = False, request: Any = None,
+    **fields: Any,
+) -> str | None:
+    """Change a connected instance. An empty ``outgoing_token`` keeps the current one;
+    returns the new incoming token when one was asked for (shown once), else None.
+    ``start_over`` forgets both cursors: everything is read again (and stored once)."""
+    _require_admin(actor)
+    changed: dict[str, Any] = {k: v for k, v in fields.items()
+                               if k in PEER_FIELDS and getattr(peer, k) != v}
+    if name is not None and name.strip() != peer.name:
+        if Peer.objects.filter(name__iexact=name.strip()).exclude(pk=peer.pk).exists():
+            raise ValidationError({"name": _("An instance named “%s” is connected.") % name})
+        changed["name"] = name.strip()
+    if url is not None and _clean_url(url) != peer.url:
+        changed["url"] = _clean_url(url)
+    if outgoing_token.strip():
+        changed["outgoing_token"] = outgoing_token.strip()
+    token = None
+    if new_incoming_token:
+        token = new_token()
+        changed["incoming_token_hash"] = hash_token(token)
+    if start_over:
+        changed["state"] = {}
+    for key, value in changed.items():
+        setattr(peer, key, value)
+    peer.full_clean()
+    if changed:
+        peer.save(update_fields=list(changed))
+    detail = sorted(k for k in changed if k not in ("outgoing_token", "incoming_token_hash"))
+    if communities is not None:
+        before = set(peer.communities.values_list("pk", flat=True))
+        communities = list(communities)
+        if before != {c.pk for c in communities}:
+            peer.communities.set(communities)
+            detail.append("communities")
+    audit.record(audit.Action.UPDATE, actor=actor, target=peer, request=request,
+                 actor_name="cli", detail={
+                     "changed": detail, "outgoing_token": "outgoing_token" in changed,
+                     "new_incoming_token": token is not None})
+    return token
