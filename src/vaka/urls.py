@@ -10,6 +10,7 @@ from rest_framework.routers import DefaultRouter
 from vaka.directory import accounts
 from vaka.directory import views as directory
 from vaka.directory.api import views as directory_api
+from vaka.intel.api import exports as export_api
 from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
 from vaka.policy import views as policy
@@ -63,6 +64,8 @@ urlpatterns = [
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),
     path("api/lookup/", store_api.lookup, name="lookup"),
+    path("api/objects/export/", export_api.ObjectExportView.as_view(), name="object_export"),
+    path("api/blocklists/<str:kind>.txt", export_api.BlocklistView.as_view(), name="blocklist"),
     path("api/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),

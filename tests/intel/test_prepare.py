@@ -12,6 +12,7 @@ from vaka.intel.models import HitNotification, Observable, StixObject
 from vaka.intel.parsing.errors import Problem
 from vaka.policy.services import Markings
 
+pytestmark = pytest.mark.django_db
 TWO_CPUS = len(os.sched_getaffinity(0)) >= 2
 
 

@@ -1,13 +1,16 @@
 """Forms of the STIX store pages."""
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Community, Organisation, User
 from vaka.intel.galaxies import tag_for
+from vaka.intel.models import ExportLink
 from vaka.intel.parsing.observables import KINDS
 from vaka.intel.services import FORMATS, MAX_LOOKUP
 from vaka.policy.markings import PAP, PAP_DESCRIPTIONS, TLP, TLP_DESCRIPTIONS, Distribution
@@ -131,6 +134,36 @@ class ObjectFilterForm(BootstrapMixin, forms.Form):
     until = forms.DateField(label=_("Modified to"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
     correlated = forms.BooleanField(label=_("Has correlations"), required=False)
+
+    def api_filters(self) -> dict[str, str] | None:
+        """The same filter in the words of ``GET /api/objects/`` and its exports; {} when
+        nothing is filtered, None when the filter is invalid."""
+        if not self.is_bound:
+            return {}
+        if not self.is_valid():
+            return None
+        data = self.cleaned_data
+        params = {"search": data["q"].strip(), "type": data["type"], "country": data["country"],
+                  "owner": data["owner"].pk if data["owner"] else "", "tlp": data["tlp"],
+                  "label": data["label"],
+                  "has_correlations": "true" if data["correlated"] else ""}
+        # The page keeps the days on and between these dates, in the current time zone.
+        if data["since"]:
+            params["modified_after"] = _midnight(data["since"])
+        if data["until"]:
+            params["modified_before"] = _midnight(data["until"] + timedelta(days=1))
+        return {name: str(value) for name, value in params.items() if value}
+
+
+def _midnight(day: date) -> str:
+    return timezone.make_aware(datetime.combine(day, time.min)).isoformat()
+
+
+class ExportLinkForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100,
+                           help_text=_("Say what will fetch it, e.g. “perimeter firewall”."))
+    format = forms.ChoiceField(label=_("Format"), choices=ExportLink.Format.choices,
+                               initial=ExportLink.Format.IP)
 
 
 class ExclusionForm(BootstrapMixin, forms.Form):

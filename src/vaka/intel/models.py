@@ -238,3 +238,40 @@ class WarninglistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class ExportLink(models.Model):
+    """A saved export a firewall or DNS resolver fetches by URL, with no header or session.
+
+    The export is always computed as ``user`` sees it at the time of the fetch. Only the
+    SHA-256 of the key is stored; the key is shown once, when the link is made.
+    """
+
+    class Format(models.TextChoices):
+        STIX = "stix", "STIX 2.1"
+        MISP = "misp", "MISP JSON"
+        CSV = "csv", "CSV"
+        IP = "ip", _("IP address blocklist")
+        DOMAIN = "domain", _("Domain blocklist")
+        URL = "url", _("URL blocklist")
+        HASH = "hash", _("File hash blocklist")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="export_links", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    # The filters of GET /api/objects/ (StixObjectFilter), e.g. {"country": "FJ"}.
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked = models.BooleanField(_("revoked"), default=False)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("export link")
+        verbose_name_plural = _("export links")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vaka.intel import views, views_store
+from vaka.intel import views, views_exports, views_store
 
 app_name = "intel"
 urlpatterns = [
@@ -17,5 +17,10 @@ urlpatterns = [
     path("lookup/", views_store.lookup, name="lookup"),
     path("inbox/", views_store.inbox, name="inbox"),
     path("warninglists/", views_store.exclusions, name="exclusions"),
+    path("export-links/", views_exports.export_links, name="export_links"),
+    path("export-links/<int:pk>/revoke/", views_exports.export_link_revoke,
+         name="export_link_revoke"),
+    path("export/<slug:key>/<str:filename>", views_exports.export_link_fetch,
+         name="export_link_fetch"),
     path("galaxies/<slug:galaxy>/", views_store.galaxy_options, name="galaxy_options"),
 ]

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,8 +53,10 @@ def _filtered(user: object, form: ObjectFilterForm) -> QuerySet[StixObject]:
 @login_required
 def object_list(request: HttpRequest) -> HttpResponse:
     form = ObjectFilterForm(request.GET or None)
+    export_filters = form.api_filters()
     return render(request, "intel/object_list.html", {
         "form": form, "types": OBJECT_TYPES, "query": query_without_page(request),
+        "export_query": None if export_filters is None else urlencode(export_filters),
         "page": paginate(request, _filtered(request.user, form))})
 
 

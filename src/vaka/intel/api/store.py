@@ -48,7 +48,8 @@ class StixObjectDetailSerializer(StixObjectSerializer):
 class StixObjectFilter(filters.FilterSet):
     type = filters.CharFilter()
     owner = filters.NumberFilter(field_name="owner_id")
-    country = filters.CharFilter(field_name="owner__country_id", lookup_expr="iexact")
+    country = filters.CharFilter(method="filter_country",
+                                 help_text="ISO code of the owner's country, e.g. FJ.")
     tlp = filters.ChoiceFilter(choices=TLP.choices)
     label = filters.CharFilter(method="filter_label")
     modified_after = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="gte")
@@ -62,6 +63,10 @@ class StixObjectFilter(filters.FilterSet):
     class Meta:
         model = StixObject
         fields = ["type", "owner", "country", "tlp", "label"]
+
+    def filter_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Country codes are stored upper-case: an exact match keeps the index usable.
+        return queryset.filter(owner__country_id=value.strip().upper())
 
     def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(label_text__contains=f"|{value}|")
