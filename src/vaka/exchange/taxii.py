@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     DateTimeField,
@@ -85,7 +86,7 @@ def collection_for(user: User, key: str) -> Collection:
     collections = collections_for(user)
     try:
         found = collections.filter(pk=key).first()
-    except Exception:  # not a UUID
+    except ValidationError:  # not a UUID: perhaps an alias
         found = None
     found = found or collections.filter(alias=key).first()
     if found is None:
@@ -249,7 +250,7 @@ def select(objects: QuerySet[StixObject], query: Query) -> tuple[list[Row], bool
             _added=F("added"), _version=Coalesce("stix_modified", "object__stix_created"),
             _stix_id=F("object__stix_id"), _tlp=F("object__tlp"),
             _data=Coalesce("data", "object__data"))
-        rows = _versions_wanted(rows, query.versions or [])
+        rows = versions_wanted(rows, query.versions or [])
         fields = ("pk", "_added", "_stix_id", "_version", "_data", "_tlp")
     if query.added_after is not None:
         rows = rows.filter(_added__gt=query.added_after)
@@ -262,7 +263,7 @@ def select(objects: QuerySet[StixObject], query: Query) -> tuple[list[Row], bool
     return found[:query.limit], len(found) > query.limit
 
 
-def _versions_wanted(rows: QuerySet, versions: list[str]) -> QuerySet:
+def versions_wanted(rows: QuerySet, versions: list[str]) -> QuerySet:
     if "all" in versions:
         return rows
     wanted = Q(pk=None)

@@ -255,7 +255,7 @@ def delete_object(request: HttpRequest, user: User, found: Collection, held: Any
     wanted = query.versions or ["all"]
     with transaction.atomic():
         for record in records:
-            rows = taxii._versions_wanted(StixObjectVersion.objects.filter(object=record),
+            rows = taxii.versions_wanted(StixObjectVersion.objects.filter(object=record),
                                           wanted)
             chosen = set(rows.values_list("pk", flat=True))
             every = set(record.versions.values_list("pk", flat=True))
