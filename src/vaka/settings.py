@@ -232,12 +232,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 SCHEDULER = env_bool("SCHEDULER", True)
 CELERY_BEAT_SCHEDULE = {"exchange-due": {"task": "vaka.exchange.tasks.run_due",
                                          "schedule": 60.0}}
+# Feeds and connected instances reach only public addresses (vaka.exchange.outbound):
+# these host names and IP networks are let through too, e.g. "taxii.lan,10.20.0.0/16".
+OUTBOUND_ALLOW = env_list("OUTBOUND_ALLOW")
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "vaka.directory.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "vaka.directory.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "vaka.web.api.Pagination",

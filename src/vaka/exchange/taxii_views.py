@@ -1,6 +1,6 @@
 """TAXII 2.1 endpoints. Authentication: ``Authorization: Token <key>`` (or ``Bearer``), or
-HTTP Basic with a user name and either an API token or, for roles without two-factor
-sign-in, the password. Every object served goes through the visibility policy."""
+HTTP Basic with a user name and either an API token or, for accounts without a second
+factor, the password. Every object served goes through the visibility policy."""
 
 import base64
 import binascii
@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from vaka.directory.authentication import SECOND_FACTOR_USE_TOKEN, password_alone_allowed
 from vaka.directory.models import User
 from vaka.directory.services import authenticate_token
 from vaka.exchange import taxii
@@ -56,7 +57,8 @@ def _error(error: TaxiiError) -> HttpResponse:
 
 
 def authenticate(request: HttpRequest) -> User | None:
-    """The user the request's credentials name, or None."""
+    """The user the request's credentials name, or None. A right password of an account
+    with a second factor is refused with a TaxiiError saying to use an API token."""
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
     if scheme in ("token", "bearer") and credentials:
@@ -75,8 +77,12 @@ def authenticate(request: HttpRequest) -> User | None:
         user = password_authenticate(request, username=username, password=secret)
     except AxesBackendPermissionDenied:
         return None
-    if user is None or not user.is_active or user.requires_two_factor:
-        return None  # roles that must use a second factor sign machines in with a token
+    if user is None or not user.is_active:
+        return None
+    if not password_alone_allowed(user):
+        raise TaxiiError(401, str(SECOND_FACTOR_USE_TOKEN),
+                         "Send Authorization: Token <key>, or the API token as the HTTP Basic "
+                         "password.")
     return user
 
 
