@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import uuid
 from datetime import datetime
 
 from django.conf import settings
@@ -82,6 +83,9 @@ class Organisation(models.Model):
         related_name="organisations", verbose_name=_("connected instance"),
         help_text=_("Empty for this instance's own organisations."),
     )
+    # Stable across instances and renames: the STIX ids Vaka makes from bare values (CSV
+    # rows, free text) are derived from it, so two agencies never share one.
+    uid = models.UUIDField(_("identifier"), default=uuid.uuid4, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Community, Country, Organisation, User, hash_token
 from vaka.directory.roles import Capability
+from vaka.exchange import outbound
 from vaka.exchange.models import Peer, SyncRun
 from vaka.intel import bulk
 from vaka.intel.ingest import Incoming, _content_key, store
@@ -330,12 +331,13 @@ def _not_yet_held(owner: Organisation, items: list[Incoming], result: Received
     """The items whose version the owner's stand-in does not hold yet (the key is the one
     ingest gives a version)."""
     existing = bulk.existing_objects(owner.pk, list({item.obj["id"] for item in items}))
-    known = bulk.known_versions([row[0] for row in existing.values()]) if existing else set()
+    rows = [row for found in existing.values() for row in found]
+    known = bulk.known_versions([row[0] for row in rows]) if rows else set()
     fresh = []
     for item in items:
-        row = existing.get(item.obj["id"])
         key = item.obj.get("modified") or _content_key(item.obj)
-        if row is not None and (key == row[1] or (row[0], key) in known):
+        if any(key == row[1] or (row[0], key) in known
+               for row in existing.get(item.obj["id"], ())):
             result.unchanged += 1
         else:
             fresh.append(item)
@@ -369,7 +371,7 @@ def _store_group(peer: Peer, owner: Organisation, markings: Markings,
 # --- syncing with a peer ---------------------------------------------------------------------
 
 def _session() -> requests.Session:
-    session = requests.Session()
+    session = outbound.guard(requests.Session())
     session.headers["User-Agent"] = "Vaka-sync/1"
     return session
 
@@ -378,9 +380,12 @@ def _call(session: Any, method: str, peer: Peer, **kwargs: Any) -> dict[str, Any
     if not peer.outgoing_token:
         raise SyncError("no token for this instance: enter the one its admin gave you")
     url = peer.url.rstrip("/") + API_PATH
-    response = session.request(method, url, timeout=TIMEOUT, headers={
-        "Authorization": f"Peer {peer.outgoing_token}", "Accept": "application/json"},
-        **kwargs)
+    try:
+        response = session.request(method, url, timeout=TIMEOUT, headers={
+            "Authorization": f"Peer {peer.outgoing_token}", "Accept": "application/json"},
+            **kwargs)
+    except requests.RequestException as error:
+        raise SyncError(outbound.failure_reason(error, url)) from error
     if response.status_code != 200:
         raise SyncError(f"{method} {url}: HTTP {response.status_code} "
                         f"{response.text[:300]}".strip())
@@ -540,6 +545,7 @@ def _clean_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError({"url": _("Enter the other instance's address, e.g. "
                                         "https://vaka.example.org/.")})
+    outbound.check_url(url)
     if parts.scheme == "http" and parts.hostname not in LOOPBACK:
         raise ValidationError({"url": _("Use https:// (plain http only on this machine).")})
     return url.rstrip("/")
@@ -585,7 +591,9 @@ def update_peer(
         if Peer.objects.filter(name__iexact=name.strip()).exclude(pk=peer.pk).exists():
             raise ValidationError({"name": _("An instance named “%s” is connected.") % name})
         changed["name"] = name.strip()
-    if url is not None and _clean_url(url) != peer.url:
+    # Only a new address is checked: a saved one the allow-list no longer covers must not
+    # stop an admin from disabling the instance (its syncs are refused anyway).
+    if url is not None and url.strip().rstrip("/") != peer.url:
         changed["url"] = _clean_url(url)
     if outgoing_token.strip():
         changed["outgoing_token"] = outgoing_token.strip()

@@ -90,15 +90,27 @@ def rows_in(sql: str, values: list[Any], *before: Any) -> Iterator[tuple]:
             yield from cursor.fetchall()
 
 
-def existing_objects(owner_id: int, stix_ids: list[str]) -> dict[str, tuple]:
-    """stix_id → (pk, version_key, stix_modified, stix_created) of the owner's objects."""
+def existing_objects(owner_id: int, stix_ids: list[str]) -> dict[str, list[tuple]]:
+    """stix_id → the owner's objects with that id (usually one; more when a colleague
+    could not see the first), each as (pk, version_key, stix_modified, stix_created,
+    markings, audience_id) with the markings as the writer stores them."""
     table = StixObject._meta.db_table
-    found = {}
-    for pk, stix_id, key, modified, created in rows_in(
-            f"SELECT id, stix_id, version_key, stix_modified, stix_created FROM {table} "  # noqa: S608
-            "WHERE owner_id = %s AND stix_id IN ({marks})", stix_ids, owner_id):
-        found[stix_id] = (pk, key, _from_db(modified), _from_db(created))
+    marks = ", ".join(connection.ops.quote_name(c) for c in _MARKS)
+    found: dict[str, list[tuple]] = {}
+    for pk, stix_id, key, modified, created, audience_id, *values in rows_in(
+            f"SELECT id, stix_id, version_key, stix_modified, stix_created, audience_id, "  # noqa: S608
+            f"{marks} FROM {table} WHERE owner_id = %s AND stix_id IN ({{marks}})",
+            stix_ids, owner_id):
+        handling = values[3]
+        values[3] = db_json(msgspec.json.decode(handling) if isinstance(handling, str | bytes)
+                            else handling)
+        found.setdefault(stix_id, []).append(
+            (pk, key, _from_db(modified), _from_db(created), tuple(values), audience_id))
     return found
+
+
+_MARKS = ["distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
+          "grading_source", "grading_information", "grading_handling"]
 
 
 def known_versions(object_ids: list[int]) -> set[tuple[int, str]]:

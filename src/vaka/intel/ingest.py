@@ -6,14 +6,17 @@ the whole submission back; with it, the valid objects are kept and the rest list
 """
 
 import hashlib
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from vaka.directory.models import Organisation, User
 from vaka.intel import bulk
@@ -29,6 +32,7 @@ from vaka.intel.parsing.stix_markings import marking_tlp
 from vaka.intel.prepare import Indexed, prepared_batches
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
+from vaka.policy.narrowing import Reach, reach_of, stricter_pap, within
 from vaka.policy.services import Markings, audience_for, clean_markings
 from vaka.policy.visibility import visible_to
 
@@ -52,12 +56,40 @@ class Incoming:
     indexed: list[Indexed] = field(default_factory=list)  # set once validated (prepare)
 
 
+MAX_ERRORS = 1000  # problems kept per submission; the rest are only counted
+
+
+class Problems(list):
+    """A submission's problems: the first ``MAX_ERRORS`` kept, the others counted, so a
+    million bad objects cost neither memory nor megabytes of stored errors."""
+
+    def __init__(self, items: Iterable[Problem] = ()) -> None:
+        super().__init__()
+        self.more = 0
+        self.extend(items)
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < MAX_ERRORS:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    @property
+    def total(self) -> int:
+        return len(self) + self.more
+
+
 @dataclass
 class Outcome:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    kept_markings: int = 0
+    problems: Problems = field(default_factory=Problems)
     fresh: list[tuple[int, str, str, int]] = field(default_factory=list)  # batch's new values
 
 
@@ -111,10 +143,16 @@ class MarkingResolver:
 
     def for_object(self, obj: dict[str, Any], distribution: str | None = None
                    ) -> tuple[Markings, Any]:
-        """Markings for one object: the file's TLP and the source's distribution (MISP)
-        only ever narrow the submission's."""
+        """Markings for one object: the file's TLP (object and granular markings) and the
+        source's distribution (MISP) only ever narrow the submission's."""
         tlp = self.base.tlp
-        for ref in obj.get("object_marking_refs") or ():
+        # A field marked more strictly than its object (granular_markings) is served only
+        # at its own level: Vaka keeps one marking per version, so the whole object takes
+        # the strictest TLP any part of it carries.
+        refs = list(obj.get("object_marking_refs") or ())
+        refs += [g.get("marking_ref") for g in obj.get("granular_markings") or ()
+                 if isinstance(g, dict)]
+        for ref in refs:
             marked = marking_tlp(ref)
             if marked and TLP_ORDER.index(marked) > TLP_ORDER.index(tlp):
                 tlp = marked
@@ -130,34 +168,125 @@ class MarkingResolver:
         return distribution
 
 
-ROW_COLUMNS = ["distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
-               "grading_source", "grading_information", "grading_handling", "modified",
-               "owner_id", "created_by_id", "audience_id", "created", "stix_id", "type", "name",
-               "description", "stix_created", "stix_modified", "version_key", "created_by_ref",
-               "confidence", "labels", "label_text", "valid_from", "valid_until", "revoked",
-               "data", "submission_id"]
-# Rows are built positionally for speed: a change of the table must change them too.
+MARK_COLUMNS = ["distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
+                "grading_source", "grading_information", "grading_handling"]
+ROW_COLUMNS = [*MARK_COLUMNS, "modified", "owner_id", "created_by_id", "audience_id",
+               "created", "stix_id", "type", "name", "description", "stix_created",
+               "stix_modified", "version_key", "created_by_ref", "confidence", "labels",
+               "label_text", "valid_from", "valid_until", "revoked", "data", "submission_id"]
+VERSION_ROW_COLUMNS = [*MARK_COLUMNS, "audience_id", "object_id", "version_key",
+                       "stix_modified", "data", "submission_id", "added"]
+# Rows are built positionally for speed: a change of the tables must change them too.
 assert ROW_COLUMNS == bulk.OBJECT_COLUMNS, "intel_stixobject changed: update Writer._row"
+assert VERSION_ROW_COLUMNS == bulk.VERSION_COLUMNS, "intel_stixobjectversion changed"
+
+
+@dataclass(frozen=True)
+class Marks:
+    """One version's markings as stored: ``MARK_COLUMNS`` values and the audience id."""
+
+    values: tuple
+    audience_id: int | None
+
+    @classmethod
+    def of(cls, m: Markings, audience: Any) -> "Marks":
+        return cls((m.distribution, m.tlp, m.pap, bulk.db_json(m.handling), m.handling_note,
+                    m.grading_scheme, m.grading_source, m.grading_information,
+                    m.grading_handling), audience.pk if audience is not None else None)
+
+    @property
+    def reach(self) -> Reach:
+        return reach_of(self.values[0], self.values[1], self.audience_id)
+
+
+def owner_stix_id(stix_id: str, namespace: uuid.UUID, who: str) -> str:
+    """A value-built object's id moved into a namespace of its own (the owner's, or one
+    submitter's when the owner's record is hidden from them)."""
+    kind, _sep, identity = stix_id.partition("--")
+    return f"{kind}--{uuid.uuid5(namespace, f'{who}:{identity}')}"
 
 
 class Writer:
-    """Stores one batch at a time: objects, versions, the observable index."""
+    """Stores one batch at a time: objects, versions, the observable index.
+
+    A submission adds versions only to records its submitter may see; an object the
+    submitter may not see is stored as a separate record, and nothing in the outcome
+    tells the two cases apart. A new version never widens what the record's current
+    version reaches: if its markings would, it keeps the current (stricter) ones."""
 
     def __init__(self, organisation: Organisation, user: User | None,
-                 resolver: MarkingResolver, submission: Submission) -> None:
+                 resolver: MarkingResolver, submission: Submission,
+                 principal: User) -> None:
         self.organisation, self.user = organisation, user
         self.resolver, self.submission = resolver, submission
+        self.principal = principal
         self.outcome = Outcome()
         self.now = bulk.db_time(timezone.now())
         self.creator_id = user.pk if user is not None and user.pk else None
+        self.submitter_key = f"user:{self.creator_id}" if self.creator_id else "organisation"
+        self._decisions: dict[tuple[Marks, Marks], Marks | None] = {}
+
+    def _visible(self, rows: Iterable[tuple]) -> set[int]:
+        pks = [row[0] for row in rows]
+        seen: set[int] = set()
+        for chunk in _chunks(pks, bulk.IN_CHUNK):
+            seen.update(visible_to(self.principal, StixObject.objects.filter(pk__in=chunk))
+                        .values_list("pk", flat=True))
+        return seen
+
+    def _existing(self, batch: list[Incoming]) -> dict[str, tuple]:
+        """stix_id → the row of the submitter's visible record with that id.
+
+        Objects Vaka built from bare values whose record is hidden from the submitter
+        move to the submitter's own id, so their next submission finds them again."""
+        rows = bulk.existing_objects(self.organisation.pk,
+                                     list({item.obj["id"] for item in batch}))
+        visible = self._visible(r for found in rows.values() for r in found)
+        chosen = {stix_id: max(seen) for stix_id, found in rows.items()
+                  if (seen := [r for r in found if r[0] in visible])}
+        moved = set()
+        for item in batch:
+            if item.digest and item.obj["id"] in rows and item.obj["id"] not in chosen:
+                namespace = uuid.UUID(str(self.organisation.uid))
+                item.obj = {**item.obj,
+                            "id": owner_stix_id(item.obj["id"], namespace, self.submitter_key)}
+                moved.add(item.obj["id"])
+        if moved:
+            again = bulk.existing_objects(self.organisation.pk, list(moved))
+            visible = self._visible(r for found in again.values() for r in found)
+            chosen.update({stix_id: max(seen) for stix_id, found in again.items()
+                           if (seen := [r for r in found if r[0] in visible])})
+        return chosen
+
+    def _version_marks(self, current: Marks, wanted: Marks) -> Marks | None:
+        """The markings a new version gets: its own when they reach no one the current
+        version does not; else the current ones when those are the narrower; else None
+        (each reaches people the other does not: only a re-mark may change that)."""
+        key = (current, wanted)
+        if key not in self._decisions:
+            owner = self.organisation.pk
+            if within(wanted.reach, current.reach, owner_id=owner):
+                marks = wanted
+            elif within(current.reach, wanted.reach, owner_id=owner):
+                marks = Marks((*current.values[:2], *wanted.values[2:]), current.audience_id)
+            else:
+                marks = None
+            if marks is not None:
+                # PAP never loosens and handling codes add up without a re-mark.
+                values = list(marks.values)
+                values[2] = stricter_pap(current.values[2], wanted.values[2])
+                codes = msgspec.json.decode(current.values[3]) + msgspec.json.decode(values[3])
+                values[3] = bulk.db_json(list(dict.fromkeys(codes)))
+                marks = Marks(tuple(values), marks.audience_id)
+            self._decisions[key] = marks
+        return self._decisions[key]
 
     def write(self, batch: list[Incoming]) -> None:
-        existing = bulk.existing_objects(self.organisation.pk,
-                                         list({item.obj["id"] for item in batch}))
+        existing = self._existing(batch)
         known_versions = bulk.known_versions([row[0] for row in existing.values()])
         creates: dict[str, tuple[tuple, list[Indexed]]] = {}
         updates: dict[int, tuple[tuple, list[Indexed]]] = {}
-        versions: list[tuple[Any, dict, str, str]] = []
+        versions: list[tuple[Any, dict, str, str, Marks]] = []
         for item in batch:
             obj = item.obj
             try:
@@ -165,6 +294,7 @@ class Writer:
             except Exception as error:
                 self._reject(item, "; ".join(getattr(error, "messages", [str(error)])))
                 continue
+            marks = Marks.of(markings, audience)
             key = item.digest or obj.get("modified") or _content_key(obj)
             row = existing.get(obj["id"])
             if obj["id"] in creates:
@@ -172,24 +302,32 @@ class Writer:
                 continue
             if row is None:
                 text = bulk.db_json(obj)
-                creates[obj["id"]] = (self._row(obj, key, markings, audience, text),
-                                      item.indexed)
-                versions.append((obj["id"], obj, key, text))
+                creates[obj["id"]] = (self._row(obj, key, marks, text), item.indexed)
+                versions.append((obj["id"], obj, key, text, marks))
                 self.outcome.new += 1
                 continue
-            pk, current_key, current_modified, first_created = row
+            pk, current_key, current_modified, first_created = row[:4]
             if key == current_key or (pk, key) in known_versions:
                 self.outcome.unchanged += 1
                 continue
+            kept = self._version_marks(Marks(row[4], row[5]), marks)
+            if kept is None:
+                self._reject(item, _("its markings and those of the stored record each "
+                                     "reach people the other does not; a new version may "
+                                     "not widen who sees a record: submit it with markings "
+                                     "inside the record's, or ask its owner to re-mark it"))
+                continue
+            if kept != marks:
+                self.outcome.kept_markings += 1
             if item.digest and first_created:  # an object Vaka built: keep its first day
                 first = first_created.astimezone(UTC)
                 obj = {**obj, "created": first.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
             known_versions.add((pk, key))
             text = bulk.db_json(obj)
-            versions.append((pk, obj, key, text))
+            versions.append((pk, obj, key, text, kept))
             newer = _time(obj.get("modified"))
             if current_modified is None or newer is None or newer >= current_modified:
-                updates[pk] = (self._row(obj, key, markings, audience, text), item.indexed)
+                updates[pk] = (self._row(obj, key, kept, text), item.indexed)
             self.outcome.updated += 1
         self._flush(creates, updates, versions)
 
@@ -197,16 +335,13 @@ class Writer:
         where = {"line": item.position} if item.index_is_line else {"index": item.position}
         self.outcome.problems.append(Problem(message, **where))
 
-    def _row(self, obj: dict[str, Any], key: str, m: Markings, audience: Any,
-             text: str) -> tuple:
+    def _row(self, obj: dict[str, Any], key: str, marks: Marks, text: str) -> tuple:
         """The object's row, in ``ROW_COLUMNS`` (= the table's) order."""
         labels = [str(label) for label in obj.get("labels") or ()]
         t = _stored_time
         return (
-            m.distribution, m.tlp, m.pap, bulk.db_json(m.handling), m.handling_note,
-            m.grading_scheme, m.grading_source, m.grading_information, m.grading_handling,
-            self.now, self.organisation.pk, self.creator_id,
-            audience.pk if audience is not None else None, self.now, obj["id"], obj["type"],
+            *marks.values, self.now, self.organisation.pk, self.creator_id,
+            marks.audience_id, self.now, obj["id"], obj["type"],
             _name(obj), str(obj.get("description", "")), t(obj.get("created")),
             t(obj.get("modified")), key, str(obj.get("created_by_ref", "")),
             obj.get("confidence"), bulk.db_json(labels),
@@ -215,7 +350,7 @@ class Writer:
 
     def _flush(self, creates: dict[str, tuple[tuple, list[Indexed]]],
                updates: dict[int, tuple[tuple, list[Indexed]]],
-               versions: list[tuple[Any, dict, str, str]]) -> None:
+               versions: list[tuple[Any, dict, str, str, Marks]]) -> None:
         before = bulk.last_object_id() if creates else 0
         bulk.insert_objects([row for row, _obj in creates.values()])
         bulk.keep_superseded_versions(list(updates))
@@ -224,9 +359,10 @@ class Writer:
         # The version that is now current keeps no copy of its JSON (it is on the object).
         current = {*creates, *updates}
         bulk.insert_versions([
-            (pks[ref] if isinstance(ref, str) else ref, key, _stored_time(obj.get("modified")),
-             None if ref in current else text, self.submission.pk, self.now)
-            for ref, obj, key, text in versions])
+            (*marks.values, marks.audience_id, pks[ref] if isinstance(ref, str) else ref,
+             key, _stored_time(obj.get("modified")), None if ref in current else text,
+             self.submission.pk, self.now)
+            for ref, obj, key, text, marks in versions])
         index = []
         written = [(pks[stix_id], indexed) for stix_id, (_row, indexed) in creates.items()]
         written += [(pk, indexed) for pk, (_row, indexed) in updates.items()]
@@ -289,20 +425,23 @@ def store(
 ) -> Submission:
     """Write validated-on-the-way objects as one submission; see the module docstring.
 
-    ``worker``: the items are plain JSON (a STIX bundle), so a big input may be prepared
-    by a second process (see ``prepare``)."""
-    problems = list(problems or [])
+    The submission carries the markings it was sent with: its file name, counts and
+    errors reach only that audience. ``worker``: the items are plain JSON (a STIX
+    bundle), so a big input may be prepared by a second process (see ``prepare``)."""
+    problems = Problems(problems or [])
     principal = user if user is not None and user.pk else org_principal(organisation)
     summary = {"distribution": markings.distribution, "tlp": markings.tlp,
                "communities": [c.name for c in markings.communities]}
     try:
         with transaction.atomic():
             resolver = MarkingResolver(organisation, user, markings)
-            submission = Submission.objects.create(
+            submission = Submission(
                 organisation=organisation, user=user if user and user.pk else None,
                 source=source, format=fmt, filename=filename[:255], sha256=sha256,
                 status=Submission.Status.STORED, markings=summary)
-            writer = Writer(organisation, user, resolver, submission)
+            _mark(submission, *resolver.for_tlp(markings.tlp))
+            submission.save()
+            writer = Writer(organisation, user, resolver, submission, principal)
             notified: set[tuple[int, int]] = set()
 
             def write(batch: list[Incoming]) -> None:
@@ -317,33 +456,60 @@ def store(
                 write(batch)
             outcome = writer.outcome
             problems.extend(outcome.problems)
+            problems.more += outcome.problems.more
             if problems and not partial:
                 raise Rejected
             submission.new, submission.updated = outcome.new, outcome.updated
-            submission.unchanged, submission.rejected = outcome.unchanged, len(problems)
+            submission.unchanged, submission.rejected = outcome.unchanged, problems.total
+            submission.kept_markings = outcome.kept_markings
             submission.errors = [p.as_dict() for p in problems]
+            submission.more_errors = problems.more
             if problems:
                 submission.status = Submission.Status.PARTIAL
             submission.save()
             audit.record("ingest", actor=submission.user, target=submission, request=request,
-                         actor_name="cli", detail=submission.summary() | {"errors": len(problems)})
+                         actor_name="cli", detail=_audit_detail(submission))
             return submission
     except (Rejected, InputError) as error:
         if isinstance(error, InputError):
             problems.extend(error.problems)
-        return _rejected(organisation, user, source, fmt, filename, sha256, problems, summary)
+        return _rejected(organisation, user, markings, source, fmt, filename, sha256,
+                         problems, summary)
 
 
-def _rejected(organisation: Organisation, user: User | None, source: str, fmt: str,
-              filename: str, sha256: str, problems: list[Problem],
+def _mark(submission: Submission, markings: Markings, audience: Any) -> None:
+    for name in ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
+                 "grading_source", "grading_information", "grading_handling"):
+        setattr(submission, name, getattr(markings, name))
+    submission.audience = audience
+
+
+def _audit_detail(submission: Submission) -> dict[str, Any]:
+    """Counts only: the audit log names no file and no value of the submission."""
+    return {"status": submission.status, "new": submission.new,
+            "updated": submission.updated, "unchanged": submission.unchanged,
+            "rejected": submission.rejected, "errors": submission.rejected}
+
+
+def _rejected(organisation: Organisation, user: User | None, markings: Markings,
+              source: str, fmt: str, filename: str, sha256: str, problems: Problems,
               summary: dict[str, Any]) -> Submission:
-    submission = Submission.objects.create(
+    submission = Submission(
         organisation=organisation, user=user if user and user.pk else None, source=source,
         format=fmt, filename=filename[:255], sha256=sha256,
-        status=Submission.Status.REJECTED, rejected=len(problems),
-        errors=[p.as_dict() for p in problems], markings=summary)
+        status=Submission.Status.REJECTED, rejected=problems.total,
+        errors=[p.as_dict() for p in problems], more_errors=problems.more, markings=summary)
+    try:
+        _mark(submission, *MarkingResolver(organisation, user, markings).for_tlp(
+            markings.tlp))
+    except ValidationError:
+        # Markings that are themselves wrong: the refusal goes to the submitter alone.
+        submission.tlp, submission.distribution = TLP.RED, Distribution.ORGANISATION
+        if submission.user is not None:
+            submission.audience = audience_for(Markings(recipients=[submission.user]))
+    submission.save()
     audit.record("ingest", actor=submission.user, target=submission, actor_name="cli",
-                 detail=submission.summary() | {"errors": len(problems)})
+                 detail=_audit_detail(submission))
     return submission
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from vaka.policy.models import Shareable
+from vaka.policy.models import Marked, Shareable
 
 
 class Note(Shareable):
@@ -28,8 +28,14 @@ class Note(Shareable):
         return reverse("intel:note", args=[self.pk])
 
 
-class Submission(models.Model):
-    """One ingestion — a file, a paste, an API call, a feed poll — and what came of it."""
+class Submission(Marked):
+    """One ingestion — a file, a paste, an API call, a feed poll — and what came of it.
+
+    A submission is marked like what it carried (the markings it was sent with): its file
+    name, counts and rejected values reach only that audience within the organisation.
+    """
+
+    owner_path = "organisation_id"
 
     class Source(models.TextChoices):
         UPLOAD = "upload", _("Upload")
@@ -65,6 +71,10 @@ class Submission(models.Model):
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    # Problems beyond the first MAX_ERRORS are counted, not kept.
+    more_errors = models.PositiveIntegerField(_("further errors"), default=0)
+    # New versions stored with their object's stricter markings (a version never widens).
+    kept_markings = models.PositiveIntegerField(_("kept stricter markings"), default=0)
     markings = models.JSONField(_("markings applied"), default=dict, blank=True)
 
     class Meta:
@@ -81,14 +91,18 @@ class Submission(models.Model):
     def summary(self) -> dict[str, object]:
         return {"submission": self.pk, "status": self.status, "new": self.new,
                 "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": self.rejected, "errors": self.errors}
+                "rejected": self.rejected, "kept_markings": self.kept_markings,
+                "errors": self.errors, "more_errors": self.more_errors}
 
 
 class StixObject(Shareable):
     """The current version of one STIX 2.1 object, as one agency holds it.
 
     The full JSON is kept as received; the columns are what queries need. Two agencies
-    holding the same STIX id hold two records, each with its own markings.
+    holding the same STIX id hold two records, each with its own markings — and so may
+    one agency, when a colleague submits an object they may not see (a submission only
+    ever adds versions to records its submitter may see). The markings are the current
+    version's.
     """
 
     # Every index slows bulk ingestion, so only those queries use are kept: the owner is
@@ -128,9 +142,8 @@ class StixObject(Shareable):
         ordering = ["-stix_modified", "-pk"]
         verbose_name = _("STIX object")
         verbose_name_plural = _("STIX objects")
-        constraints = [models.UniqueConstraint(fields=["owner", "stix_id"],
-                                               name="intel_object_owner_stix_id")]
-        indexes = [models.Index(fields=["type", "stix_modified"]),
+        indexes = [models.Index(fields=["owner", "stix_id"], name="intel_object_owner_stix"),
+                   models.Index(fields=["type", "stix_modified"]),
                    # TAXII and sync page through objects in the order they were added.
                    models.Index(fields=["modified", "id"], name="intel_object_added")]
 
@@ -141,13 +154,19 @@ class StixObject(Shareable):
         return reverse("intel:object", args=[self.pk])
 
 
-class StixObjectVersion(models.Model):
+class StixObjectVersion(Marked):
     """Every version of an object received: a newer ``modified`` is a new version.
 
+    Each version carries its own markings and is served only to its own audience; a new
+    version never widens what earlier ones said (only the owner's re-mark does).
     The current version's JSON lives on the object (``data`` is null here), so a new
     object's JSON is written once; it is copied here when a newer version replaces it.
     """
 
+    owner_path = "object__owner_id"
+    audience = models.ForeignKey("policy.Audience", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+", db_index=False,
+                                 verbose_name=_("audience"))
     # Indexed through the (object, version_key) constraint.
     object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="versions",
                                db_index=False)

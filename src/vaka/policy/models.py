@@ -50,22 +50,18 @@ class Audience(models.Model):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-class Shareable(models.Model):
-    """Abstract base of every record that has an audience.
+class Marked(models.Model):
+    """Abstract: the markings that say who may see something and what they may do with it.
 
-    Subclasses get the owner, distribution, TLP, recipients, PAP, handling and grading
-    fields, and ``objects.visible_to(user)``. Write them through ``policy.services`` so
-    the markings are validated and the change is audited.
+    Every shareable record carries them, and so does every version of a STIX object:
+    a reader gets a version only if they are in that version's audience. Write them
+    through ``policy.services`` so they are validated and the change is audited.
     """
 
-    owner = models.ForeignKey(
-        "directory.Organisation", on_delete=models.PROTECT, related_name="+",
-        verbose_name=_("owner organisation"),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("created by"),
-    )
+    # The field (a path from the model) naming the owning organisation; the visibility
+    # policy reads it, so models whose owner lives elsewhere (a version's object) say so.
+    owner_path = "owner_id"
+
     distribution = models.CharField(
         _("distribution"), max_length=16, choices=Distribution.choices,
         default=Distribution.ORGANISATION,
@@ -88,8 +84,6 @@ class Shareable(models.Model):
         _("information evaluation"), max_length=2, blank=True
     )
     grading_handling = models.CharField(_("grading handling code"), max_length=2, blank=True)
-    created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
-    modified = models.DateTimeField(_("modified"), default=timezone.now)
 
     objects = ShareableQuerySet.as_manager()
 
@@ -144,6 +138,34 @@ class Shareable(models.Model):
     def handling_labels(self) -> list[str]:
         labels = dict(Handling.choices)
         return [str(labels.get(code, code)) for code in self.handling]
+
+
+MARKING_FIELDS = ("distribution", "tlp", "audience", "pap", "handling", "handling_note",
+                  "grading_scheme", "grading_source", "grading_information",
+                  "grading_handling")
+
+
+class Shareable(Marked):
+    """Abstract base of every record that has an audience.
+
+    Subclasses get the owner, distribution, TLP, recipients, PAP, handling and grading
+    fields, and ``objects.visible_to(user)``. Write them through ``policy.services`` so
+    the markings are validated and the change is audited.
+    """
+
+    owner = models.ForeignKey(
+        "directory.Organisation", on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("owner organisation"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("created by"),
+    )
+    created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    modified = models.DateTimeField(_("modified"), default=timezone.now)
+
+    class Meta:
+        abstract = True
 
 
 class AuditQuerySet(models.QuerySet):

@@ -40,8 +40,11 @@ def public_q() -> Q:
     return Q(distribution=Distribution.PUBLIC, tlp=TLP.CLEAR)
 
 
-def audience_q(user: AnyUser) -> Q:
-    """The filter selecting the records of ``model`` that ``user`` may see."""
+def audience_q(user: AnyUser, owner: str = "owner_id") -> Q:
+    """The filter selecting the marked records that ``user`` may see.
+
+    ``owner``: the path to the owning organisation's id (a STIX object version is owned
+    through its object); the markings are the record's own fields."""
     if user is None or not user.is_authenticated or not user.is_active:
         return public_q()
     org_id = user.organisation_id
@@ -50,7 +53,7 @@ def audience_q(user: AnyUser) -> Q:
     served_by_id = user.organisation.served_by_id
 
     reached = (
-        Q(owner_id=org_id)
+        Q(**{owner: org_id})
         | Q(distribution__in=[Distribution.MEMBERS, Distribution.FEDERATION,
                               Distribution.PUBLIC])
         | (Q(distribution=Distribution.COMMUNITIES)
@@ -59,7 +62,7 @@ def audience_q(user: AnyUser) -> Q:
     amber_orgs = [org_id] if served_by_id is None else [org_id, served_by_id]
     allowed = (
         Q(tlp__in=[TLP.CLEAR, TLP.GREEN])
-        | (Q(tlp__in=[TLP.AMBER, TLP.AMBER_STRICT]) & Q(owner_id=org_id))
+        | (Q(tlp__in=[TLP.AMBER, TLP.AMBER_STRICT]) & Q(**{owner: org_id}))
         | (Q(tlp=TLP.AMBER)
            & Q(_audience_has("organisations", id__in=amber_orgs)))
         | (Q(tlp=TLP.AMBER_STRICT)
@@ -69,14 +72,19 @@ def audience_q(user: AnyUser) -> Q:
     return reached & allowed
 
 
+def _owner_path(model: type[models.Model]) -> str:
+    return getattr(model, "owner_path", "owner_id")
+
+
 class ShareableQuerySet(models.QuerySet):
     def visible_to(self, user: AnyUser) -> "ShareableQuerySet":
-        return self.filter(audience_q(user))
+        return self.filter(audience_q(user, _owner_path(self.model)))
 
 
 def visible_to(user: AnyUser, queryset: models.QuerySet) -> models.QuerySet:
-    """Narrow ``queryset`` of shareable records to those ``user`` may see."""
-    return queryset.filter(audience_q(user))
+    """Narrow ``queryset`` of marked records (shareable records, object versions,
+    submissions) to those ``user`` may see."""
+    return queryset.filter(audience_q(user, _owner_path(queryset.model)))
 
 
 def can_see(user: AnyUser, record: models.Model) -> bool:
@@ -84,8 +92,7 @@ def can_see(user: AnyUser, record: models.Model) -> bool:
     if record.pk is None:
         return False
     model = type(record)
-    return model._default_manager.filter(pk=record.pk).filter(audience_q(user)).exists()
-
+    return visible_to(user, model._default_manager.filter(pk=record.pk)).exists()
 
 
 def can_edit(user: AnyUser, record: models.Model) -> bool:

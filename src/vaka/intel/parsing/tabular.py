@@ -155,9 +155,17 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
-def stix_for(row: Row, now: datetime) -> dict:
-    """The STIX object for one value: an indicator, or a vulnerability for a CVE id."""
-    identity = uuid.uuid5(VAKA_NAMESPACE, f"{row.kind}:{row.value}")
+def owner_namespace(owner_uid: uuid.UUID) -> uuid.UUID:
+    """The namespace of the ids one organisation's value-built objects get: two agencies'
+    indicators for one value are two objects, never merged, never one id in an export."""
+    return uuid.uuid5(VAKA_NAMESPACE, f"owner:{owner_uid}")
+
+
+def stix_for(row: Row, now: datetime, namespace: uuid.UUID = VAKA_NAMESPACE) -> dict:
+    """The STIX object for one value: an indicator, or a vulnerability for a CVE id.
+
+    Its id is derived from the value in ``namespace`` (the owner's: ``owner_namespace``)."""
+    identity = uuid.uuid5(namespace, f"{row.kind}:{row.value}")
     stamp = _stix_time(now)
     if row.kind == "cve":
         obj = {"type": "vulnerability", "spec_version": "2.1",
@@ -187,11 +195,12 @@ def digest(row: Row) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def rows_to_stix(rows: list[Row], now: datetime) -> Iterator[tuple[int, dict, str]]:
+def rows_to_stix(rows: list[Row], now: datetime, namespace: uuid.UUID = VAKA_NAMESPACE
+                 ) -> Iterator[tuple[int, dict, str]]:
     """(line, object, digest) for each row; the same value twice yields one object."""
     seen: set[str] = set()
     for row in rows:
-        obj = stix_for(row, now)
+        obj = stix_for(row, now, namespace)
         if obj["id"] not in seen:
             seen.add(obj["id"])
             yield row.line, obj, digest(row)
