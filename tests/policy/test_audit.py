@@ -95,7 +95,8 @@ def test_viewing_red_and_amber_strict_records_is_audited_but_green_is_not(region
 
 
 def test_audit_log_page_is_for_platform_admins_and_filters(region, client):
-    make_note(region.analyst_a, title="Filtered")
+    # Shared with every member, so the other organisation's admin may read its title.
+    make_note(region.analyst_a, title="Filtered", distribution="members", tlp="green")
     admin = UserFactory(role="platform_admin", organisation=region.unit_b)
     client.force_login(region.analyst_a)
     assert client.get("/audit/").status_code == 403

@@ -36,6 +36,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         user=filters.get("user", ""), organisation=str(org.pk) if org else "",
         action=filters.get("action", ""), since=filters.get("since"),
         until=filters.get("until"))
+    page = paginate(request, entries, 50)
     return render(request, "policy/audit_log.html", {
-        "form": form, "page": paginate(request, entries, 50),
+        "form": form, "page": page, "rows": selectors.audit_rows(request.user, page),
         "query": query_without_page(request)})
