@@ -22,6 +22,13 @@ COLLECTION_ID = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 TAXII = "application/taxii+json;version=2.1"
 
 
+@pytest.fixture
+def loopback_allowed(settings: Any) -> None:
+    """Let feeds and syncs reach the test servers on loopback, as an admin would with
+    VAKA_OUTBOUND_ALLOW (without it loopback is refused: see test_outbound.py)."""
+    settings.OUTBOUND_ALLOW = ["127.0.0.0/8", "localhost"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

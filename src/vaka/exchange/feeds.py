@@ -29,12 +29,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from requests.adapters import HTTPAdapter
 from taxii2client.exceptions import AccessError, InvalidJSONError, TAXIIServiceException
 from taxii2client.v21 import Collection
 
 from vaka.directory.models import Community, User
 from vaka.directory.roles import Capability
+from vaka.exchange import outbound
 from vaka.exchange.models import Feed, FeedPoll
 from vaka.intel.models import Submission
 from vaka.intel.services import ingest_bytes
@@ -95,15 +95,6 @@ class _Run:
 
 # --- HTTP ------------------------------------------------------------------------------------
 
-class _TimeoutAdapter(HTTPAdapter):
-    """taxii2-client sets no timeout: without one a silent server would hang the poller."""
-
-    def send(self, request: Any, **kwargs: Any) -> Any:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = TIMEOUT
-        return super().send(request, **kwargs)
-
-
 class _Bearer(requests.auth.AuthBase):
     """``Authorization: Bearer <token>``, or the token as it is when it names its scheme
     (``Token …`` for another Vaka instance)."""
@@ -117,9 +108,8 @@ class _Bearer(requests.auth.AuthBase):
 
 
 def _prepared(session: requests.Session, feed: Feed) -> requests.Session:
-    adapter = _TimeoutAdapter()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    # taxii2-client sets no timeout: without one a silent server would hang the poller.
+    outbound.guard(session, timeout=TIMEOUT)
     session.headers["User-Agent"] = USER_AGENT
     session.verify = feed.verify_tls
     return session
@@ -145,7 +135,6 @@ def _http_reason(status: int, url: str) -> str:
         "status": status, "url": shown(url), "hint": hint}
 
 
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 _TLS = re.compile(r"certificate verify failed: ([^'\")(]+)")
 
 
@@ -156,12 +145,8 @@ def _network_reason(error: requests.RequestException, url: str) -> str:
         return _("The TLS certificate of %(url)s was not accepted (%(why)s): fix the "
                  "certificate, or untick “verify TLS certificates” for a test server.") % {
             "url": shown(url), "why": found.group(1).strip() if found else "TLS error"}
-    if isinstance(error, requests.Timeout):
-        return _("No answer from %(url)s within %(seconds)d s.") % {
-            "url": shown(url), "seconds": TIMEOUT}
-    found = _ERRNO.search(text)
-    why = found.group(1).strip() if found else _("the connection failed")
-    return _("Cannot connect to %(url)s: %(why)s.") % {"url": shown(url), "why": why}
+    # Refused, reset or timed out read alike: the reason must not map the host's ports.
+    return outbound.failure_reason(error, url)
 
 
 def describe(error: Exception, url: str) -> str:
@@ -488,11 +473,15 @@ def save_feed(feed: Feed, *, user: User, communities: Iterable[Community],
     communities = list(communities)
     feed.next_poll_at = timezone.now()
     reset = False
-    if created:
+    before = None if created else Feed.objects.values("kind", "url").get(pk=feed.pk)
+    # Only a new address is checked: a saved one the allow-list no longer covers must not
+    # stop an admin from disabling the feed (its polls are refused anyway).
+    if before is None or feed.url != before["url"]:
+        feed.url = outbound.check_url(feed.url)
+    if before is None:
         feed.created_by = user
         feed.save()
     else:
-        before = Feed.objects.values("kind", "url").get(pk=feed.pk)
         reset = start_over or before != {"kind": feed.kind, "url": feed.url}
         if reset:
             feed.state = {}

@@ -2,13 +2,13 @@
 and left empty on edit they keep their stored values."""
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Organisation
+from vaka.exchange import outbound
 from vaka.exchange.models import Feed
 from vaka.policy.markings import TLP
 from vaka.policy.services import Markings, clean_markings
@@ -63,9 +63,9 @@ class FeedForm(BootstrapMixin, forms.ModelForm):
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ValidationError(_("Enter an http:// or https:// address."))
-        return url
+        if url == self.instance.url:  # as saved: checked at each poll
+            return url
+        return outbound.check_url(url, field=None)
 
     def clean_password(self) -> str:
         return self.cleaned_data["password"] or self.instance.password
