@@ -8,17 +8,19 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from vaka.directory.models import Community, Organisation, User
+from vaka.directory.models import Organisation, User
 from vaka.intel.galaxies import tag_for
 from vaka.intel.models import ExportLink
 from vaka.intel.parsing.observables import KINDS
 from vaka.intel.services import FORMATS, MAX_LOOKUP
-from vaka.policy.markings import PAP, PAP_DESCRIPTIONS, TLP, TLP_DESCRIPTIONS, Distribution
-from vaka.policy.services import Markings
+from vaka.policy.forms import MarkingFields
+from vaka.policy.markings import TLP
 from vaka.web.forms import BootstrapMixin
 
 
-class SubmitForm(BootstrapMixin, forms.Form):
+class SubmitForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type]
+    """What to ingest, its labels, and its markings (``policy.inputs``)."""
+
     file = forms.FileField(label=_("File"), required=False,
                            help_text=_("STIX 2.x bundle, MISP JSON, CSV, or a .txt, .md, .html "
                                        "or .pdf advisory."))
@@ -27,18 +29,6 @@ class SubmitForm(BootstrapMixin, forms.Form):
     format = forms.ChoiceField(label=_("Format"), required=False,
                                choices=[("", _("Guess from the content")),
                                         *[(f, f.upper()) for f in FORMATS]])
-    tlp = forms.ChoiceField(label=_("TLP"), initial=TLP.AMBER, widget=forms.RadioSelect,
-                            choices=[(k, f"{v} — {TLP_DESCRIPTIONS[k]}") for k, v in TLP.choices])
-    distribution = forms.ChoiceField(label=_("Distribution"), choices=Distribution.choices,
-                                     initial=Distribution.ORGANISATION)
-    communities = forms.ModelMultipleChoiceField(label=_("Communities"), required=False,
-                                                 queryset=Community.objects.none(),
-                                                 widget=forms.CheckboxSelectMultiple)
-    pap = forms.ChoiceField(label=_("PAP"), initial=PAP.AMBER,
-                            choices=[(k, f"{v} — {PAP_DESCRIPTIONS[k]}") for k, v in PAP.choices])
-    recipients = forms.ModelMultipleChoiceField(
-        label=_("Named recipients (TLP:RED)"), required=False, queryset=User.objects.none(),
-        widget=forms.SelectMultiple(attrs={"size": 4}))
     technique = forms.CharField(
         label=_("ATT&CK technique"), required=False, max_length=300,
         widget=forms.TextInput(attrs={"list": "galaxy-mitre-attack-pattern",
@@ -60,10 +50,7 @@ class SubmitForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["communities"].queryset = Community.objects.filter(
-            members=user.organisation_id)
-        self.fields["recipients"].queryset = User.objects.filter(
-            is_active=True, organisation__isnull=False).select_related("organisation")
+        self.choices_for(user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -98,12 +85,6 @@ class SubmitForm(BootstrapMixin, forms.Form):
         picked = [data.get("technique", ""), data.get("threat_actor", "")]
         typed = (data.get("other_labels") or "").split(",")
         return [label.strip() for label in [*picked, *typed] if label.strip()]
-
-    def markings(self) -> Markings:
-        data = self.cleaned_data
-        return Markings(distribution=data["distribution"], tlp=data["tlp"], pap=data["pap"],
-                        communities=list(data.get("communities") or []),
-                        recipients=list(data.get("recipients") or []))
 
 
 class LookupForm(BootstrapMixin, forms.Form):

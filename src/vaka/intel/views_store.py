@@ -66,7 +66,8 @@ def object_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referred, relationships = selectors.related_objects(obj, request.user)
     return render(request, "intel/object_detail.html", {
         "obj": obj, "stix_json": json.dumps(obj.data, indent=2, ensure_ascii=False),
-        "versions": obj.versions.all()[:20], "referred": referred,
+        "versions": selectors.versions_for(request.user, StixObject.objects.filter(
+            pk=obj.pk)).order_by("-stix_modified", "-pk")[:20], "referred": referred,
         "relationships": relationships, "contact": services.desk_contact(),
         "correlations": selectors.correlations_of(obj, request.user)})
 
@@ -95,13 +96,17 @@ def submit(request: HttpRequest) -> HttpResponse:
             if "reviewed" in request.POST:  # the analyst's selection of what was found
                 content, fmt = _reviewed_csv(request.POST.getlist("indicator")), "csv"
                 filename = request.POST.get("reviewed_name") or "reviewed.csv"
-            submission = services.ingest_bytes(
-                content, organisation=request.user.organisation, user=request.user,
-                markings=form.markings(), labels=form.labels(),
-                source=Submission.Source.UPLOAD if upload else Submission.Source.PASTE,
-                fmt=fmt, filename=filename,
-                partial=data["partial"], request=request)
-            return redirect(submission)
+            try:
+                submission = services.ingest_bytes(
+                    content, organisation=request.user.organisation, user=request.user,
+                    markings=form.markings(), labels=form.labels(),
+                    source=Submission.Source.UPLOAD if upload else Submission.Source.PASTE,
+                    fmt=fmt, filename=filename,
+                    partial=data["partial"], request=request)
+            except ValidationError as error:  # the markings break a rule: nothing stored
+                form.apply_errors(error)
+            else:
+                return redirect(submission)
     return render(request, "intel/submit.html", {"form": form})
 
 

@@ -7,31 +7,95 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Community, Organisation, User
-from vaka.policy.markings import (
-    GRADING_SCHEME_CHOICES,
-    GRADING_SCHEMES,
-    PAP,
-    PAP_DESCRIPTIONS,
-    TLP,
-    TLP_DESCRIPTIONS,
-    Distribution,
-    Handling,
+from vaka.policy.inputs import (
+    CHOICE,
+    CODES,
+    COMMUNITIES,
+    GRADE,
+    HANDLING_NOTE_LENGTH,
+    MARKING_INPUTS,
+    NAMES,
+    ORGANISATIONS,
+    PEOPLE,
+    MarkingInput,
+    grade_choices,
+    markings_from,
+    parse_markings,
 )
-from vaka.policy.services import Markings, clean_markings
+from vaka.policy.services import Markings
 from vaka.web.forms import BootstrapMixin
 
-
-def _grading_choices(part: str) -> list[Any]:
-    groups: list[Any] = [("", "—")]
-    for scheme in GRADING_SCHEMES.values():
-        table = getattr(scheme, part)
-        if table:
-            groups.append((scheme.label, [(f"{scheme.code}:{code}", f"{code} — {label}")
-                                          for code, label in table.items()]))
-    return groups
+RADIOS = ("distribution", "tlp")
 
 
-class MarkingsForm(BootstrapMixin, forms.ModelForm):
+def form_field(spec: MarkingInput) -> forms.Field:
+    """The form field of one markings input (``policy.inputs``)."""
+    # Nothing chosen means the default, as in the API and on the command line.
+    common = {"label": spec.label, "help_text": spec.help, "required": False}
+    if spec.kind == CHOICE:
+        return forms.ChoiceField(choices=spec.choices, initial=spec.default, **common,
+                                 widget=forms.RadioSelect if spec.name in RADIOS else None)
+    if spec.kind == CODES:
+        return forms.MultipleChoiceField(choices=spec.choices, **common,
+                                         widget=forms.CheckboxSelectMultiple)
+    if spec.kind == GRADE:
+        return forms.ChoiceField(choices=[("", "—"), *grade_choices(spec.part)], **common)
+    if spec.kind == COMMUNITIES:
+        return forms.ModelMultipleChoiceField(queryset=Community.objects.none(), **common,
+                                              widget=forms.CheckboxSelectMultiple)
+    if spec.kind in (ORGANISATIONS, PEOPLE):
+        model = Organisation if spec.kind == ORGANISATIONS else User
+        return forms.ModelMultipleChoiceField(queryset=model.objects.none(), **common,
+                                              widget=forms.SelectMultiple(attrs={"size": 6}))
+    return forms.CharField(max_length=HANDLING_NOTE_LENGTH, **common)
+
+
+class _MarkingMethods:
+    """Querysets for the user, and the form's ``Markings``; see ``MarkingFields``."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def choices_for(self, user: User | None) -> None:
+        """Offer the communities of ``user``'s organisation and every active recipient."""
+        org_id = user.organisation_id if user is not None else None
+        self.fields["communities"].queryset = (
+            Community.objects.filter(members=org_id) if org_id else Community.objects.all())
+        self.fields["recipient_organisations"].queryset = Organisation.objects.filter(
+            is_active=True).select_related("country")
+        self.fields["recipients"].queryset = User.objects.filter(
+            is_active=True, organisation__isnull=False).select_related("organisation")
+        self.fields["recipients"].label_from_instance = lambda u: f"{u} — {u.organisation}"
+
+    def marking_fields(self) -> list[forms.BoundField]:
+        """The bound marking fields, e.g. to carry them as hidden inputs."""
+        return [self[name] for name in NAMES]  # type: ignore[index]
+
+    def markings(self) -> Markings:
+        """A fresh ``Markings`` from the cleaned data (not yet checked against the rules)."""
+        return markings_from(self._marking_data())
+
+    def _marking_data(self) -> dict[str, Any]:
+        return {spec.name: self.cleaned_data[spec.name] for spec in MARKING_INPUTS
+                if self.cleaned_data.get(spec.name) not in (None, "")
+                or (spec.name in self.cleaned_data and spec.kind != CHOICE)}
+
+    def check_markings(self, owner: Organisation | None, creator: User | None) -> None:
+        """Put what is wrong with the markings on the fields; ``clean()`` calls it."""
+        if owner is None:
+            raise ValidationError(_("Your account belongs to no organisation."))
+        try:
+            parse_markings(self._marking_data(), owner=owner, creator=creator)
+        except ValidationError as error:
+            self.apply_errors(error)  # type: ignore[attr-defined]
+
+
+# The fields are made from the one definition; any form adds them by inheriting this.
+MarkingFields = type("MarkingFields", (_MarkingMethods, forms.Form),
+                     {spec.name: form_field(spec) for spec in MARKING_INPUTS})
+
+
+class MarkingsForm(BootstrapMixin, MarkingFields, forms.ModelForm):  # type: ignore[misc,valid-type]
     """The markings of a shareable record, validated by ``policy.services``.
 
     Subclasses list their own fields in ``Meta.fields`` plus ``MARKING_FIELDS``.
@@ -40,47 +104,10 @@ class MarkingsForm(BootstrapMixin, forms.ModelForm):
     MARKING_FIELDS = ["distribution", "tlp", "pap", "handling", "handling_note",
                       "grading_scheme"]
 
-    distribution = forms.ChoiceField(label=_("Distribution"), choices=Distribution.choices,
-                                     widget=forms.RadioSelect, initial=Distribution.ORGANISATION)
-    communities = forms.ModelMultipleChoiceField(
-        label=_("Communities"), queryset=Community.objects.none(), required=False,
-        widget=forms.CheckboxSelectMultiple)
-    recipient_organisations = forms.ModelMultipleChoiceField(
-        label=_("Recipient organisations"), queryset=Organisation.objects.none(),
-        required=False, widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text=_("TLP:AMBER and TLP:AMBER+STRICT reach these organisations. Empty: every "
-                    "organisation the distribution reaches."))
-    recipients = forms.ModelMultipleChoiceField(
-        label=_("Named recipients"), queryset=User.objects.none(), required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text=_("TLP:RED reaches these people only (and you)."))
-    tlp = forms.ChoiceField(label=_("TLP"), widget=forms.RadioSelect, initial=TLP.AMBER,
-                            choices=[(k, f"{v} — {TLP_DESCRIPTIONS[k]}") for k, v in TLP.choices])
-    pap = forms.ChoiceField(label=_("PAP"), initial=PAP.AMBER,
-                            choices=[(k, f"{v} — {PAP_DESCRIPTIONS[k]}") for k, v in PAP.choices])
-    handling = forms.MultipleChoiceField(label=_("Handling"), choices=Handling.choices,
-                                         widget=forms.CheckboxSelectMultiple, required=False)
-    grading_scheme = forms.ChoiceField(label=_("Grading scheme"), choices=GRADING_SCHEME_CHOICES)
-    grading_source = forms.ChoiceField(label=_("Source evaluation"), required=False,
-                                       choices=_grading_choices("source"))
-    grading_information = forms.ChoiceField(label=_("Information evaluation"), required=False,
-                                            choices=_grading_choices("information"))
-    grading_handling = forms.ChoiceField(label=_("Grading handling code"), required=False,
-                                         choices=_grading_choices("handling"))
-
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
-        org = user.organisation
-        self.fields["communities"].queryset = (
-            Community.objects.filter(members=org) if org else Community.objects.none()
-        )
-        self.fields["recipient_organisations"].queryset = Organisation.objects.filter(
-            is_active=True).select_related("country")
-        self.fields["recipients"].queryset = User.objects.filter(
-            is_active=True, organisation__isnull=False).select_related("organisation")
-        self.fields["recipients"].label_from_instance = (
-            lambda u: f"{u} — {u.organisation}")
+        self.choices_for(user)
         instance = self.instance
         if instance.pk:
             for name in ("communities", "recipient_organisations", "recipients"):
@@ -90,43 +117,10 @@ class MarkingsForm(BootstrapMixin, forms.ModelForm):
                 if value := getattr(instance, name):
                     self.initial[name] = f"{scheme}:{value}"
 
-    def _code(self, name: str, scheme: str) -> str:
-        value = self.cleaned_data.get(name) or ""
-        if not value:
-            return ""
-        value_scheme, _sep, code = value.partition(":")
-        if value_scheme != scheme:
-            self.add_error(name, _("This code belongs to another grading scheme."))
-            return ""
-        return code
-
-    def markings(self) -> Markings:
-        data = self.cleaned_data
-        scheme = data.get("grading_scheme", "")
-        return Markings(
-            distribution=data.get("distribution", ""),
-            tlp=data.get("tlp", ""),
-            communities=list(data.get("communities") or []),
-            recipient_organisations=list(data.get("recipient_organisations") or []),
-            recipients=list(data.get("recipients") or []),
-            pap=data.get("pap", ""),
-            handling=list(data.get("handling") or []),
-            handling_note=data.get("handling_note", ""),
-            grading_scheme=scheme,
-            grading_source=self._code("grading_source", scheme),
-            grading_information=self._code("grading_information", scheme),
-            grading_handling=self._code("grading_handling", scheme),
-        )
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.errors:
-            return data
-        owner = self.instance.owner if self.instance.pk else self.user.organisation
-        if owner is None:
-            raise ValidationError(_("Your account belongs to no organisation."))
-        try:
-            clean_markings(owner, self.instance.created_by or self.user, self.markings())
-        except ValidationError as error:
-            self.apply_errors(error)
+        if not self.errors:
+            self.check_markings(self.instance.owner if self.instance.pk
+                                else self.user.organisation,
+                                self.instance.created_by or self.user)
         return data

@@ -80,6 +80,13 @@ def _resolve_recipient_organisations(owner: Organisation, m: Markings) -> list[O
     return list(orgs.exclude(pk=owner.pk).distinct())
 
 
+def not_a_member(owner: Organisation | None, community: str) -> str:
+    """The one refusal for a community the owner is not in, or that does not exist: the
+    two must read the same, so that names of other communities do not leak."""
+    return _("%(org)s is not a member of %(community)s.") % {
+        "org": owner or _("The owner"), "community": community}
+
+
 def clean_markings(owner: Organisation, creator: User | None, m: Markings) -> Markings:
     """Check markings against the rules of DESIGN.md §2 and normalise them.
 
@@ -104,8 +111,7 @@ def clean_markings(owner: Organisation, creator: User | None, m: Markings) -> Ma
         member_of = set(owner.communities.values_list("pk", flat=True))
         for community in m.communities:
             if community.pk not in member_of:
-                fail("communities", _("%(org)s is not a member of %(community)s.")
-                     % {"org": owner, "community": community})
+                fail("communities", not_a_member(owner, community.name))
     else:
         m.communities = []
 

@@ -13,12 +13,11 @@ from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from vaka.directory.models import Community
 from vaka.directory.roles import Capability
 from vaka.intel import selectors, services
 from vaka.intel.models import HitNotification, StixObject, Submission
-from vaka.policy.markings import TLP, Distribution
-from vaka.policy.services import Markings
+from vaka.policy.api.serializers import MarkingInputSerializer
+from vaka.policy.markings import TLP
 
 
 class StixObjectSerializer(serializers.ModelSerializer):
@@ -121,17 +120,14 @@ class SubmissionSerializer(serializers.ModelSerializer):
                   "new", "updated", "unchanged", "rejected", "errors", "markings"]
 
 
-class IngestSerializer(serializers.Serializer):
+class IngestSerializer(MarkingInputSerializer):  # type: ignore[misc,valid-type]
+    """What to ingest, and its markings (``policy.inputs``)."""
+
     file = serializers.FileField(required=False)
     content = serializers.CharField(required=False, trim_whitespace=False,
                                     help_text="Pasted content, instead of a file.")
     format = serializers.ChoiceField(choices=services.FORMATS, required=False,
                                      help_text="Guessed from the content when omitted.")
-    tlp = serializers.ChoiceField(choices=TLP.choices, default=TLP.AMBER)
-    distribution = serializers.ChoiceField(choices=Distribution.choices,
-                                           default=Distribution.ORGANISATION)
-    communities = serializers.SlugRelatedField(slug_field="name", many=True, required=False,
-                                               queryset=Community.objects.all())
     partial = serializers.BooleanField(default=False)
     labels = serializers.ListField(
         child=serializers.CharField(max_length=300), required=False, default=list,
@@ -175,8 +171,7 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         content = upload.read() if upload else data["content"].encode()
         submission = services.ingest_bytes(
             content, organisation=request.user.organisation, user=request.user,
-            markings=Markings(distribution=data["distribution"], tlp=data["tlp"],
-                              communities=list(data.get("communities", []))),
+            markings=form.markings(),
             source=Submission.Source.API, fmt=data.get("format"),
             filename=upload.name if upload else "", partial=data["partial"],
             labels=data["labels"], request=request)

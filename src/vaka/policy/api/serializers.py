@@ -1,35 +1,88 @@
 """Markings in the REST API: every shareable record's serializer extends this one."""
 
-from django.utils.translation import gettext_lazy as _
+from typing import Any
+
 from rest_framework import serializers
 
 from vaka.directory.models import Community, Organisation, User
-from vaka.policy.markings import (
-    DEFAULT_GRADING_SCHEME,
-    GRADING_SCHEME_CHOICES,
-    PAP,
-    TLP,
-    Distribution,
-    Handling,
+from vaka.policy.inputs import (
+    BY_NAME,
+    CHOICE,
+    CODES,
+    COMMUNITIES,
+    GRADE,
+    HANDLING_NOTE_LENGTH,
+    MARKING_INPUTS,
+    NAMES,
+    ORGANISATIONS,
+    PEOPLE,
+    MarkingInput,
+    markings_from,
 )
 from vaka.policy.services import Markings
 
-
-class GradingSerializer(serializers.Serializer):
-    """The grade as one object; its fields map onto the record's ``grading_*`` columns."""
-
-    scheme = serializers.ChoiceField(choices=GRADING_SCHEME_CHOICES, source="grading_scheme",
-                                     default=DEFAULT_GRADING_SCHEME)
-    source = serializers.CharField(max_length=2, allow_blank=True, default="",
-                                   source="grading_source")
-    information = serializers.CharField(max_length=2, allow_blank=True, default="",
-                                        source="grading_information")
-    handling = serializers.CharField(max_length=2, allow_blank=True, default="",
-                                     source="grading_handling")
-    code = serializers.CharField(read_only=True, source="grading_code")
+GRADING_PARTS = {"grading_scheme": "scheme", "grading_source": "source",
+                 "grading_information": "information", "grading_handling": "handling"}
 
 
-class MarkingsSerializer(serializers.ModelSerializer):
+def serializer_field(spec: MarkingInput, *, source: str | None = None) -> serializers.Field:
+    """The API field of one markings input (``policy.inputs``)."""
+    common: dict[str, Any] = {"help_text": spec.help or None}
+    if source:
+        common["source"] = source
+    if spec.kind == CHOICE:
+        return serializers.ChoiceField(choices=spec.values, default=spec.default, **common)
+    if spec.kind == CODES:
+        return serializers.ListField(child=serializers.ChoiceField(choices=spec.values),
+                                     default=list, **common)
+    if spec.kind == GRADE:
+        return serializers.CharField(max_length=2, allow_blank=True, default="", **common)
+    if spec.kind == COMMUNITIES:
+        return serializers.SlugRelatedField(slug_field="name", many=True, required=False,
+                                            queryset=Community.objects.all(), **common)
+    if spec.kind == ORGANISATIONS:
+        return serializers.PrimaryKeyRelatedField(
+            many=True, required=False, queryset=Organisation.objects.filter(is_active=True),
+            **common)
+    if spec.kind == PEOPLE:
+        return serializers.SlugRelatedField(
+            slug_field="username", many=True, required=False,
+            queryset=User.objects.filter(is_active=True), **common)
+    return serializers.CharField(max_length=HANDLING_NOTE_LENGTH, allow_blank=True,
+                                 default="", **common)
+
+
+GradingSerializer = type("GradingSerializer", (serializers.Serializer,), {
+    "__doc__": "The grade as one object; its fields map onto the ``grading_*`` columns.",
+    **{part: serializer_field(BY_NAME[name], source=name)
+       for name, part in GRADING_PARTS.items()},
+    "code": serializers.CharField(read_only=True, source="grading_code"),
+})
+
+
+def _fields(names: tuple[str, ...]) -> dict[str, serializers.Field]:
+    return {spec.name: serializer_field(spec) for spec in MARKING_INPUTS if spec.name in names}
+
+
+class _MarkingMethods:
+    validated_data: dict[str, Any]
+
+    def markings(self, base: Markings | None = None) -> Markings:
+        """Markings from the validated data, on top of ``base`` for a partial update."""
+        data = self.validated_data
+        return markings_from({name: data[name] for name in NAMES if name in data}, base)
+
+
+# Flat: every input at the top level (multipart uploads cannot nest objects).
+MarkingInputSerializer = type("MarkingInputSerializer", (_MarkingMethods, serializers.Serializer),
+                              _fields(NAMES))
+_NESTED = _fields(tuple(n for n in NAMES if n not in GRADING_PARTS))
+_NESTED["grading"] = GradingSerializer(source="*", required=False)
+MarkingFieldsSerializer = type("MarkingFieldsSerializer",
+                               (_MarkingMethods, serializers.Serializer), _NESTED)
+
+
+class MarkingsSerializer(MarkingFieldsSerializer, serializers.ModelSerializer):  # type: ignore[misc,valid-type]
     """owner/created_by are read-only; the markings are validated by ``policy.services``."""
 
     MARKING_FIELDS = ["owner", "owner_name", "created_by", "distribution", "communities", "tlp",
@@ -39,36 +92,3 @@ class MarkingsSerializer(serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(read_only=True)
     owner_name = serializers.CharField(source="owner.name", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    distribution = serializers.ChoiceField(choices=Distribution.choices,
-                                           default=Distribution.ORGANISATION)
-    tlp = serializers.ChoiceField(choices=TLP.choices, default=TLP.AMBER)
-    pap = serializers.ChoiceField(choices=PAP.choices, default=PAP.AMBER)
-    communities = serializers.SlugRelatedField(
-        slug_field="name", many=True, required=False, queryset=Community.objects.all(),
-        help_text=_("Community names (distribution `communities`)."))
-    recipient_organisations = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=Organisation.objects.filter(is_active=True),
-        help_text=_("Organisation ids (TLP:AMBER, TLP:AMBER+STRICT)."))
-    recipients = serializers.SlugRelatedField(
-        slug_field="username", many=True, required=False,
-        queryset=User.objects.filter(is_active=True),
-        help_text=_("Usernames of the named recipients (TLP:RED)."))
-    handling = serializers.ListField(child=serializers.ChoiceField(choices=Handling.choices),
-                                     required=False, default=list)
-    grading = GradingSerializer(source="*", required=False)
-
-    def markings(self, base: Markings | None = None) -> Markings:
-        """Markings from the validated data, on top of ``base`` for a partial update."""
-        data = self.validated_data
-        m = base or Markings()
-        for name in ("distribution", "tlp", "pap", "handling", "handling_note"):
-            if name in data:
-                setattr(m, name, data[name])
-        for name in ("communities", "recipient_organisations", "recipients"):
-            if name in data:
-                setattr(m, name, list(data[name]))
-        for name in ("grading_scheme", "grading_source", "grading_information",
-                     "grading_handling"):
-            if name in data:
-                setattr(m, name, data[name])
-        return m

@@ -5,11 +5,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from vaka.directory.models import Community, Organisation
+from vaka.directory.models import Organisation
 from vaka.intel import services
 from vaka.intel.models import Submission
-from vaka.policy.markings import TLP, Distribution
-from vaka.policy.services import Markings
+from vaka.policy import inputs
 
 
 class Command(BaseCommand):
@@ -20,11 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
         parser.add_argument("--org", required=True, metavar="ORG_NAME",
                             help="The owner organisation (name or short name).")
-        parser.add_argument("--tlp", choices=TLP.values, default=TLP.AMBER)
-        parser.add_argument("--distribution", choices=Distribution.values,
-                            default=Distribution.ORGANISATION)
-        parser.add_argument("--community", action="append", default=[], metavar="NAME",
-                            help="A community (for --distribution communities); repeatable.")
+        inputs.add_options(parser)
         parser.add_argument("--partial", action="store_true",
                             help="Keep the valid objects when some are rejected.")
         parser.add_argument("--format", choices=services.FORMATS, default=None,
@@ -36,14 +31,16 @@ class Command(BaseCommand):
                                                origin__isnull=True).first())
         if org is None:
             raise CommandError(f"No organisation named '{options['org']}'.")
-        communities = []
-        for name in options["community"]:
-            community = Community.objects.filter(name=name).first()
-            if community is None:
-                raise CommandError(f"No community named '{name}'.")
-            communities.append(community)
-        markings = Markings(distribution=options["distribution"], tlp=options["tlp"],
-                            communities=communities)
+        try:
+            # Checked once here, so a wrong option stops before any file; ingest checks
+            # each object's (possibly narrower) markings again.
+            inputs.parse_markings(inputs.options_data(options), owner=org, creator=None)
+        except ValidationError as error:
+            raise CommandError("; ".join(
+                f"{inputs.BY_NAME[name].option}: {' '.join(messages)}"
+                if name in inputs.BY_NAME else " ".join(messages)
+                for name, messages in error.message_dict.items())) from error
+        markings = inputs.markings_from(inputs.options_data(options), owner=org)
         failed = False
         for path in options["files"]:
             if not path.is_file():
