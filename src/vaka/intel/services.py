@@ -31,7 +31,7 @@ from vaka.intel.parsing.extract import extract, text_of
 from vaka.intel.parsing.misp import misp_to_stix
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.intel.parsing.tabular import Row, read_csv, rows_to_stix
-from vaka.intel.warninglists import forget_own_entries, warninglist_names
+from vaka.intel.warninglists import forget_own_entries, reflag_stored_values, warninglist_names
 from vaka.policy import audit
 from vaka.policy.services import Markings, create_shareable, delete_shareable, update_shareable
 from vaka.policy.visibility import can_edit, visible_to
@@ -318,7 +318,10 @@ def add_exclusion(*, user: User, kind: str, value: str, note: str = "",
         raise ValidationError({"value": _("“%s” is already excluded.") % canonical_value})
     entry = WarninglistEntry.objects.create(kind=kind, value=canonical_value, note=note,
                                             created_by=user)
-    audit.record(audit.Action.CREATE, actor=user, target=entry, request=request)
+    # Stored values it covers stop correlating and leave blocklists now, not at next ingest.
+    reflagged = reflag_stored_values(kind, canonical_value)
+    audit.record(audit.Action.CREATE, actor=user, target=entry, request=request,
+                 detail={"stored_values_flagged": reflagged})
     transaction.on_commit(forget_own_entries)
     return entry
 
@@ -329,4 +332,6 @@ def remove_exclusion(entry: WarninglistEntry, *, user: User, request: Any = None
         raise PermissionDenied(_("Only platform admins manage warninglists."))
     audit.record(audit.Action.DELETE, actor=user, target=entry, request=request)
     entry.delete()
+    # Stored values it covered correlate again, unless another list still holds them.
+    reflag_stored_values(entry.kind, entry.value)
     transaction.on_commit(forget_own_entries)
