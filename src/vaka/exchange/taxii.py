@@ -111,8 +111,8 @@ def collection_resource(collection: Collection, user: User) -> dict[str, Any]:
 
 
 def collection_objects(user: User, collection: Collection) -> QuerySet[StixObject]:
-    """The collection's current objects that the user may see (revoked ones included:
-    a revocation is news a consumer must get)."""
+    """The collection's objects that the user may see now (revoked ones included: their
+    versions, the revocation among them, are served by ``match[version]``)."""
     objects = selectors.objects_for(user, include_revoked=True)
     filters = {k: v for k, v in (collection.filters or {}).items() if v not in ("", None)}
     if filters:
@@ -238,20 +238,25 @@ def _restrict(objects: QuerySet[StixObject], query: Query) -> QuerySet[StixObjec
     return objects
 
 
-def select(objects: QuerySet[StixObject], query: Query) -> tuple[list[Row], bool]:
-    """One page of rows (ordered by date added) and whether more follow."""
+def select(objects: QuerySet[StixObject], query: Query, user: User
+           ) -> tuple[list[Row], bool]:
+    """One page of rows (ordered by date added) and whether more follow.
+
+    ``match[version]=last`` serves the current versions of ``objects`` (the collection's
+    objects the user may see), revoked ones left out; any other ``match[version]`` serves
+    the stored versions of those objects that are in the user's audience each, marked
+    as that version was."""
     objects = _restrict(objects, query)
     if query.version_mode == "last":
-        rows = objects.order_by().annotate(
+        rows = objects.filter(revoked=False).order_by().annotate(
             _added=F("modified"), _version=Coalesce("stix_modified", "stix_created"))
         fields = ("pk", "_added", "stix_id", "_version", "data", "tlp")
     else:
-        rows = StixObjectVersion.objects.filter(object__in=objects.values("pk")).annotate(
+        rows = selectors.versions_for(user, objects).annotate(
             _added=F("added"), _version=Coalesce("stix_modified", "object__stix_created"),
-            _stix_id=F("object__stix_id"), _tlp=F("object__tlp"),
-            _data=Coalesce("data", "object__data"))
+            _stix_id=F("object__stix_id"), _data=Coalesce("data", "object__data"))
         rows = versions_wanted(rows, query.versions or [])
-        fields = ("pk", "_added", "_stix_id", "_version", "_data", "_tlp")
+        fields = ("pk", "_added", "_stix_id", "_version", "_data", "tlp")
     if query.added_after is not None:
         rows = rows.filter(_added__gt=query.added_after)
     if query.after is not None:

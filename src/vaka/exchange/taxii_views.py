@@ -197,7 +197,7 @@ def objects(request: HttpRequest, user: User, key: str) -> HttpResponse:
     if request.method == "POST":
         return add_objects(request, user, found)
     query = taxii.read_query(request.GET, allow=FILTERS)
-    rows, more = taxii.select(taxii.collection_objects(user, found), query)
+    rows, more = taxii.select(taxii.collection_objects(user, found), query, user)
     _audit_restricted(request, user, found, rows)
     return _response(taxii.envelope(rows, more, query), headers=taxii.added_headers(rows))
 
@@ -206,7 +206,7 @@ def objects(request: HttpRequest, user: User, key: str) -> HttpResponse:
 def manifest(request: HttpRequest, user: User, key: str) -> HttpResponse:
     found = taxii.collection_for(user, key)
     query = taxii.read_query(request.GET, allow=FILTERS)
-    rows, more = taxii.select(taxii.collection_objects(user, found), query)
+    rows, more = taxii.select(taxii.collection_objects(user, found), query, user)
     return _response(taxii.manifest(rows, more), headers=taxii.added_headers(rows))
 
 
@@ -219,7 +219,7 @@ def object_detail(request: HttpRequest, user: User, key: str, object_id: str) ->
     query = taxii.read_query(request.GET, allow=("added_after", "limit", "next",
                                                  "match[version]", "match[spec_version]"))
     query.ids = [object_id]
-    rows, more = taxii.select(held, query)
+    rows, more = taxii.select(held, query, user)
     if not rows and query.after is None and not held.exists():
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
     _audit_restricted(request, user, found, rows)
@@ -235,7 +235,7 @@ def versions(request: HttpRequest, user: User, key: str, object_id: str) -> Http
     query = taxii.read_query(request.GET, allow=("added_after", "limit", "next",
                                                  "match[spec_version]"))
     query.ids, query.versions = [object_id], ["all"]
-    rows, more = taxii.select(held, query)
+    rows, more = taxii.select(held, query, user)
     body: dict[str, Any] = {"more": more}
     if more and rows:
         body["next"] = taxii.make_next(rows[-1].added, rows[-1].key)

@@ -9,7 +9,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
-from vaka.intel.models import HitNotification, Note, Observable, StixObject, Submission
+from vaka.intel.models import (
+    HitNotification,
+    Note,
+    Observable,
+    StixObject,
+    StixObjectVersion,
+    Submission,
+)
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.policy.services import record_view
 from vaka.policy.visibility import visible_to
@@ -46,6 +53,17 @@ def object_for(user: Any, pk: int, *, request: Any = None) -> StixObject:
         raise Http404
     record_view(obj, user=user, request=request)
     return obj
+
+
+def versions_for(user: Any, objects: QuerySet[StixObject] | None = None
+                 ) -> QuerySet[StixObjectVersion]:
+    """The object versions ``user`` may read: each in its own audience (a version's
+    markings are its own, whatever its object's current markings say), of ``objects`` (the
+    owner's records, however marked now) when given."""
+    versions = StixObjectVersion.objects.all()
+    if objects is not None:
+        versions = versions.filter(object__in=objects.values("pk"))
+    return visible_to(user, versions)
 
 
 def with_correlations(objects: QuerySet[StixObject]) -> QuerySet[StixObject]:
@@ -96,11 +114,13 @@ def related_objects(obj: StixObject, user: Any) -> tuple[list[StixObject], list[
 
 
 def submissions_for(user: Any) -> QuerySet[Submission]:
-    """An organisation's own submissions."""
+    """An organisation's own submissions that the user is in the audience of: a TLP:RED
+    submission (its file name, counts, rejected values) reaches its named people only."""
     if not user.is_authenticated or user.organisation_id is None:
         return Submission.objects.none()
-    return Submission.objects.filter(organisation_id=user.organisation_id).select_related(
-        "user")
+    return visible_to(user, Submission.objects.filter(
+        organisation_id=user.organisation_id)).select_related("user")
+
 
 
 def notifications_for(user: Any) -> QuerySet[HitNotification]:

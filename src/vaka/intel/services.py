@@ -30,7 +30,7 @@ from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.extract import extract, text_of
 from vaka.intel.parsing.misp import misp_to_stix
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
-from vaka.intel.parsing.tabular import Row, read_csv, rows_to_stix
+from vaka.intel.parsing.tabular import Row, owner_namespace, read_csv, rows_to_stix
 from vaka.intel.warninglists import forget_own_entries, reflag_stored_values, warninglist_names
 from vaka.policy import audit
 from vaka.policy.services import Markings, create_shareable, delete_shareable, update_shareable
@@ -103,8 +103,8 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _items_from_bytes(data: bytes, fmt: str, filename: str) -> tuple[Iterable[Incoming],
-                                                                       list[Problem]]:
+def _items_from_bytes(data: bytes, fmt: str, filename: str, owner: Organisation
+                      ) -> tuple[Iterable[Incoming], list[Problem]]:
     if fmt == "stix":
         envelope = stix.read_bundle(data)
         return stix_items(enumerate(envelope), upgrade=is_stix20_bundle(data)), []
@@ -126,7 +126,7 @@ def _items_from_bytes(data: bytes, fmt: str, filename: str) -> tuple[Iterable[In
         problems = []
     now = timezone.now()
     items = (Incoming(line, obj, digest, index_is_line=fmt == "csv")
-             for line, obj, digest in rows_to_stix(rows, now))
+             for line, obj, digest in rows_to_stix(rows, now, owner_namespace(owner.uid)))
     return items, problems
 
 
@@ -175,7 +175,7 @@ def ingest_bytes(
     if fmt not in FORMATS:
         raise ValidationError({"format": _("Unknown format “%s”.") % fmt})
     try:
-        items, problems = _items_from_bytes(data, fmt, filename)
+        items, problems = _items_from_bytes(data, fmt, filename, organisation)
     except InputError as error:
         items, problems = [], [Problem(p.message, file=p.file or filename or None,
                                        index=p.index, line=p.line, field=p.field)
