@@ -294,3 +294,27 @@ class ExportLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"
+
+
+class Withdrawal(models.Model):
+    """A record connected instances may hold was narrowed or deleted by its owner: at
+    their next sync they are sent its current markings, or told to drop their copy."""
+
+    class Reason(models.TextChoices):
+        REMARKED = "remarked", _("Re-marked")
+        DELETED = "deleted", _("Deleted")
+
+    owner = models.ForeignKey("directory.Organisation", on_delete=models.CASCADE,
+                              related_name="+", verbose_name=_("owner organisation"))
+    stix_id = models.CharField(_("STIX id"), max_length=120)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["at", "id"], name="intel_withdrawal_at")]
+        verbose_name = _("withdrawal")
+        verbose_name_plural = _("withdrawals")
+
+    def __str__(self) -> str:
+        return f"{self.stix_id} ({self.reason})"

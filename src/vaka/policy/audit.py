@@ -28,6 +28,9 @@ class Action:
     TWO_FACTOR_FAILED = "two_factor_failed"
     TOKEN_CREATE = "token_create"
     TOKEN_REVOKE = "token_revoke"
+    REFUSED = "refused"  # a change refused for what it would have done, e.g. self-widening
+    REMARK = "remark"  # the owner changed who may see a record, all its versions included
+    REVOKE = "revoke"
 
 
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())

@@ -179,7 +179,7 @@ def audience_for(m: Markings) -> Audience | None:
     return audience
 
 
-def _markings_detail(m: Markings) -> dict[str, Any]:
+def markings_detail(m: Markings) -> dict[str, Any]:
     return {
         "distribution": m.distribution,
         "tlp": m.tlp,
@@ -206,7 +206,7 @@ def create_shareable(
     record.full_clean(exclude=["owner", "created_by"])
     record.save()
     audit.record(audit.Action.CREATE, actor=user, target=record, request=request,
-                 detail=_markings_detail(m))
+                 detail=markings_detail(m))
     return record
 
 
@@ -221,7 +221,7 @@ def update_shareable(
     record.full_clean(exclude=["owner", "created_by"])
     record.save()
     audit.record(audit.Action.UPDATE, actor=user, target=record, request=request,
-                 detail={**_markings_detail(m), "changed": sorted(changed)})
+                 detail={**markings_detail(m), "changed": sorted(changed)})
     return record
 
 
