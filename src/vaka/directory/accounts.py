@@ -1,6 +1,7 @@
 """Sign-in's second step, TOTP enrolment, profile, password and API token pages."""
 
 import base64
+from urllib.parse import unquote
 
 import qrcode
 import qrcode.image.svg
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,8 +35,25 @@ THROTTLED = gettext_lazy("Too many wrong codes: wait a few seconds before trying
 INVALID = gettext_lazy("That code is not valid. Check your device's clock.")
 
 
+def is_local_path(url: str) -> bool:
+    """Whether ``url`` is a path on this site, also once percent-decoded (up to three times):
+    ``/%2F%2Fevil.example/`` arrives as ``//evil.example/``, which browsers send off-site."""
+    candidate = url
+    for _round in range(4):
+        if not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
+            return False
+        if not url_has_allowed_host_and_scheme(candidate, allowed_hosts=None):
+            return False
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return True
+        candidate = decoded
+    return False  # still encoded after that: nobody links like this
+
+
 def _next_url(request: HttpRequest) -> str:
-    return request.session.pop("two_factor_next", None) or "dashboard"
+    wanted = request.session.pop("two_factor_next", None)
+    return wanted if wanted and is_local_path(wanted) else "dashboard"
 
 
 @login_required

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import translation
 from django_otp import user_has_device
 
+from vaka.directory.accounts import is_local_path
+
 Handler = Callable[[HttpRequest], HttpResponse]
 
 # The API documentation bundles (Swagger UI, Redoc) set inline styles; never scripts.
@@ -74,6 +76,7 @@ class TwoFactorMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": "Second factor required: sign in on the web first."},
                                 status=403)
-        if request.method == "GET" and request.path != "/":
+        if request.method == "GET" and request.path != "/" and is_local_path(
+                request.get_full_path()):
             request.session["two_factor_next"] = request.get_full_path()
         return redirect(target)
