@@ -1,11 +1,11 @@
 """Writes to the directory: users, organisations, communities, API tokens."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +17,45 @@ from vaka.policy import audit
 SELF_SERVICE_FIELDS = frozenset({"first_name", "last_name", "email", "phone", "language"})
 USER_FIELDS = ("username", "first_name", "last_name", "email", "phone", "role", "language",
                "is_active")
+# Columns the audit log leaves out of a record's before/after.
+_UNAUDITED = frozenset({"password", "last_login", "date_joined", "created", "key_hash"})
+
+
+def _values(record: models.Model | None) -> dict[str, Any]:
+    """A record's own columns (foreign keys as ids), as the audit log stores them."""
+    if record is None:
+        return {}
+    values = {}
+    for f in record._meta.concrete_fields:
+        if f.primary_key or f.name in _UNAUDITED:
+            continue
+        value = f.value_from_object(record)
+        values[f.name] = value if isinstance(value, str | int | float | bool | None) \
+            else str(value)
+    return values
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """``{"before": …, "after": …}`` of the fields whose values differ."""
+    names = sorted(k for k in after.keys() | before.keys() if before.get(k) != after.get(k))
+    return {"before": {k: before.get(k) for k in names},
+            "after": {k: after.get(k) for k in names}}
+
+
+def _refuse_self_widening(actor: User, target: models.Model, field: str, message: str, *,
+                          request: Any, detail: dict[str, Any]) -> NoReturn:
+    """Refuse a directory change that would widen what ``actor`` sees, and audit the attempt.
+
+    Roles never widen an admin's audience, and neither may an admin's own directory edits
+    (DESIGN.md §2): another admin must make such a change, so that no one widens their
+    own reach alone. The entry is written before the error is raised and outside the
+    change's transaction, so the refusal stays on record while nothing else is stored.
+    """
+    audit.record(audit.Action.REFUSED, actor=actor, request=request,
+                 target=target if target.pk else None,
+                 detail={"refused": field, "reason": "would widen the actor's own audience",
+                         "record": str(target), **detail})
+    raise ValidationError({field: f"{message} {_('Another admin must make this change.')}"})
 
 
 def can_manage_user(actor: User, organisation: Organisation | None, role: str = "") -> bool:
@@ -56,8 +95,12 @@ def create_user(
     return user
 
 
-@transaction.atomic
 def update_user(user: User, *, actor: User, request: Any = None, **fields: Any) -> User:
+    """Change a user; the audit entry holds each changed field before and after.
+
+    People change their own details; admins change the users they manage, but not their
+    own organisation or role: moving oneself would widen what one sees.
+    """
     organisation = fields.pop("organisation", user.organisation)
     self_service = (actor.pk == user.pk and set(fields) <= SELF_SERVICE_FIELDS
                     and organisation == user.organisation)
@@ -66,6 +109,25 @@ def update_user(user: User, *, actor: User, request: Any = None, **fields: Any) 
         or not can_manage_user(actor, organisation, fields.get("role", user.role))
     ):
         raise PermissionDenied(_("You may not change this user."))
+    if actor.pk == user.pk and organisation != user.organisation:
+        _refuse_self_widening(
+            actor, user, "organisation",
+            _("You may not move yourself to another organisation: you would see what it "
+              "sees."), request=request,
+            detail={"before": {"organisation": user.organisation_id},
+                    "after": {"organisation": organisation.pk if organisation else None}})
+    if actor.pk == user.pk and fields.get("role", user.role) != user.role:
+        _refuse_self_widening(
+            actor, user, "role", _("You may not change your own role."), request=request,
+            detail={"before": {"role": user.role}, "after": {"role": fields["role"]}})
+    with transaction.atomic():
+        return _update_user(user, actor=actor, request=request, organisation=organisation,
+                            **fields)
+
+
+def _update_user(user: User, *, actor: User, request: Any, organisation: Organisation | None,
+                 **fields: Any) -> User:
+    before = _values(user)
     if "username" in fields and User.objects.filter(
         username__iexact=fields["username"]).exclude(pk=user.pk).exists():
         raise ValidationError({"username": _("The username “%s” is taken.") % fields["username"]})
@@ -78,7 +140,7 @@ def update_user(user: User, *, actor: User, request: Any = None, **fields: Any) 
     user.full_clean(exclude=["password"])
     user.save()
     audit.record(audit.Action.UPDATE, actor=actor, target=user, request=request,
-                 detail={"changed": changed})
+                 detail={"changed": changed, **_changes(before, _values(user))})
     return user
 
 
@@ -115,24 +177,62 @@ def _save_named(record: Organisation | Community, *, actor: User | None, request
                  target=record, request=request, actor_name="cli", detail=detail)
 
 
-@transaction.atomic
 def save_organisation(
     org: Organisation, *, actor: User | None, request: Any = None
 ) -> Organisation:
-    _save_named(org, actor=actor, request=request,
-                taken=_("An organisation named “%s” exists."))
+    """Create or change an organisation (platform admins; ``actor`` None: the command line).
+
+    ``org`` carries the wanted values; the audit entry holds each changed field before and
+    after. An admin may not give their own organisation a new ``served_by``: TLP:AMBER
+    shared with that organisation would then reach them.
+    """
+    _require_platform_admin(actor)
+    stored = Organisation.objects.filter(pk=org.pk).first() if org.pk else None
+    if (actor is not None and stored is not None and org.pk == actor.organisation_id
+            and org.served_by_id not in (None, stored.served_by_id)):
+        _refuse_self_widening(
+            actor, stored, "served_by",
+            _("%(org)s is your own organisation: if %(server)s served it, what is shared "
+              "with %(server)s as TLP:AMBER would reach you.")
+            % {"org": stored, "server": org.served_by}, request=request,
+            detail={"before": {"served_by": stored.served_by_id},
+                    "after": {"served_by": org.served_by_id}})
+    with transaction.atomic():
+        _save_named(org, actor=actor, request=request,
+                    taken=_("An organisation named “%s” exists."),
+                    detail=_changes(_values(stored), _values(org)))
     return org
 
 
-@transaction.atomic
 def save_community(
     community: Community, members: list[Organisation], *, actor: User | None,
     request: Any = None,
 ) -> Community:
-    _save_named(community, actor=actor, request=request,
-                taken=_("A community named “%s” exists."),
-                detail={"members": sorted(o.pk for o in members)},
-                after_save=lambda: community.members.set(members))
+    """Create or change a community and its members (platform admins; ``actor`` None: the
+    command line); the audit entry holds what changed, members included, before and after.
+
+    An admin may not add their own organisation to a community, new or not: they would see
+    what is (or, by a community's name on a connected instance, will be) shared with it.
+    """
+    _require_platform_admin(actor)
+    stored = Community.objects.filter(pk=community.pk).first() if community.pk else None
+    before = _values(stored)
+    if stored is not None:
+        before["members"] = sorted(stored.members.values_list("pk", flat=True))
+    after = {**_values(community), "members": sorted({o.pk for o in members})}
+    joining = set(after["members"]) - set(before.get("members", []))
+    if actor is not None and actor.organisation_id in joining:
+        _refuse_self_widening(
+            actor, stored or community, "members",
+            _("%(org)s is your own organisation: as a member of this community you would see "
+              "what is shared with it.") % {"org": actor.organisation}, request=request,
+            detail={"before": {"members": before.get("members", [])},
+                    "after": {"members": after["members"]}})
+    with transaction.atomic():
+        _save_named(community, actor=actor, request=request,
+                    taken=_("A community named “%s” exists."),
+                    detail=_changes(before, after),
+                    after_save=lambda: community.members.set(members))
     return community
 
 
@@ -141,8 +241,12 @@ def create_token(
     user: User, *, name: str, expires_in_days: int | None = None, actor: User | None = None,
     request: Any = None,
 ) -> tuple[ApiToken, str]:
-    """Create an API token for ``user``; returns the token and its key, shown only once."""
-    if actor is not None and actor != user and not actor.can(Capability.MANAGE_PLATFORM):
+    """Create an API token for ``user``; returns the token and its key, shown only once.
+
+    Only for oneself (or from the command line, ``actor`` None): a key acts with its
+    user's audience, so an admin holding someone else's would see what they see.
+    """
+    if actor is not None and actor != user:
         raise PermissionDenied(_("You may only create tokens for yourself."))
     if not user.is_active:
         raise ValidationError(_("%s is not an active user.") % user.username)
