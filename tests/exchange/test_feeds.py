@@ -24,7 +24,6 @@ from vaka.intel.models import StixObject, Submission
 from vaka.policy.models import AuditEntry
 from vaka.policy.services import Markings
 
-
 pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
 

@@ -100,9 +100,11 @@ def why_refused(address: Address) -> str | None:
         return _("an unspecified address")
     if address in ipaddress.ip_network("100.64.0.0/10"):
         return _("a carrier-grade NAT address")
+    if address.is_reserved:
+        return _("a reserved address")
     if address.is_private:
         return _("a private network address")
-    if not address.is_global or address.is_reserved:
+    if not address.is_global:
         return _("a reserved address")
     return None
 
