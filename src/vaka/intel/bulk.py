@@ -144,13 +144,14 @@ def _from_db(value: Any) -> datetime | None:
 def matching_observables(hashes: list[int], *, not_from_submission: int = 0
                          ) -> list[tuple[int, str, str]]:
     """(object id, kind, value) of indexed, non-warninglisted values with these hashes,
-    leaving out objects last written by submission ``not_from_submission``."""
+    leaving out revoked objects and those last written by submission
+    ``not_from_submission``."""
     observables, objects = Observable._meta.db_table, StixObject._meta.db_table
     return list(rows_in(
         f"SELECT o.object_id, o.kind, o.value FROM {observables} o "  # noqa: S608
         f"JOIN {objects} s ON s.id = o.object_id WHERE o.warninglists = '' AND "
-        "(s.submission_id IS NULL OR s.submission_id <> %s) AND o.value_hash IN ({marks})",
-        hashes, not_from_submission))
+        "s.revoked = %s AND (s.submission_id IS NULL OR s.submission_id <> %s) "
+        "AND o.value_hash IN ({marks})", hashes, False, not_from_submission))
 
 
 def insert_versions(rows: list[tuple]) -> None:

@@ -42,7 +42,7 @@ def note_for(user: Any, pk: int, *, request: Any = None) -> Note:
 
 def objects_for(user: Any, *, include_revoked: bool = False) -> QuerySet[StixObject]:
     objects = visible_to(user, StixObject.objects.all()).select_related(
-        "owner", "owner__country")
+        "owner", "owner__country", "owner__origin")
     return objects if include_revoked else objects.filter(revoked=False)
 
 
@@ -95,7 +95,8 @@ def correlations_of(obj: StixObject, user: Any) -> list[Correlation]:
             others = StixObject.objects.filter(
                 observables__value_hash=observable.value_hash,
                 observables__kind=observable.kind,
-                observables__value=observable.value).exclude(pk=obj.pk).distinct()
+                observables__value=observable.value, revoked=False).exclude(
+                pk=obj.pk).distinct()
             seen = visible_to(user, others)
             correlation.matches = list(seen.select_related("owner", "owner__country")[:50])
             correlation.held_elsewhere = others.count() > seen.count()

@@ -2,7 +2,6 @@
 
 import hashlib
 import ipaddress
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from vaka.intel.models import (
     Submission,
     WarninglistEntry,
 )
-from vaka.intel.parsing import stix
+from vaka.intel.parsing import jsonlimits, stix
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.extract import extract, text_of
 from vaka.intel.parsing.misp import misp_to_stix
@@ -110,8 +109,8 @@ def _items_from_bytes(data: bytes, fmt: str, filename: str, owner: Organisation
         return stix_items(enumerate(envelope), upgrade=is_stix20_bundle(data)), []
     if fmt == "misp":
         try:
-            document = json.loads(data)
-        except ValueError as error:
+            document = jsonlimits.loads(data)
+        except ValueError as error:  # jsonlimits.TooDeep too
             raise InputError(Problem(f"not JSON: {error}", file=filename)) from error
         converted = misp_to_stix(document, file=filename)
         narrower = misp_distributions(converted)
@@ -256,6 +255,9 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
                 "object_id", "kind", "value", "value_hash"):
             found.setdefault(hashed, []).append((object_id, kind, value))
     object_ids = sorted({row[0] for rows in found.values() for row in rows})
+    revoked = {pk for start in range(0, len(object_ids), 5000)
+               for pk in StixObject.objects.filter(pk__in=object_ids[start:start + 5000],
+                                                   revoked=True).values_list("pk", flat=True)}
     visible = {o.pk: o for start in range(0, len(object_ids), 5000)
                for o in visible_to(user, StixObject.objects.filter(
                    pk__in=object_ids[start:start + 5000], revoked=False))
@@ -264,8 +266,8 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
     for hashed, rows in found.items():
         for answer in wanted[hashed]:
             for object_id, kind, value in rows:
-                if (kind, value) != (answer.type, answer.canonical):
-                    continue
+                if (kind, value) != (answer.type, answer.canonical) or object_id in revoked:
+                    continue  # a revoked record no longer says anything about the value
                 if object_id in visible:
                     answer.matches.append(visible[object_id])
                 elif not answer.warninglists:

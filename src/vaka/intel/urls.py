@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vaka.intel import views, views_exports, views_store
+from vaka.intel import views, views_corrections, views_exports, views_store
 
 app_name = "intel"
 urlpatterns = [
@@ -11,9 +11,14 @@ urlpatterns = [
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
     path("objects/", views_store.object_list, name="objects"),
     path("objects/<int:pk>/", views_store.object_detail, name="object"),
+    path("objects/<int:pk>/remark/", views_corrections.object_remark, name="object_remark"),
+    path("objects/<int:pk>/edit/", views_corrections.object_edit, name="object_edit"),
+    path("objects/<int:pk>/revoke/", views_corrections.object_revoke, name="object_revoke"),
     path("submit/", views_store.submit, name="submit"),
     path("submissions/", views_store.submission_list, name="submissions"),
     path("submissions/<int:pk>/", views_store.submission_detail, name="submission"),
+    path("submissions/<int:pk>/correct/", views_corrections.submission_correct,
+         name="submission_correct"),
     path("lookup/", views_store.lookup, name="lookup"),
     path("inbox/", views_store.inbox, name="inbox"),
     path("warninglists/", views_store.exclusions, name="exclusions"),

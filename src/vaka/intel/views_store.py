@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,11 +14,13 @@ from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
 from vaka.intel import selectors, services
-from vaka.intel.forms_store import ExclusionForm, LookupForm, ObjectFilterForm, SubmitForm
+from vaka.intel.filtersets import StixObjectFilter, wants_revoked
+from vaka.intel.forms_store import ExclusionForm, LookupForm, SubmitForm
 from vaka.intel.galaxies import GALAXIES, cluster_values
 from vaka.intel.models import StixObject, Submission, WarninglistEntry
 from vaka.intel.parsing.errors import InputError
 from vaka.intel.parsing.extract import extract, text_of
+from vaka.policy.visibility import can_edit
 from vaka.web.pagination import paginate, query_without_page
 
 OBJECT_TYPES = ["indicator", "vulnerability", "malware", "threat-actor", "intrusion-set",
@@ -27,37 +28,20 @@ OBJECT_TYPES = ["indicator", "vulnerability", "malware", "threat-actor", "intrus
                 "identity", "ipv4-addr", "domain-name", "url", "file", "note"]
 
 
-def _filtered(user: object, form: ObjectFilterForm) -> QuerySet[StixObject]:
-    objects = selectors.objects_for(user)
-    if not form.is_valid():
-        return objects
-    data = form.cleaned_data
-    if q := data["q"].strip():
-        objects = selectors.search_objects(objects, q)
-    for name, lookup in (("type", "type"), ("tlp", "tlp"), ("owner", "owner")):
-        if data[name]:
-            objects = objects.filter(**{lookup: data[name]})
-    if data["country"]:
-        objects = objects.filter(owner__country_id=data["country"].upper())
-    if data["label"]:
-        objects = objects.filter(label_text__contains=f"|{data['label']}|")
-    if data["since"]:
-        objects = objects.filter(stix_modified__date__gte=data["since"])
-    if data["until"]:
-        objects = objects.filter(stix_modified__date__lte=data["until"])
-    if data["correlated"]:
-        objects = selectors.with_correlations(objects)
-    return objects
-
-
 @login_required
 def object_list(request: HttpRequest) -> HttpResponse:
-    form = ObjectFilterForm(request.GET or None)
-    export_filters = form.api_filters()
+    """The objects the user may see, filtered as the API filters them; a bad filter value
+    is a 400 page naming the field, never a silently unfiltered or empty list."""
+    filterset = StixObjectFilter(request.GET or None, queryset=selectors.objects_for(
+        request.user, include_revoked=wants_revoked(request.GET)))
+    valid = not filterset.is_bound or filterset.is_valid()
+    used = {name: request.GET[name] for name in filterset.filters
+            if request.GET.get(name, "") != ""} if valid else None
     return render(request, "intel/object_list.html", {
-        "form": form, "types": OBJECT_TYPES, "query": query_without_page(request),
-        "export_query": None if export_filters is None else urlencode(export_filters),
-        "page": paginate(request, _filtered(request.user, form))})
+        "form": filterset.form, "types": OBJECT_TYPES, "query": query_without_page(request),
+        "export_query": None if used is None else urlencode(used),
+        "page": paginate(request, filterset.qs if valid else filterset.queryset.none())},
+        status=200 if valid else 400)
 
 
 @login_required
@@ -69,7 +53,8 @@ def object_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": selectors.versions_for(request.user, StixObject.objects.filter(
             pk=obj.pk)).order_by("-stix_modified", "-pk")[:20], "referred": referred,
         "relationships": relationships, "contact": services.desk_contact(),
-        "correlations": selectors.correlations_of(obj, request.user)})
+        "correlations": selectors.correlations_of(obj, request.user),
+        "can_correct": can_edit(request.user, obj) and obj.owner.origin_id is None})
 
 
 @login_required
@@ -132,7 +117,8 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     submission = get_object_or_404(selectors.submissions_for(request.user), pk=pk)
     objects = selectors.objects_for(request.user).filter(submission=submission)
     return render(request, "intel/submission_detail.html", {
-        "submission": submission, "objects": objects[:100], "object_count": objects.count()})
+        "submission": submission, "objects": objects[:100], "object_count": objects.count(),
+        "can_correct": request.user.can(Capability.CONTRIBUTE)})
 
 
 @login_required

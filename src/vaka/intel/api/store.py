@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -15,19 +14,19 @@ from rest_framework.response import Response
 
 from vaka.directory.roles import Capability
 from vaka.intel import selectors, services
+from vaka.intel.api.corrections import CorrectionsMixin
+from vaka.intel.api.serializers import OwnerFields
+from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.models import HitNotification, StixObject, Submission
 from vaka.policy.api.serializers import MarkingInputSerializer
-from vaka.policy.markings import TLP
+from vaka.web.api import JSONParser
 
 
-class StixObjectSerializer(serializers.ModelSerializer):
-    owner_name = serializers.CharField(source="owner.name", read_only=True)
-    owner_country = serializers.CharField(source="owner.country_id", read_only=True)
-
+class StixObjectSerializer(OwnerFields, serializers.ModelSerializer):
     class Meta:
         model = StixObject
-        fields = ["id", "stix_id", "type", "name", "description", "owner", "owner_name",
-                  "owner_country", "tlp", "distribution", "pap", "labels", "confidence",
+        fields = ["id", "stix_id", "type", "name", "description", *OwnerFields.OWNER_FIELDS,
+                  "tlp", "distribution", "pap", "labels", "confidence",
                   "stix_created", "stix_modified", "valid_from", "valid_until", "revoked",
                   "grading_scheme", "grading_source", "grading_information"]
 
@@ -44,52 +43,17 @@ class StixObjectDetailSerializer(StixObjectSerializer):
                 for o in obj.observables.all()]
 
 
-class StixObjectFilter(filters.FilterSet):
-    type = filters.CharFilter()
-    owner = filters.NumberFilter(field_name="owner_id")
-    country = filters.CharFilter(method="filter_country",
-                                 help_text="ISO code of the owner's country, e.g. FJ.")
-    tlp = filters.ChoiceFilter(choices=TLP.choices)
-    label = filters.CharFilter(method="filter_label")
-    modified_after = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="gte")
-    modified_before = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="lt")
-    has_correlations = filters.BooleanFilter(method="filter_correlations")
-    include_revoked = filters.BooleanFilter(method="filter_noop")
-    search = filters.CharFilter(method="filter_search", help_text=(
-        "Words of the name or description (prefixes match), an indicator value (defanged "
-        "or not) or a STIX id."))
-
-    class Meta:
-        model = StixObject
-        fields = ["type", "owner", "country", "tlp", "label"]
-
-    def filter_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # Country codes are stored upper-case: an exact match keeps the index usable.
-        return queryset.filter(owner__country_id=value.strip().upper())
-
-    def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(label_text__contains=f"|{value}|")
-
-    def filter_correlations(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return selectors.with_correlations(queryset) if value else queryset
-
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return selectors.search_objects(queryset, value)
-
-    def filter_noop(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        return queryset
-
-
-class StixObjectViewSet(viewsets.ReadOnlyModelViewSet):
-    """STIX objects you may see. Outside your audience an object answers 404."""
+class StixObjectViewSet(CorrectionsMixin, viewsets.ReadOnlyModelViewSet):
+    """STIX objects you may see. Outside your audience an object answers 404. Your
+    organisation's contributors correct them: PATCH edits and re-marks, DELETE revokes."""
 
     filterset_class = StixObjectFilter
     ordering_fields = ["stix_modified", "name", "type"]
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> QuerySet[StixObject]:
-        include = self.request.query_params.get("include_revoked") in ("true", "1")
-        return selectors.objects_for(self.request.user, include_revoked=include)
+        return selectors.objects_for(self.request.user, include_revoked=wants_revoked(
+            self.request.query_params))
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return StixObjectDetailSerializer if self.action == "retrieve" else StixObjectSerializer
@@ -98,8 +62,8 @@ class StixObjectViewSet(viewsets.ReadOnlyModelViewSet):
         obj = selectors.object_for(request.user, int(kwargs["pk"]), request=request)
         return Response(StixObjectDetailSerializer(obj).data)
 
-    @action(detail=True)
-    def correlations(self, request: Request, pk: str) -> Response:
+    @action(detail=True)  # kwargs: the router's format suffix (…/correlations.json)
+    def correlations(self, request: Request, pk: str, **kwargs: Any) -> Response:
         """Per value: the objects you may see that share it; `held_elsewhere` means an
         agency you cannot see holds it too (contact the desk)."""
         obj = selectors.object_for(request.user, int(pk))
@@ -152,7 +116,7 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Your organisation's submissions. POST ingests a file or pasted content."""
 
     serializer_class = SubmissionSerializer
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser]
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser, JSONParser]
     filterset_fields = ["status", "format", "source"]
     ordering_fields = ["received"]
 
