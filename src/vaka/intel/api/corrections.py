@@ -101,7 +101,7 @@ class CorrectionsMixin:
     @extend_schema(request=SelectionSerializer, parameters=[OpenApiParameter(
         "type", str, description="Any filter of the object list narrows the selection.")])
     @action(detail=False, methods=["post"])
-    def remark(self, request: Request) -> Response:
+    def remark(self, request: Request, **kwargs: Any) -> Response:
         """Re-mark every record of yours in the selection (all or nothing)."""
         form = SelectionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
@@ -112,7 +112,7 @@ class CorrectionsMixin:
 
     @extend_schema(request=SelectionSerializer)
     @action(detail=False, methods=["post"])
-    def revoke(self, request: Request) -> Response:
+    def revoke(self, request: Request, **kwargs: Any) -> Response:
         """Revoke every record of yours in the selection (all or nothing)."""
         form = SelectionSerializer(data=request.data, partial=True)
         form.is_valid(raise_exception=True)

@@ -1,0 +1,198 @@
+"""Who may reach each route, declared in one place.
+
+Every URL name in the URL conf (``namespace:name``) is declared here with its exposure
+and the reason for it. ``tests/web/test_routes.py`` walks the whole URL conf, calls every
+route as an anonymous visitor, an outsider, a colleague of a TLP:RED record's owner who is
+not named on it, and an administrator of another organisation, and fails on any route
+that is not declared here — so a new route is refused until someone says who may reach it.
+
+A route that reads shareable records (DESIGN.md §2) is ``COVERED``: it names the channel
+of ``tests/policy/test_visibility_property.py`` that checks its read path against the
+reference audience, and the test checks that channel exists, runs, and requests the route
+(or, where the route shares the read path of another, the ``probe`` the channel requests).
+A route on one record that no channel requests yet is ``RECORD``: the walk calls it with
+the TLP:RED record and requires 404 for everyone outside its audience.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Exposure(StrEnum):
+    PUBLIC = "public"
+    """Answers without sign-in; shows no shareable record."""
+    ADMIN_ONLY = "admin_only"
+    """Platform or organisation administrators only; others get 403, 404 or sign-in."""
+    AUTHENTICATED_SELF = "self"
+    """The caller's own account, tokens, submissions or export links; no one else's."""
+    SIGNED_IN = "signed_in"
+    """Any signed-in user; the directory, forms and reference data, no shareable record."""
+    COVERED = "covered"
+    """Shareable records, checked on every random world by the property test's channel."""
+    RECORD = "record"
+    """One shareable record through the policy's single-record selector (``object_for``);
+    the route walk checks it on a TLP:RED record only — a channel would check all markings."""
+
+
+@dataclass(frozen=True)
+class Route:
+    exposure: Exposure
+    reason: str
+    channel: str = ""
+    """COVERED: the name of the property test's channel that checks this read path."""
+    probe: str = ""
+    """COVERED: what the channel requests, when it is not this route's own path."""
+
+
+def _public(reason: str) -> Route:
+    return Route(Exposure.PUBLIC, reason)
+
+
+def _admin(reason: str) -> Route:
+    return Route(Exposure.ADMIN_ONLY, reason)
+
+
+def _self(reason: str) -> Route:
+    return Route(Exposure.AUTHENTICATED_SELF, reason)
+
+
+def _signed_in(reason: str) -> Route:
+    return Route(Exposure.SIGNED_IN, reason)
+
+
+def _record(reason: str) -> Route:
+    return Route(Exposure.RECORD, reason)
+
+
+def _covered(channel: str, reason: str, probe: str = "") -> Route:
+    return Route(Exposure.COVERED, reason, channel, probe)
+
+
+_DIRECTORY = "the directory (countries, organisations, users, communities) is not a " \
+             "shareable record; every member of the instance reads it"
+_PLATFORM = "changes the platform; needs the manage-platform capability"
+
+ROUTES: dict[str, Route] = {
+    # --- the shell and signing in ------------------------------------------------------
+    "dashboard": _covered("check_pages", "counts and latest records through visible_to",
+                          probe='client.get("/")'),
+    "set_language": _public("switches the interface language; a signed-in user keeps it"),
+    "login": _public("the sign-in page"),
+    "logout": _public("signs the session out (POST)"),
+    "two_factor_verify": _self("the caller's own second factor"),
+    "two_factor_enrol": _self("the caller's own second factor"),
+    "password_change": _self("the caller's own password"),
+    "profile": _self("the caller's own profile"),
+    "tokens": _self("the caller's own API tokens"),
+    "token_revoke": _self("revokes one of the caller's own API tokens"),
+    # --- directory ---------------------------------------------------------------------
+    "countries": _signed_in(_DIRECTORY),
+    "organisations": _signed_in(_DIRECTORY),
+    "organisation": _signed_in(_DIRECTORY),
+    "organisation_create": _admin(_PLATFORM),
+    "organisation_edit": _admin(_PLATFORM),
+    "users": _signed_in(_DIRECTORY),
+    "user": _signed_in(_DIRECTORY),
+    "user_create": _admin("organisation administrators add users to their organisation"),
+    "user_edit": _admin("organisation administrators edit users of their organisation"),
+    "communities": _signed_in(_DIRECTORY),
+    "community": _signed_in(_DIRECTORY),
+    "community_create": _admin(_PLATFORM),
+    "community_edit": _admin(_PLATFORM),
+    "audit_log": _admin("the audit trail is for platform administrators"),
+    # --- intel: notes and the STIX store -----------------------------------------------
+    "intel:notes": _covered("check_pages", "the notes a user may see"),
+    "intel:note_create": _signed_in("an empty form; writes go through create_note"),
+    "intel:note": _covered("check_pages", "one note, 404 outside its audience"),
+    "intel:note_edit": _covered("check_pages", "one note, 404 outside its audience"),
+    "intel:note_delete": _covered("check_pages", "one note, 404 outside its audience"),
+    "intel:objects": _covered("check_store", "the STIX objects a user may see"),
+    "intel:object": _covered("check_store", "one STIX object, 404 outside its audience"),
+    "intel:object_remark": _record("re-marks one object: object_for, then the owner "
+                                   "organisation's contributors only"),
+    "intel:object_edit": _record("edits one object: object_for, then the owner "
+                                 "organisation's contributors only"),
+    "intel:object_revoke": _record("revokes one object: object_for, then the owner "
+                                   "organisation's contributors only"),
+    "intel:submit": _signed_in("an upload form; a submission only adds what the user may see"),
+    "intel:submissions": _self("the submissions of the caller's organisation"),
+    "intel:submission": _self("one submission of the caller's organisation; its objects "
+                              "are listed through objects_for"),
+    "intel:submission_correct": _self("re-marks or revokes the caller organisation's "
+                                      "records of its own submission, among objects_for"),
+    "intel:lookup": _covered("check_store", "the lookup page calls the same services.lookup "
+                             "as the API: matches visible, hit/no-hit otherwise",
+                             probe="/api/lookup/"),
+    "intel:inbox": _covered("check_store", "hits on records the user may see"),
+    "intel:exclusions": _admin("the platform's own warninglist; manage-platform capability"),
+    "intel:export_links": _self("the caller's own saved export links"),
+    "intel:export_link_revoke": _self("revokes one of the caller's own export links"),
+    "intel:export_link_fetch": _covered(
+        "check_export_link", "the key in the URL stands for its owner's sign-in; the file "
+        "holds what the owner may see"),
+    "intel:galaxy_options": _signed_in("names from the shipped MISP galaxies"),
+    # --- exchange pages ----------------------------------------------------------------
+    "exchange:collections": _signed_in("TAXII collections are saved filters, not records; "
+                                       "users see the ones they may read"),
+    "exchange:collection_create": _admin(_PLATFORM),
+    "exchange:collection_edit": _admin(_PLATFORM),
+    "exchange:collection_delete": _admin(_PLATFORM),
+    "exchange:feeds": _admin(_PLATFORM),
+    "exchange:feed_create": _admin(_PLATFORM),
+    "exchange:feed": _admin(_PLATFORM),
+    "exchange:feed_edit": _admin(_PLATFORM),
+    "exchange:feed_poll": _admin(_PLATFORM),
+    "exchange:peers": _admin(_PLATFORM),
+    "exchange:peer_create": _admin(_PLATFORM),
+    "exchange:peer": _admin(_PLATFORM),
+    "exchange:peer_edit": _admin(_PLATFORM),
+    "exchange:peer_sync": _admin(_PLATFORM),
+    # --- TAXII 2.1 ---------------------------------------------------------------------
+    "taxii:discovery": _signed_in("TAXII discovery: where the API root is"),
+    "taxii:root": _signed_in("TAXII API root information"),
+    "taxii:status": _self("the status of the caller's own TAXII submission"),
+    "taxii:collections": _signed_in("the collections the caller may read or write"),
+    "taxii:collection": _signed_in("one collection's description, not its objects"),
+    "taxii:manifest": _covered("check_taxii", "a collection's manifest through visible_to"),
+    "taxii:objects": _covered("check_taxii", "a collection's objects through visible_to"),
+    "taxii:object": _covered("check_taxii", "one object, 404 outside its audience"),
+    "taxii:versions": _covered("check_taxii", "one object's versions, 404 outside its "
+                               "audience"),
+    # --- instance-to-instance sync -----------------------------------------------------
+    "sync_objects": _covered("check_sync_offer", "connected instances only (peer token); "
+                             "what crosses follows the sync rule"),
+    # --- REST API ----------------------------------------------------------------------
+    "api-root": _signed_in("the list of API endpoints"),
+    "schema": _public("the OpenAPI schema describes the API, not its data"),
+    "api_docs": _public("Swagger UI over the schema"),
+    "api_redoc": _public("Redoc over the schema"),
+    "lookup": _covered("check_store", "matches visible, hit/no-hit otherwise"),
+    "object_export": _covered("check_object_exports", "STIX and CSV of the visible objects"),
+    "blocklist": _covered("check_blocklists", "values of the visible objects that may be "
+                          "blocked"),
+    "country-list": _signed_in(_DIRECTORY),
+    "country-detail": _signed_in(_DIRECTORY),
+    "organisation-list": _signed_in(_DIRECTORY + "; creating needs manage-platform"),
+    "organisation-detail": _signed_in(_DIRECTORY + "; changing needs manage-platform"),
+    "user-list": _signed_in(_DIRECTORY + "; creating needs an organisation administrator"),
+    "user-detail": _signed_in(_DIRECTORY + "; changing needs an organisation administrator"),
+    "community-list": _signed_in(_DIRECTORY + "; creating needs manage-platform"),
+    "community-detail": _signed_in(_DIRECTORY + "; changing needs manage-platform"),
+    "token-list": _self("the caller's own API tokens"),
+    "token-detail": _self("one of the caller's own API tokens"),
+    "note-list": _covered("check_api", "the notes a user may see"),
+    "note-detail": _covered("check_api", "one note, 404 outside its audience"),
+    "object-list": _covered("check_store", "the STIX objects a user may see"),
+    "object-detail": _covered("check_store", "one STIX object, 404 outside its audience"),
+    "object-remark": _self("re-marks the caller organisation's own records among "
+                           "objects_for"),
+    "object-revoke": _self("revokes the caller organisation's own records among objects_for"),
+    "object-correlations": _covered("check_store", "correlations among visible objects, "
+                                    "hit/no-hit otherwise"),
+    "submission-list": _self("the submissions of the caller's organisation"),
+    "submission-detail": _self("one submission of the caller's organisation"),
+    "notification-list": _covered("check_store", "the API lists notifications_for(user), "
+                                  "which the channel checks", probe="notifications_for("),
+    "notification-detail": _covered("check_store", "one of notifications_for(user)",
+                                    probe="notifications_for("),
+}

@@ -1,0 +1,350 @@
+"""Walk the whole URL conf: every route is declared in ``vaka.web.routes``, and none shows
+a TLP:RED record to anyone outside its audience.
+
+One world: a TLP:RED note and a TLP:RED STIX indicator owned by Unit A, written by carol
+for alice. Every route is called (GET, POST, PATCH, DELETE with an empty body) by an anonymous
+visitor, an outsider of Unit B, bob — alice's colleague in Unit A, not named — and a
+platform administrator of Unit B. Routes with a record in their path get the RED
+records' ids (or alice's own token, export link, submission, …). A new route fails here
+until it is declared, and a new path parameter until the walk knows how to fill it.
+"""
+
+import inspect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from tests.factories import CommunityFactory, OrganisationFactory, UserFactory, confirmed_totp
+from tests.intel.store_data import bundle, indicator
+from tests.policy import test_visibility_property
+from vaka.directory.models import Country, hash_token
+from vaka.directory.roles import Role
+from vaka.directory.services import create_token
+from vaka.exchange.models import Collection, Feed, Peer, TaxiiStatus
+from vaka.intel import exports, services
+from vaka.intel.models import HitNotification, Note, StixObject
+from vaka.policy.services import Markings
+from vaka.web.routes import ROUTES, Exposure
+
+MARKER = "kq7redline"  # in every secret field of the RED records
+SECRET_VALUE = f"{MARKER}-c2.xyz"
+METHODS = ("get", "post", "patch", "delete")
+REFUSED = {401, 403, 404, 405}
+ARGUMENT = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str | None
+    route: str
+    parameters: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.route})"
+
+
+def _walk(patterns: list, prefix: str = "", namespace: str = "") -> Iterator[Pattern]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            route = prefix + str(entry.pattern)
+            parameters = frozenset(a or b for a, b in ARGUMENT.findall(route))
+            yield Pattern(name, route, parameters)
+
+
+PATTERNS = list(_walk(get_resolver().url_patterns))
+
+
+def test_every_route_is_declared():
+    undeclared = sorted({p.label for p in PATTERNS if p.name not in ROUTES})
+    assert not undeclared, (
+        "Declare who may reach these routes in src/vaka/web/routes.py: " + ", ".join(undeclared))
+
+
+def test_every_declaration_names_a_route():
+    names = {p.name for p in PATTERNS}
+    assert not sorted(set(ROUTES) - names), "routes.py declares routes that no longer exist"
+
+
+def test_every_declaration_gives_a_reason_and_only_covered_ones_a_channel():
+    for name, route in ROUTES.items():
+        assert route.reason.strip(), name
+        assert bool(route.channel) == (route.exposure is Exposure.COVERED), name
+        assert not route.probe or route.exposure is Exposure.COVERED, name
+
+
+def test_record_routes_are_called_with_a_red_record():
+    """A RECORD route is checked by the walk alone, so the walk must aim it at RED."""
+    for name, route in ROUTES.items():
+        if route.exposure is Exposure.RECORD:
+            assert name in RED_NOTE | RED_OBJECT | RED_STIX, (
+                f"{name}: add it to RED_NOTE, RED_OBJECT or RED_STIX in this file")
+
+
+def _static_parts(route: str) -> list[str]:
+    """The literal parts of a route, between its parameters, without slashes or regex."""
+    parts = ARGUMENT.split(route)[::3]
+    cleaned = (re.sub(r"\\\.|\^|\$|/\?", "", part).strip("/.") for part in parts)
+    return [part for part in cleaned if part]
+
+
+def test_covered_routes_name_a_channel_the_property_test_runs_on_them():
+    channels = {channel.__name__: channel for channel in test_visibility_property.CHANNELS}
+    for pattern in PATTERNS:
+        declared = ROUTES.get(pattern.name)
+        if declared is None or declared.exposure is not Exposure.COVERED:
+            continue
+        channel = channels.get(declared.channel)
+        assert channel is not None, (
+            f"{pattern.label}: no channel {declared.channel!r} in the property test's CHANNELS")
+        source = inspect.getsource(channel)
+        wanted = [declared.probe] if declared.probe else _static_parts(pattern.route)
+        missing = [part for part in wanted if part not in source]
+        assert not missing, f"{pattern.label}: {declared.channel} never requests {missing}"
+
+
+# --- the walk ---------------------------------------------------------------------------
+
+class World:
+    """Unit A owns the RED records, for alice only; bob, the outsider and the admin of
+    Unit B are outside their audience."""
+
+    def __init__(self) -> None:
+        unit_a, unit_b = OrganisationFactory(name="Unit A"), OrganisationFactory(name="Unit B")
+        self.alice = UserFactory(username="alice", organisation=unit_a)
+        self.bob = UserFactory(username="bob", organisation=unit_a)
+        self.outsider = UserFactory(username="outsider", organisation=unit_b)
+        self.admin = UserFactory(username="admin", organisation=unit_b,
+                                 role=Role.PLATFORM_ADMIN)
+        self.admin_device = confirmed_totp(self.admin)
+        # TLP:RED names its author and at least one other: carol writes, alice is named.
+        carol = UserFactory(username="carol", organisation=unit_a)
+        red = {"tlp": "red", "recipients": [self.alice]}
+        self.note = services.create_note(
+            user=carol, title=f"{MARKER} title", body=f"{MARKER} body",
+            markings=Markings(**red))
+        submission = services.ingest_bytes(
+            bundle(indicator(SECRET_VALUE, name=f"{MARKER} name",
+                             description=f"{MARKER} description")),
+            organisation=unit_a, user=carol, markings=Markings(**red), source="api",
+            fmt="stix")
+        assert submission.status == "stored", submission.errors
+        self.submission = submission
+        self.object = StixObject.objects.get(submission=submission)
+        services.lookup([SECRET_VALUE], user=self.outsider)  # tells Unit A of the hit
+        self.notification = HitNotification.objects.get(object=self.object)
+        self.alice_token = create_token(self.alice, name="alice's")[0]
+        self.alice_link = exports.create_export_link(
+            self.alice, name="alice's", fmt="csv", filters={})[0]
+        self.bob_link_key = exports.create_export_link(
+            self.bob, name="bob's", fmt="csv", filters={})[1]
+        self.everything = Collection.objects.create(title="Everything", alias="everything")
+        self.spare = Collection.objects.create(title="Spare", alias="spare")
+        self.status = TaxiiStatus.objects.create(collection=self.everything, user=self.alice)
+        self.community = CommunityFactory(name="Unit A and B", members=[unit_a, unit_b])
+        self.country = Country.objects.create(code="WS", alpha3="WSM", name="Samoa")
+        # Nothing answers on the discard port: an admin's "poll now" fails fast.
+        self.feed = Feed.objects.create(name="Feed", kind="taxii", organisation=unit_b,
+                                        url="http://127.0.0.1:9/collections/x/")
+        self.peer = Peer.objects.create(name="Peer", url="http://127.0.0.1:9/",
+                                        incoming_token_hash=hash_token("vakapeer_walk"))
+        self.unit_a = unit_a
+        self.tokens = {user.pk: create_token(user, name="walk")[1]
+                       for user in (self.alice, self.bob, self.outsider, self.admin)}
+
+    def client(self, user: Any) -> Client:
+        """A fresh client, signed in (an admin past the second factor), with an API token
+        too, for the channels that take one (API, TAXII)."""
+        if user is None:
+            return Client(raise_request_exception=False)
+        client = Client(raise_request_exception=False,
+                        HTTP_AUTHORIZATION=f"Token {self.tokens[user.pk]}")
+        client.force_login(user)
+        if user == self.admin:
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = self.admin_device.persistent_id
+            session.save()
+        return client
+
+
+# How to fill each path parameter: the RED records where a route names a record, and
+# alice's own things elsewhere. A parameter missing here fails the walk for its route.
+RED_NOTE = {"intel:note", "intel:note_edit", "intel:note_delete", "note-detail"}
+RED_OBJECT = {"intel:object", "object-detail", "object-correlations", "intel:object_remark",
+              "intel:object_edit", "intel:object_revoke"}
+RED_STIX = {"taxii:object", "taxii:versions"}
+PK: dict[str, Callable[[World], Any]] = {
+    **{name: lambda w: w.note.pk for name in RED_NOTE},
+    **{name: lambda w: w.object.pk for name in RED_OBJECT},
+    "token_revoke": lambda w: w.alice_token.pk, "token-detail": lambda w: w.alice_token.pk,
+    "organisation": lambda w: w.unit_a.pk, "organisation_edit": lambda w: w.unit_a.pk,
+    "organisation-detail": lambda w: w.unit_a.pk,
+    "user": lambda w: w.alice.pk, "user_edit": lambda w: w.alice.pk,
+    "user-detail": lambda w: w.alice.pk,
+    "community": lambda w: w.community.pk, "community_edit": lambda w: w.community.pk,
+    "community-detail": lambda w: w.community.pk, "country-detail": lambda w: w.country.pk,
+    "intel:submission": lambda w: w.submission.pk,
+    "submission-detail": lambda w: w.submission.pk,
+    "intel:submission_correct": lambda w: w.submission.pk,
+    "notification-detail": lambda w: w.notification.pk,
+    "intel:export_link_revoke": lambda w: w.alice_link.pk,
+    "exchange:collection_edit": lambda w: w.spare.pk,
+    "exchange:collection_delete": lambda w: w.spare.pk,
+    **{f"exchange:{name}": lambda w: w.feed.pk for name in ("feed", "feed_edit", "feed_poll")},
+    **{f"exchange:{name}": lambda w: w.peer.pk for name in ("peer", "peer_edit", "peer_sync")},
+}
+PARAMETERS: dict[str, Callable[[World, str], Any]] = {
+    "pk": lambda w, name: PK[name](w),
+    "key": lambda w, name: w.bob_link_key if name == "intel:export_link_fetch"
+    else w.everything.pk,
+    "filename": lambda w, name: "objects.csv",
+    "object_id": lambda w, name: w.object.stix_id,
+    "status_id": lambda w, name: w.status.pk,
+    "galaxy": lambda w, name: "threat-actor",
+    "kind": lambda w, name: "domain",
+    "format": lambda w, name: "json",
+}
+# What a caller sends besides empty bodies: a lookup of the secret value (hit/no-hit,
+# never the record), and corrections aimed at the RED records, which must not land.
+BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
+    "intel:lookup": lambda w: {"values": SECRET_VALUE},
+    "lookup": lambda w: {"values": [SECRET_VALUE]},
+    "intel:submission_correct": lambda w: {"action": "revoke"},
+    "object-revoke": lambda w: {"ids": [w.object.pk], "submission": w.submission.pk},
+    "object-remark": lambda w: {"ids": [w.object.pk], "tlp": "clear",
+                                "distribution": "public", "widen": True},
+}
+CHANGES = {"name": "walked", "title": "walked", "description": "walked", "tlp": "clear",
+           "distribution": "public", "widen": True}
+
+
+def _url(world: World, pattern: Pattern) -> str:
+    kwargs = {}
+    for parameter in pattern.parameters:
+        try:
+            kwargs[parameter] = PARAMETERS[parameter](world, pattern.name)
+        except KeyError:
+            pytest.fail(f"{pattern.label}: tell the route walk how to fill {parameter!r} "
+                        "(PARAMETERS and PK in tests/web/test_routes.py)")
+    return reverse(pattern.name, kwargs=kwargs)
+
+
+def _call(world: World, client: Client, method: str, url: str, name: str | None) -> Any:
+    body = BODIES[name](world) if name in BODIES else {}
+    if method == "get":
+        return client.get(url)
+    if method == "post" and url.startswith(("/api/", "/taxii2/", "/sync/")):
+        return client.post(url, body, content_type="application/json")
+    if method == "post":
+        return client.post(url, body)
+    return getattr(client, method)(url, CHANGES, content_type="application/json")
+
+
+def _content(response: Any) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def _to_sign_in(response: Any) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(
+        reverse("login"))
+
+
+def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
+              response: Any) -> Iterator[str]:
+    declared = ROUTES[pattern.name]
+    status, where = response.status_code, f"{who} {method.upper()} {url}"
+    if status >= 500:
+        yield f"{where}: {status}"
+    body = _content(response)
+    if pattern.name in BODIES:
+        body = body.replace(SECRET_VALUE, "")  # the caller's own question, echoed
+    if MARKER in body:
+        yield f"{where}: {status} shows the RED record's title, text or value"
+    if world.object.stix_id not in url and world.object.stix_id.split("--")[1] in body:
+        yield f"{where}: {status} shows the RED object's STIX id"
+    refused = status in REFUSED or _to_sign_in(response)
+    names_red = pattern.name in RED_NOTE | RED_OBJECT | RED_STIX
+    if names_red and not refused:
+        yield f"{where}: {status} for a RED record outside the caller's audience"
+    if who == "anonymous":
+        if declared.exposure is Exposure.PUBLIC and method == "get" and (
+                status in (401, 403) or _to_sign_in(response)):
+            yield f"{where}: a public route asks for sign-in ({status})"
+        if declared.exposure in (Exposure.ADMIN_ONLY, Exposure.AUTHENTICATED_SELF,
+                                 Exposure.SIGNED_IN) and not refused:
+            yield f"{where}: {status} without sign-in"
+    if (declared.exposure is Exposure.ADMIN_ONLY and who != "admin"
+            and not refused and status != 302):
+        yield f"{where}: {status} on an admin-only route"
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """Built once for the walk and rolled back after it; each test runs in its own
+    savepoint, so what one route's calls change is gone before the next."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        yield World()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("pattern", [p for p in PATTERNS if p.name in ROUTES],
+                         ids=lambda p: p.route)
+def test_route_keeps_red_records_from_everyone_outside_their_audience(db, world, pattern):
+    url = _url(world, pattern)
+    problems = []
+    for who in ("anonymous", "outsider", "bob", "admin"):
+        for method in METHODS:
+            client = world.client(getattr(world, who, None))
+            response = _call(world, client, method, url, pattern.name)
+            problems += _problems(world, pattern, who, method, url, response)
+    assert not problems, "\n".join(problems)
+    note = Note.objects.get(pk=world.note.pk)
+    assert (note.title, note.tlp) == (f"{MARKER} title", "red")
+    obj = StixObject.objects.get(pk=world.object.pk)
+    assert (obj.name, obj.tlp, obj.revoked) == (f"{MARKER} name", "red", False)
+
+
+@pytest.mark.parametrize("name", sorted((RED_NOTE | RED_OBJECT | RED_STIX) - {
+    "intel:note_delete", "intel:object_revoke"}))  # POST only
+def test_alice_reaches_the_red_records_the_walk_calls(db, world, name):
+    """The walk's ids are right: the one named recipient gets the records it calls."""
+    pattern = next(p for p in PATTERNS if p.name == name and "format" not in p.parameters)
+    response = world.client(world.alice).get(_url(world, pattern))
+    assert response.status_code == 200, (name, response.status_code)
+    if name not in ("object-correlations", "taxii:versions"):
+        assert MARKER in _content(response) or world.object.stix_id in _content(response)
+
+
+def test_correlations_answer_with_a_format_suffix(db, world):
+    """The router's ``.json`` suffix reached the action as an unexpected keyword: 500."""
+    url = reverse("object-correlations", kwargs={"pk": world.object.pk, "format": "json"})
+    assert world.client(world.alice).get(url).status_code == 200
+    assert world.client(world.bob).get(url).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["object-remark", "object-revoke"])
+def test_bulk_corrections_answer_with_a_format_suffix(db, world, name):
+    """Same for the bulk actions; and a selection naming a RED record its caller may not
+    see leaves it alone."""
+    url = reverse(name, kwargs={"format": "json"})
+    response = world.client(world.bob).post(url, BODIES[name](world),
+                                            content_type="application/json")
+    assert response.status_code < 500
+    obj = StixObject.objects.get(pk=world.object.pk)
+    assert (obj.tlp, obj.revoked) == ("red", False)
