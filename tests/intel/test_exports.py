@@ -99,7 +99,7 @@ def test_exports_apply_the_object_list_filters(region, api_for):
     client = api_for(region.analyst_a)
     assert [r["name"] for r in csv_rows(client, label="phishing")] == ["login-update.xyz"]
     assert [r["name"] for r in csv_rows(client, search="paypa1")] == ["paypa1-secure.top"]
-    assert len(csv_rows(client, country="fj")) == 2
+    assert len(csv_rows(client, country="FJ")) == 2
     assert csv_rows(client, country="WS") == []
     stix = json.loads(text(export(client, "stix", label="phishing")))
     assert [o["name"] for o in stix["objects"] if o["type"] == "indicator"] == [
@@ -111,6 +111,12 @@ def test_exports_apply_the_object_list_filters(region, api_for):
     ({"format": "csv", "tlp": "purple"}, "tlp"),
     ({"format": "csv", "modified_after": "last tuesday"}, "modified_after"),
     ({"format": "csv", "owner": "unit-a"}, "owner"),
+    ({"format": "csv", "tlp": "GREEN"}, "tlp"),
+    ({"format": "csv", "type": "Indicator"}, "type"),
+    ({"format": "csv", "country": "fj"}, "country"),
+    ({"format": "csv", "country": "ZZ"}, "country"),
+    ({"format": "csv", "pap": "purple"}, "pap"),
+    ({"format": "csv", "has_correlations": "maybe"}, "has_correlations"),
 ])
 def test_bad_export_parameters_are_400_naming_the_parameter(region, api_for, params, name):
     response = api_for(region.analyst_a).get("/api/objects/export/", params)
@@ -158,7 +164,7 @@ def test_csv_has_a_row_per_object_with_its_values_and_markings(region, api_for):
         "stix_id": sid("indicator", "login-update.xyz"), "type": "indicator",
         "name": "login-update.xyz", "values": "login-update.xyz 91.92.240.13",
         "tlp": "TLP:GREEN", "pap": "PAP:GREEN", "distribution": "members", "owner": "Unit A",
-        "owner_country": "FJ", "labels": 'phishing; misp-galaxy:threat-actor="APT28"',
+        "owner_peer": "", "owner_country": "FJ", "labels": 'phishing; misp-galaxy:threat-actor="APT28"',
         "confidence": "70", "created": "2026-01-10T08:00:00Z",
         "modified": "2026-01-10T08:00:00Z", "valid_from": "2026-01-10T08:00:00Z",
         "valid_until": "2099-01-01T00:00:00Z"}
@@ -353,12 +359,14 @@ def test_export_link_page_lists_only_your_links(region):
 def test_object_list_offers_exports_of_the_current_filter(region):
     client = Client()
     client.force_login(region.analyst_a)
-    page = client.get("/intel/objects/", {"label": "phishing", "q": "bank"}).content.decode()
+    page = client.get("/intel/objects/", {"label": "phishing", "search": "bank"}
+                      ).content.decode()
     assert "/api/objects/export/?format=csv&amp;search=bank&amp;label=phishing" in page
     assert "/api/blocklists/ip.txt?search=bank&amp;label=phishing" in page
-    assert "/intel/export-links/?label=phishing&amp;q=bank" in page
-    invalid = client.get("/intel/objects/", {"since": "not a date"}).content.decode()
-    assert "/api/objects/export/" not in invalid
+    assert "/intel/export-links/?label=phishing&amp;search=bank" in page
+    invalid = client.get("/intel/objects/", {"since": "not a date"})
+    assert invalid.status_code == 400
+    assert "/api/objects/export/" not in invalid.content.decode()
 
 
 def test_object_count_in_stix_export_matches_the_store(region, api_for):

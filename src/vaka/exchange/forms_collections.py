@@ -7,24 +7,16 @@ from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Organisation
 from vaka.exchange.models import Collection
-from vaka.intel.api.store import StixObjectFilter
-from vaka.policy.markings import TLP
+from vaka.intel.filtersets import StixObjectFilter
+from vaka.intel.models import StixObject
 from vaka.web.forms import BootstrapMixin
 
-FILTER_FIELDS = ("type", "owner", "country", "tlp", "label", "search")
+FILTER_FIELDS = ("type", "owner", "country", "tlp", "pap", "label", "search")
 
 
 class CollectionForm(BootstrapMixin, forms.ModelForm):
-    """The saved filter is edited as fields and stored as the object list's parameters."""
-
-    type = forms.CharField(label=_("Object type"), required=False,
-                           help_text=_("e.g. indicator, malware, threat-actor"))
-    owner = forms.ModelChoiceField(label=_("Owner"), required=False,
-                                   queryset=Organisation.objects.all())
-    country = forms.CharField(label=_("Owner country"), required=False, max_length=2)
-    tlp = forms.ChoiceField(label="TLP", required=False, choices=[("", "—"), *TLP.choices])
-    label = forms.CharField(label=_("Label"), required=False)
-    search = forms.CharField(label=_("Words or value"), required=False)
+    """The saved filter is edited with the object list's own filter fields
+    (``intel.filtersets``) and stored as its parameters."""
 
     class Meta:
         model = Collection
@@ -35,6 +27,9 @@ class CollectionForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        offered = StixObjectFilter(queryset=StixObject.objects.none()).form.fields
+        for name in FILTER_FIELDS:
+            self.fields[name] = offered[name]
         saved = self.instance.filters or {}
         for name in FILTER_FIELDS:
             if name in saved:

@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 from vaka.directory.models import User
 from vaka.exchange.models import Collection
 from vaka.intel import selectors
-from vaka.intel.api.store import StixObjectFilter
+from vaka.intel.filtersets import StixObjectFilter
 from vaka.intel.models import StixObject, StixObjectVersion
 from vaka.intel.outgoing import shared_stix
 

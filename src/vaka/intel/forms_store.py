@@ -1,20 +1,17 @@
 """Forms of the STIX store pages."""
 
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from vaka.directory.models import Organisation, User
+from vaka.directory.models import User
 from vaka.intel.galaxies import tag_for
 from vaka.intel.models import ExportLink
 from vaka.intel.parsing.observables import KINDS
 from vaka.intel.services import FORMATS, MAX_LOOKUP
 from vaka.policy.forms import MarkingFields
-from vaka.policy.markings import TLP
 from vaka.web.forms import BootstrapMixin
 
 
@@ -100,44 +97,6 @@ class LookupForm(BootstrapMixin, forms.Form):
         if len(lines) > MAX_LOOKUP:
             raise forms.ValidationError(_("At most %d values at a time.") % MAX_LOOKUP)
         return lines
-
-
-class ObjectFilterForm(BootstrapMixin, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    type = forms.CharField(label=_("Type"), required=False)
-    country = forms.CharField(label=_("Country"), required=False, max_length=2)
-    owner = forms.ModelChoiceField(label=_("Owner"), required=False,
-                                   queryset=Organisation.objects.all())
-    tlp = forms.ChoiceField(label="TLP", required=False, choices=[("", "—"), *TLP.choices])
-    label = forms.CharField(label=_("Label"), required=False)
-    since = forms.DateField(label=_("Modified from"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Modified to"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    correlated = forms.BooleanField(label=_("Has correlations"), required=False)
-
-    def api_filters(self) -> dict[str, str] | None:
-        """The same filter in the words of ``GET /api/objects/`` and its exports; {} when
-        nothing is filtered, None when the filter is invalid."""
-        if not self.is_bound:
-            return {}
-        if not self.is_valid():
-            return None
-        data = self.cleaned_data
-        params = {"search": data["q"].strip(), "type": data["type"], "country": data["country"],
-                  "owner": data["owner"].pk if data["owner"] else "", "tlp": data["tlp"],
-                  "label": data["label"],
-                  "has_correlations": "true" if data["correlated"] else ""}
-        # The page keeps the days on and between these dates, in the current time zone.
-        if data["since"]:
-            params["modified_after"] = _midnight(data["since"])
-        if data["until"]:
-            params["modified_before"] = _midnight(data["until"] + timedelta(days=1))
-        return {name: str(value) for name, value in params.items() if value}
-
-
-def _midnight(day: date) -> str:
-    return timezone.make_aware(datetime.combine(day, time.min)).isoformat()
 
 
 class ExportLinkForm(BootstrapMixin, forms.Form):

@@ -10,15 +10,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from vaka.intel import exports
-from vaka.intel.api.exports import filtered_objects, streaming
-from vaka.intel.forms_store import ExportLinkForm, ObjectFilterForm
+from vaka.intel.api.exports import streaming
+from vaka.intel.filtersets import filtered_objects
+from vaka.intel.forms_store import ExportLinkForm
 from vaka.web.pagination import query_without_page
 
 
 @login_required
 def export_links(request: HttpRequest) -> HttpResponse:
     """Your export links; a new one exports the filter of the object list it came from."""
-    filters = ObjectFilterForm(request.GET or None).api_filters()
+    try:
+        _objects, filters = filtered_objects(request.user, request.GET)
+    except ValidationError:
+        filters = None  # the page says so; nothing to save
     form = ExportLinkForm(request.POST or None)
     new_url = None
     if request.method == "POST" and filters is not None and form.is_valid():

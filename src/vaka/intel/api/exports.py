@@ -3,9 +3,9 @@
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import QueryDict, StreamingHttpResponse
 from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -13,28 +13,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from vaka.intel import exports, selectors
-from vaka.intel.api.store import StixObjectFilter
-from vaka.intel.models import StixObject
+from vaka.intel import exports
+from vaka.intel.filtersets import StixObjectFilter, filtered_objects
 
 TRUE, FALSE = ("1", "true", "yes"), ("0", "false", "no", "")
-
-
-def filtered_objects(user: Any, params: QueryDict | dict[str, Any]
-                     ) -> tuple[QuerySet[StixObject], dict[str, str]]:
-    """The objects ``user`` may see, filtered as ``GET /api/objects/`` filters them, and the
-    filters used; a bad filter value raises ValidationError naming the parameter."""
-    if not isinstance(params, QueryDict):
-        query = QueryDict(mutable=True)
-        query.update({key: str(value) for key, value in params.items()})
-        params = query
-    include = params.get("include_revoked", "").lower() in TRUE
-    filterset = StixObjectFilter(params, queryset=selectors.objects_for(
-        user, include_revoked=include))
-    if not filterset.is_valid():
-        raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
-    used = {name: params[name] for name in filterset.filters if params.get(name, "") != ""}
-    return filterset.qs, used
 
 
 def streaming(result: exports.Export, *, inline: bool = False) -> StreamingHttpResponse:
@@ -53,13 +35,24 @@ class _FormatIsNotARenderer(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-_FILTERS = [
-    OpenApiParameter("type", str), OpenApiParameter("owner", int),
-    OpenApiParameter("country", str), OpenApiParameter("tlp", str),
-    OpenApiParameter("label", str), OpenApiParameter("modified_after", OpenApiTypes.DATETIME),
-    OpenApiParameter("modified_before", OpenApiTypes.DATETIME),
-    OpenApiParameter("has_correlations", bool), OpenApiParameter("search", str),
-]
+def _parameter(name: str, spec: Any) -> OpenApiParameter:
+    kind: Any = str
+    if isinstance(spec, filters.IsoDateTimeFilter):
+        kind = OpenApiTypes.DATETIME
+    elif isinstance(spec, filters.DateFilter):
+        kind = OpenApiTypes.DATE
+    elif isinstance(spec, filters.BooleanFilter):
+        kind = bool
+    elif isinstance(spec, filters.ModelChoiceFilter):
+        kind = int
+    choices = spec.extra.get("choices")
+    return OpenApiParameter(name, kind, enum=[c for c, _label in choices] if choices else None,
+                            description=str(spec.extra.get("help_text") or ""))
+
+
+# The object list's own filters (``intel.filtersets``), described for the schema.
+_FILTERS = [_parameter(name, spec) for name, spec in StixObjectFilter.base_filters.items()
+            if name != "include_revoked"]
 
 
 class ExportView(APIView):
