@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from vaka.exchange import sync
 from vaka.exchange.models import Peer
+from vaka.intel.parsing import jsonlimits
 from vaka.policy import audit
 
 log = logging.getLogger(__name__)
@@ -69,10 +70,10 @@ def _accept(request: HttpRequest, peer: Peer) -> HttpResponse:
     if not peer.pull:
         return _error(403, "This instance does not accept records from you.")
     try:
-        body = msgspec.json.decode(request.body)
+        body = jsonlimits.decode(request.body)
     except RequestDataTooBig:
         return _error(413, "Too large: send fewer objects at a time.")
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, jsonlimits.TooDeep) as error:
         return _error(400, f"Not JSON: {error}")
     entries = body.get("objects") if isinstance(body, dict) else None
     if not isinstance(entries, list):

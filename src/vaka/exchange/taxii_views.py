@@ -26,6 +26,7 @@ from vaka.exchange.models import Collection, TaxiiStatus
 from vaka.exchange.taxii import TAXII_TYPE, TaxiiError
 from vaka.intel import ingest
 from vaka.intel.models import StixObjectVersion, Submission
+from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import desk_contact
 from vaka.policy import audit
 from vaka.policy.markings import TLP
@@ -293,8 +294,8 @@ def add_objects(request: HttpRequest, user: User, found: Collection) -> HttpResp
     if len(body) > settings.MAX_UPLOAD_MB * 1024 * 1024:
         raise TaxiiError(413, "Too large", "See the API root's max_content_length.")
     try:
-        envelope = msgspec.json.decode(body)
-    except msgspec.DecodeError as error:
+        envelope = jsonlimits.decode(body)
+    except (msgspec.DecodeError, jsonlimits.TooDeep) as error:
         raise TaxiiError(400, "Not a JSON envelope", str(error)) from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise TaxiiError(400, "Not an envelope", 'Send {"objects": [STIX objects]}.')

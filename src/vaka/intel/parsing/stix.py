@@ -72,7 +72,9 @@ from typing import Any, BinaryIO, NamedTuple
 
 import msgspec
 
+from . import jsonlimits
 from .errors import InputError, Problem
+from .jsonlimits import MAX_DEPTH, TooDeep, check_depth
 from .stix_markings import (
     TLP1_CREATED,
     TLP1_MARKING_IDS,
@@ -1141,9 +1143,11 @@ def read_bundle(data: bytes | str, envelope: dict | None = None) -> list[dict]:
     """
     raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     try:
-        document = msgspec.json.decode(raw.removeprefix(codecs.BOM_UTF8))
+        document = jsonlimits.decode(raw.removeprefix(codecs.BOM_UTF8))
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise InputError(Problem(f"malformed JSON: {exc}")) from None
+    except jsonlimits.TooDeep as exc:
+        raise InputError(Problem(str(exc))) from None
     if isinstance(document, list):
         return _checked_objects(document)
     if not isinstance(document, dict) or not isinstance(document.get("type"), str):
@@ -1259,7 +1263,9 @@ class _JsonReader:
                 if self._truncated(exc) and self._fill():
                     continue
                 raise self._malformed(exc) from None
-            except (ValueError, RecursionError) as exc:
+            except RecursionError:
+                raise self._error(str(TooDeep())) from None
+            except ValueError as exc:
                 raise self._error(f"bad JSON value: {exc}") from None
             if end == len(self._buf) and self._fill():
                 continue  # a number at the very end of the buffer may go on
@@ -1363,6 +1369,10 @@ def iter_bundle(stream: BinaryIO, envelope: dict | None = None) -> Iterator[tupl
             yield from _iter_objects(reader)
         else:
             meta[key] = reader.value()
+            try:
+                check_depth(meta[key], MAX_DEPTH - 1)
+            except TooDeep:
+                raise InputError(Problem(str(TooDeep()), field=str(key))) from None
             _check_envelope_member(key, meta[key])
     reader.expect("}", "'}'")
     if not reader.at_end():
@@ -1377,4 +1387,8 @@ def _iter_objects(reader: _JsonReader) -> Iterator[tuple[int, dict]]:
         if item.__class__ is not dict:
             raise InputError(Problem(f"a STIX object must be a JSON object, not {_kind(item)}",
                                      index=index))
+        try:
+            check_depth(item, MAX_DEPTH - 2)  # as deep as in a bundle read whole
+        except TooDeep:
+            raise InputError(Problem(str(TooDeep()), index=index)) from None
         yield index, item
