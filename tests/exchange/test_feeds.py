@@ -510,8 +510,10 @@ def test_admin_subscribes_and_the_password_is_never_shown_back(region, client):
 
 def test_the_form_refuses_red_foreign_communities_and_a_password_without_user(region, client):
     signed_in_admin(region, client)
-    red = client.post("/exchange/feeds/new/", form_data(region, tlp="red"))
-    assert "tlp" in red.context["form"].errors
+    red = client.post("/exchange/feeds/new/", form_data(region, tlp="red",
+                                                       distribution="organisation"))
+    assert red.context["form"].errors["recipients"] == [
+        "TLP:RED needs at least one named recipient."]
     outside = client.post("/exchange/feeds/new/", form_data(
         region, organisation=region.unit_b.pk, distribution="communities",
         communities=[region.community.pk]))
@@ -519,6 +521,32 @@ def test_the_form_refuses_red_foreign_communities_and_a_password_without_user(re
     anonymous = client.post("/exchange/feeds/new/", form_data(region, username=""))
     assert "username" in anonymous.context["form"].errors
     assert not Feed.objects.exists()
+
+
+def test_a_feed_marks_what_it_brings_in_with_pap_handling_grading_and_red_recipients(
+        region, client, misp_feed):
+    signed_in_admin(region, client)
+    answer = client.post("/exchange/feeds/new/", form_data(
+        region, kind="misp", url="https://misp.partner.example/feed/", username="",
+        password="", tlp="red", distribution="organisation", recipients=[region.colleague_a.pk],
+        pap="green", handling=["no-onward"], handling_note="Ask the desk",
+        grading_scheme="admiralty", grading_source="admiralty:B",
+        grading_information="admiralty:2"))
+    assert answer.status_code == 302, answer.context["form"].errors
+    feed = Feed.objects.get()
+    assert (feed.pap, feed.handling, feed.grading_source) == ("green", ["no-onward"], "B")
+    edit = client.get(f"/exchange/feeds/{feed.pk}/edit/").context["form"]
+    assert (edit.initial["pap"], edit.initial["grading_source"]) == ("green", "admiralty:B")
+    assert edit.initial["recipients"] == [region.colleague_a]
+    server = misp_feed()
+    server.publish(misp_event("marked", 1767000000, ["marked-portal.net"]))
+    Feed.objects.filter(pk=feed.pk).update(url=server.url)
+    assert feeds.poll(refreshed(feed)).status == "ok"
+    stored = StixObject.objects.get(type="indicator")
+    assert (stored.tlp, stored.pap, stored.handling, stored.handling_note) == (
+        "red", "green", ["no-onward"], "Ask the desk")
+    assert (stored.grading_source, stored.grading_information) == ("B", "2")
+    assert set(stored.recipients) == {region.colleague_a}
 
 
 def test_admin_sees_each_poll_with_its_counts_and_errors(region, client, misp_feed):

@@ -17,8 +17,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -32,7 +32,7 @@ from django.utils.translation import ngettext
 from taxii2client.exceptions import AccessError, InvalidJSONError, TAXIIServiceException
 from taxii2client.v21 import Collection
 
-from vaka.directory.models import Community, User
+from vaka.directory.models import User
 from vaka.directory.roles import Capability
 from vaka.exchange import outbound
 from vaka.exchange.models import Feed, FeedPoll
@@ -195,10 +195,9 @@ def _json(data: bytes, url: str) -> Any:
 
 def _markings(feed: Feed) -> Markings:
     """The feed's markings, checked; a fresh copy for each submission."""
-    markings = Markings(tlp=feed.tlp, distribution=feed.distribution,
-                        communities=list(feed.communities.all()))
+    markings = feed.markings()
     try:
-        clean_markings(feed.organisation, None, Markings(**markings.__dict__))
+        clean_markings(feed.organisation, None, replace(markings))
     except ValidationError as error:
         raise FeedError(_("The feed's markings are not valid: %s") % " ".join(error.messages)
                         ) from error
@@ -458,19 +457,27 @@ def poll_due(now: datetime | None = None) -> list[FeedPoll]:
 
 # --- subscriptions ---------------------------------------------------------------------------
 
+# The feed's markings kept in its own columns; the relations are set after a save.
+MARKING_COLUMNS = ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
+                   "grading_source", "grading_information", "grading_handling")
 SETTINGS = ("name", "kind", "url", "username", "password", "token", "verify_tls",
-            "organisation", "tlp", "distribution", "interval_minutes", "enabled")
+            "organisation", "interval_minutes", "enabled", *MARKING_COLUMNS)
 
 
 @transaction.atomic
-def save_feed(feed: Feed, *, user: User, communities: Iterable[Community],
+def save_feed(feed: Feed, *, user: User, markings: Markings,
               start_over: bool = False, request: Any = None) -> Feed:
-    """Create or change a subscription (platform admins only); it is polled at the next
-    round. A new kind or URL, or ``start_over``, forgets where the last poll stopped."""
+    """Create or change a subscription (platform admins only) and the markings of what it
+    brings in, checked for its owner organisation; it is polled at the next round. A new
+    kind or URL, or ``start_over``, forgets where the last poll stopped."""
     if not user.can(Capability.MANAGE_PLATFORM):
         raise PermissionDenied(_("Only platform admins manage feeds."))
     created = feed.pk is None
-    communities = list(communities)
+    # Kept as the admin chose them (AMBER's organisations are resolved at each poll).
+    clean_markings(feed.organisation, None, replace(markings))
+    for name in MARKING_COLUMNS:
+        setattr(feed, name, getattr(markings, name))
+    communities = markings.communities
     feed.next_poll_at = timezone.now()
     reset = False
     before = None if created else Feed.objects.values("kind", "url").get(pk=feed.pk)
@@ -488,12 +495,17 @@ def save_feed(feed: Feed, *, user: User, communities: Iterable[Community],
         # Only what the admin changes: a poll running meanwhile keeps its resume point.
         feed.save(update_fields=[*SETTINGS, "next_poll_at", *(["state"] if reset else [])])
     feed.communities.set(communities)
+    feed.recipient_organisations.set(markings.recipient_organisations)
+    feed.recipients.set(markings.recipients)
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, actor=user,
                  target=feed, request=request, detail={
                      "kind": feed.kind, "url": shown(feed.url), "enabled": feed.enabled,
                      "organisation": feed.organisation_id, "tlp": feed.tlp,
-                     "distribution": feed.distribution,
+                     "distribution": feed.distribution, "pap": feed.pap,
                      "communities": sorted(c.name for c in communities),
+                     "recipient_organisations": sorted(
+                         o.pk for o in markings.recipient_organisations),
+                     "recipients": sorted(u.pk for u in markings.recipients),
                      "interval_minutes": feed.interval_minutes,
                      "credentials": bool(feed.password or feed.token), "start_over": reset})
     return feed

@@ -10,14 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from vaka.directory.models import Organisation
 from vaka.exchange import outbound
 from vaka.exchange.models import Feed
-from vaka.policy.markings import TLP
-from vaka.policy.services import Markings, clean_markings
+from vaka.policy.forms import MarkingFields
 from vaka.web.forms import BootstrapMixin
 
 SECRET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
 
 
-class FeedForm(BootstrapMixin, forms.ModelForm):
+class FeedForm(BootstrapMixin, MarkingFields, forms.ModelForm):  # type: ignore[misc,valid-type]
+    """A feed and the markings of what it brings in (``policy.inputs``)."""
+
     url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https",
                          help_text=Feed._meta.get_field("url").help_text)
     forget_credentials = forms.BooleanField(
@@ -30,26 +31,26 @@ class FeedForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Feed
         fields = ["name", "kind", "url", "username", "password", "token", "verify_tls",
-                  "organisation", "tlp", "distribution", "communities", "interval_minutes",
-                  "enabled"]
-        widgets = {"password": SECRET, "token": SECRET,
-                   "communities": forms.CheckboxSelectMultiple}
+                  "organisation", "interval_minutes", "enabled"]
+        widgets = {"password": SECRET, "token": SECRET}
         help_texts = {
             "username": _("With a password: HTTP Basic authentication."),
             "token": _("TAXII: sent as “Authorization: Bearer …” (or as it is, when it "
                        "names its scheme, e.g. “Token …”). MISP: the API key, sent as "
                        "“Authorization: …”."),
             "organisation": _("What the feed brings in is owned by this organisation."),
-            "distribution": _("MISP events marked narrower keep their narrower "
-                              "distribution."),
-            "tlp": _("TLP:RED is not offered: it needs named recipients, which a feed "
-                     "cannot have."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = Organisation.objects.filter(is_active=True)
-        self.fields["tlp"].choices = [c for c in TLP.choices if c[0] != TLP.RED]
+        self.choices_for(None)
+        self.fields["distribution"].help_text = _(
+            "MISP events marked narrower keep their narrower distribution.")
+        self.fields["recipients"].help_text = _(
+            "TLP:RED reaches these people only: name at least one.")
+        if self.instance.pk:
+            self.initial_markings(self.instance.markings())
         self.fields["interval_minutes"].min_value = 1
         self.fields["interval_minutes"].widget.attrs["min"] = 1
         editing = self.instance.pk is not None
@@ -85,12 +86,6 @@ class FeedForm(BootstrapMixin, forms.ModelForm):
             data["password"], data["token"] = "", ""
         if data.get("password") and not data.get("username"):
             self.add_error("username", _("Enter the user name that goes with the password."))
-        organisation, tlp = data.get("organisation"), data.get("tlp")
-        if organisation is not None and tlp and data.get("distribution"):
-            markings = Markings(tlp=tlp, distribution=data["distribution"],
-                                communities=list(data.get("communities") or []))
-            try:
-                clean_markings(organisation, None, markings)
-            except ValidationError as error:
-                self.apply_errors(error)
+        if data.get("organisation") is not None and not self.errors:
+            self.check_markings(data["organisation"], None)
         return data

@@ -9,7 +9,53 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from vaka.policy.markings import TLP, Distribution
+from vaka.policy.inputs import BY_NAME, HANDLING_NOTE_LENGTH
+from vaka.policy.markings import GRADING_SCHEME_CHOICES, PAP, TLP, Distribution
+from vaka.policy.services import Markings
+
+
+class MarkingSettings(models.Model):
+    """Abstract: the markings given to what comes in through a feed — every input of
+    ``policy.inputs``, with its defaults."""
+
+    tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices,
+                           default=BY_NAME["tlp"].default)
+    distribution = models.CharField(_("distribution"), max_length=16,
+                                    choices=Distribution.choices,
+                                    default=BY_NAME["distribution"].default)
+    communities = models.ManyToManyField("directory.Community", blank=True, related_name="+",
+                                         verbose_name=_("communities"))
+    recipient_organisations = models.ManyToManyField(
+        "directory.Organisation", blank=True, related_name="+",
+        verbose_name=_("recipient organisations"))
+    recipients = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
+                                        verbose_name=_("named recipients"))
+    pap = models.CharField(_("PAP"), max_length=8, choices=PAP.choices,
+                           default=BY_NAME["pap"].default)
+    handling = models.JSONField(_("handling codes"), default=list, blank=True)
+    handling_note = models.CharField(_("handling note"), max_length=HANDLING_NOTE_LENGTH,
+                                     blank=True)
+    grading_scheme = models.CharField(_("grading scheme"), max_length=16,
+                                      choices=GRADING_SCHEME_CHOICES,
+                                      default=BY_NAME["grading_scheme"].default)
+    grading_source = models.CharField(_("source evaluation"), max_length=2, blank=True)
+    grading_information = models.CharField(_("information evaluation"), max_length=2,
+                                           blank=True)
+    grading_handling = models.CharField(_("grading handling code"), max_length=2, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def markings(self) -> Markings:
+        """A fresh copy of the stored markings (not yet checked against the rules)."""
+        return Markings(
+            distribution=self.distribution, tlp=self.tlp, pap=self.pap,
+            communities=list(self.communities.all()),
+            recipient_organisations=list(self.recipient_organisations.all()),
+            recipients=list(self.recipients.all()), handling=list(self.handling),
+            handling_note=self.handling_note, grading_scheme=self.grading_scheme,
+            grading_source=self.grading_source, grading_information=self.grading_information,
+            grading_handling=self.grading_handling)
 
 
 class Collection(models.Model):
@@ -77,7 +123,7 @@ class TaxiiStatus(models.Model):
         return str(self.id)
 
 
-class Feed(models.Model):
+class Feed(MarkingSettings):
     """A subscription of this instance to an external TAXII 2.1 collection or MISP feed."""
 
     class Kind(models.TextChoices):
@@ -97,12 +143,6 @@ class Feed(models.Model):
     organisation = models.ForeignKey(
         "directory.Organisation", on_delete=models.PROTECT, related_name="+",
         verbose_name=_("owner of what it brings in"))
-    tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices, default=TLP.AMBER)
-    distribution = models.CharField(_("distribution"), max_length=16,
-                                    choices=Distribution.choices,
-                                    default=Distribution.ORGANISATION)
-    communities = models.ManyToManyField("directory.Community", blank=True, related_name="+",
-                                         verbose_name=_("communities"))
     interval_minutes = models.PositiveIntegerField(_("poll every (minutes)"), default=60)
     enabled = models.BooleanField(_("enabled"), default=True)
     # Where the next poll resumes: TAXII {"added_after": …}; MISP {"events": {uuid: ts}}.

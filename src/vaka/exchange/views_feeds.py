@@ -52,7 +52,7 @@ def feed_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = feeds.save_feed(form.save(commit=False), user=request.user,
-                                    communities=form.cleaned_data["communities"],
+                                    markings=form.markings(),
                                     start_over=form.cleaned_data.get("start_over", False),
                                     request=request)
         except ValidationError as error:

@@ -67,6 +67,15 @@ class _MarkingMethods:
             is_active=True, organisation__isnull=False).select_related("organisation")
         self.fields["recipients"].label_from_instance = lambda u: f"{u} — {u.organisation}"
 
+    def initial_markings(self, m: Markings) -> None:
+        """Show ``m`` (a record's or a setting's markings) in the fields."""
+        initial: dict[str, Any] = self.initial  # type: ignore[attr-defined]
+        for spec in MARKING_INPUTS:
+            value = getattr(m, spec.name)
+            if spec.kind == GRADE:
+                value = f"{m.grading_scheme}:{value}" if value else ""
+            initial[spec.name] = list(value) if spec.many else value
+
     def marking_fields(self) -> list[forms.BoundField]:
         """The bound marking fields, e.g. to carry them as hidden inputs."""
         return [self[name] for name in NAMES]  # type: ignore[index]
@@ -108,14 +117,8 @@ class MarkingsForm(BootstrapMixin, MarkingFields, forms.ModelForm):  # type: ign
         self.user = user
         super().__init__(*args, **kwargs)
         self.choices_for(user)
-        instance = self.instance
-        if instance.pk:
-            for name in ("communities", "recipient_organisations", "recipients"):
-                self.initial[name] = list(getattr(instance, name))
-            scheme = instance.grading_scheme
-            for name in ("grading_source", "grading_information", "grading_handling"):
-                if value := getattr(instance, name):
-                    self.initial[name] = f"{scheme}:{value}"
+        if self.instance.pk:
+            self.initial_markings(Markings.of(self.instance))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
