@@ -164,7 +164,8 @@ def test_csv_has_a_row_per_object_with_its_values_and_markings(region, api_for):
         "stix_id": sid("indicator", "login-update.xyz"), "type": "indicator",
         "name": "login-update.xyz", "values": "login-update.xyz 91.92.240.13",
         "tlp": "TLP:GREEN", "pap": "PAP:GREEN", "distribution": "members", "owner": "Unit A",
-        "owner_peer": "", "owner_country": "FJ", "labels": 'phishing; misp-galaxy:threat-actor="APT28"',
+        "owner_peer": "", "owner_country": "FJ",
+        "labels": 'phishing; misp-galaxy:threat-actor="APT28"',
         "confidence": "70", "created": "2026-01-10T08:00:00Z",
         "modified": "2026-01-10T08:00:00Z", "valid_from": "2026-01-10T08:00:00Z",
         "valid_until": "2099-01-01T00:00:00Z"}

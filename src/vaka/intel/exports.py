@@ -54,12 +54,14 @@ MISP_DISTRIBUTION = {Distribution.ORGANISATION: 0, Distribution.MEMBERS: 1,
                      Distribution.COMMUNITIES: 4}
 _MISP_WIDEST_FIRST = (3, 2, 1, 4, 0)
 
+# owner_peer: the connected instance a received record's owner belongs to (empty for this
+# instance's own organisations), so a peer's stand-in is never read as a local owner.
 CSV_COLUMNS = ("stix_id", "type", "name", "values", "tlp", "pap", "distribution", "owner",
-               "owner_country", "labels", "confidence", "created", "modified", "valid_from",
-               "valid_until")
-_CSV_FIELDS = ("pk", "stix_id", "type", "name", "tlp", "pap", "distribution", "owner__name",
-               "owner__country_id", "labels", "confidence", "stix_created", "stix_modified",
+               "owner_peer", "owner_country", "labels", "confidence", "created", "modified",
                "valid_from", "valid_until")
+_CSV_FIELDS = ("pk", "stix_id", "type", "name", "tlp", "pap", "distribution", "owner__name",
+               "owner__origin__name", "owner__country_id", "labels", "confidence",
+               "stix_created", "stix_modified", "valid_from", "valid_until")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -168,11 +170,11 @@ def csv_rows(objects: QuerySet[StixObject]) -> Iterator[str]:
                 object_id__in=[row[0] for row in batch]).order_by(
                 "object_id", "kind", "value").values_list("object_id", "value"):
             values.setdefault(object_id, []).append(value)
-        for (pk, stix_id, type_, name, tlp, pap, distribution, owner, country, labels,
+        for (pk, stix_id, type_, name, tlp, pap, distribution, owner, peer, country, labels,
              *rest) in batch:
             writer.writerow([_cell(cell) for cell in (
                 stix_id, type_, name, " ".join(values.get(pk, ())), TLP(tlp).label,
-                PAP(pap).label, distribution, owner, country,
+                PAP(pap).label, distribution, owner, peer, country,
                 "; ".join(str(label) for label in labels or ()), *rest)])
         yield buffer.getvalue()
         buffer.seek(0)
