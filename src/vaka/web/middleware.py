@@ -1,4 +1,5 @@
-"""Security headers, the user's chosen language, and the second-factor gate."""
+"""Security headers, no caching of what signed-in users see, the user's chosen language,
+and the second-factor gate."""
 
 from collections.abc import Callable
 
@@ -7,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django_otp import user_has_device
 
 from vaka.directory.accounts import is_local_path
@@ -32,6 +34,33 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"
         )
+        return response
+
+
+class PrivateNoStoreMiddleware:
+    """``Cache-Control: private, no-store`` on every answer to a signed-in user or to a request
+    carrying credentials (API tokens, TAXII, sync, export link keys).
+
+    Any page or API answer may hold TLP:RED or TLP:AMBER+STRICT material (a detail, a list,
+    a search result, an error naming a record), and no browser cache or proxy may keep it.
+    Marking everything is simpler and safer than deciding per record; static files (served
+    before this middleware) stay cacheable, and so does what a view itself marked private
+    (the galaxy name lists: shipped reference data).
+    """
+
+    CREDENTIAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_VAKA_KEY")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # DRF sets it here for token requests too
+        if (user is not None and user.is_authenticated) or any(
+                name in request.META for name in self.CREDENTIAL_HEADERS):
+            decided = response.get("Cache-Control", "").lower()
+            if "private" not in decided and "no-store" not in decided:
+                patch_cache_control(response, private=True, no_store=True)
         return response
 
 
