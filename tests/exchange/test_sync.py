@@ -8,6 +8,7 @@ which is exactly what a second instance would hold. ``test_two_instances_on_loop
 runs a real second instance in a subprocess.
 """
 
+import base64
 import inspect
 import json
 import os
@@ -25,15 +26,19 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from tests.factories import UserFactory, confirmed_totp, totp_code
 from vaka.directory.models import Community, Country, Organisation, User
+from vaka.directory.services import create_token
 from vaka.exchange import sync
-from vaka.exchange.models import Peer, SyncRun
+from vaka.exchange.models import Collection, Peer, SyncRun
+from vaka.intel import corrections
 from vaka.intel.ingest import stix_items, store
-from vaka.intel.models import StixObject, StixObjectVersion, Submission
+from vaka.intel.models import Observable, StixObject, StixObjectVersion, Submission, Withdrawal
+from vaka.intel.services import lookup
 from vaka.policy.models import AuditEntry
 from vaka.policy.services import Markings, audience_for
 
@@ -432,6 +437,170 @@ def test_the_command_connects_and_syncs(twin, capsys):
     call_command("sync", "Twin")
     line = json.loads(capsys.readouterr().out)
     assert (line["peer"], line["status"], line["pulled"]) == ("Twin", "ok", len(CROSSING))
+
+
+# --- corrections cross -------------------------------------------------------------------
+
+
+def own(name):
+    return StixObject.objects.get(name=name, owner__origin=None)
+
+
+def analyst():
+    return User.objects.get(username="a_analyst")
+
+
+def copy_of(peer, original):
+    return received(peer).filter(stix_id=original.stix_id).first()
+
+
+def marks_of(obj):
+    """The markings of a record and of each of its versions (one item when all agree)."""
+    return {(v.distribution, v.tlp, v.pap, tuple(v.handling), v.audience_id)
+            for v in [obj, *obj.versions.all()]}
+
+
+def make_indicator(name, domain, **markings):
+    """A record of A Police whose value is indexed and can be looked up."""
+    obj = indicator(name, domain)
+    store(stix_items(enumerate([obj])), organisation=Organisation.objects.get(
+        name="A Police", origin=None), user=analyst(), markings=Markings(**markings),
+        source="api", fmt="stix")
+    return own(name)
+
+
+def test_a_record_narrowed_to_its_organisation_leaves_the_peer(twin):
+    original = make_indicator("A-c2", "c2.evil-portal-7.net", distribution="federation",
+                              tlp="green")
+    sync.sync(twin)
+    copy = copy_of(twin, original)
+    assert copy.observables.exists()
+    corrections.remark(original, user=analyst(),
+                       markings=Markings(distribution="organisation", tlp="green"))
+    run = sync.sync(twin)
+    assert copy_of(twin, original) is None
+    assert not StixObjectVersion.objects.filter(object_id=copy.pk).exists()
+    assert not Observable.objects.filter(object_id=copy.pk).exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM intel_object_search WHERE rowid = %s", [copy.pk])
+        assert cursor.fetchone()[0] == 0
+    assert "1 withdrawn by their owners" in run.message
+    deleted = AuditEntry.objects.get(action="delete", target_id=str(copy.pk))
+    assert deleted.detail == {"withdrawn_by": "peer", "peer": twin.pk}
+    assert own("A-c2").versions.count() == 2  # the owner's record itself stays
+
+
+def test_a_record_narrowed_to_amber_is_amber_at_the_peer_in_every_version(twin):
+    sync.sync(twin)
+    original = own("A-federation")
+    corrections.remark(original, user=analyst(),
+                       markings=Markings(distribution="federation", tlp="amber"))
+    assert sync.offered_to(twin).filter(pk=original.pk).exists()  # so no tombstone
+    run = sync.sync(twin)
+    copy = copy_of(twin, original)
+    assert copy.versions.count() == 2
+    [(distribution, tlp, *_rest)] = marks_of(copy)
+    assert (distribution, tlp) == ("federation", "amber")
+    assert describe(copy) == describe(own("A-federation"))
+    assert "withdrawn" not in run.message
+    remarked = AuditEntry.objects.get(action="remark", target_id=str(copy.pk))
+    assert remarked.actor_name == "peer:Twin" and remarked.detail["remarked_by"] == "peer"
+    assert (remarked.detail["before"]["tlp"], remarked.detail["after"]["tlp"]) == (
+        "green", "amber")
+
+
+def test_a_record_widened_by_its_owner_is_widened_at_the_peer(twin):
+    sync.sync(twin)
+    original = own("A-shared")
+    assert copy_of(twin, original).distribution == "communities"
+    corrections.remark(original, user=analyst(), widen=True,
+                       markings=Markings(distribution="federation", tlp="green"))
+    sync.sync(twin)
+    copy = copy_of(twin, original)
+    assert marks_of(copy) == {("federation", "green", "amber", (), None)}
+    assert describe(copy) == describe(own("A-shared"))
+    assert AuditEntry.objects.filter(action="remark", target_id=str(copy.pk)).count() == 1
+
+
+def test_a_revoked_record_is_revoked_at_the_peer_and_off_its_lookups(twin):
+    domain = "c2.evil-portal-7.net"
+    original = make_indicator("A-c2", domain, distribution="federation", tlp="green")
+    sync.sync(twin)
+    [before] = lookup([domain], user=analyst())
+    assert copy_of(twin, original) in before.matches
+    corrections.revoke(original, user=analyst())
+    sync.sync(twin)
+    assert copy_of(twin, original).revoked
+    [after] = lookup([domain], user=analyst())
+    assert (after.matches, after.hits) == ([], 0)
+
+
+def test_a_record_deleted_over_taxii_is_withdrawn_at_the_peer(twin):
+    sync.sync(twin)
+    original = own("A-public")
+    collection = Collection.objects.create(title="All", alias="all", can_write=True,
+                                           write_tlp="green", write_distribution="members")
+    key = create_token(analyst(), name="taxii")[1]
+    response = Client().delete(
+        f"/taxii2/api/collections/{collection.id}/objects/{original.stix_id}/",
+        HTTP_ACCEPT="application/taxii+json;version=2.1", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 200
+    assert Withdrawal.objects.get(stix_id=original.stix_id).reason == "deleted"
+    sync.sync(twin)
+    assert copy_of(twin, original) is None
+    assert received(twin).count() == len(CROSSING) - 1
+
+
+def test_deleting_a_record_that_never_crossed_leaves_no_withdrawal(world):
+    corrections.delete(own("A-members"), user=analyst())
+    assert not Withdrawal.objects.exists()
+    assert not StixObject.objects.filter(name="A-members").exists()
+
+
+def test_a_cursor_from_before_withdrawals_still_works(twin):
+    sync.sync(twin)
+    original = own("A-federation")
+    corrections.remark(original, user=analyst(),
+                       markings=Markings(distribution="organisation", tlp="green"))
+    newest = StixObject.objects.order_by("modified", "pk").last()
+    text = f"{newest.modified.isoformat()}|{newest.pk}"  # as tokens were written before
+    old = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    page = get(twin.token, after=old).json()
+    assert page["objects"] == [{"withdrawn": original.stix_id, "owner": {"name": "A Police"},
+                                "at": page["objects"][0]["at"]}]
+    again = get(twin.token, after=page["next"]).json()
+    assert again["objects"] == [] and not again["more"]
+
+
+def test_withdrawals_page_and_resume_with_the_records(twin, monkeypatch):
+    monkeypatch.setattr(sync, "PULL_LIMIT", 1)
+    monkeypatch.setattr(sync, "SETTLE", timedelta(0))
+    sync.sync(twin)
+    for name in ("A-federation", "A-federation-amber", "A-public"):
+        corrections.remark(own(name), user=analyst(),
+                           markings=Markings(distribution="members", tlp="amber"))
+    twin.session.calls = []
+    run = sync.sync(twin)
+    assert len([c for c in twin.session.calls if c[0] == "GET"]) == 3
+    assert "3 withdrawn by their owners" in run.message
+    assert list(received(twin).values_list("name", flat=True)) == ["A-shared"]
+    twin.refresh_from_db()
+    assert get(twin.token, after=twin.state["pull"]).json()["objects"] == []
+
+
+def test_a_withdrawal_reaches_only_the_peers_copies(twin):
+    sync.sync(twin)
+    original = own("A-federation")
+    tombstone = {"withdrawn": original.stix_id, "owner": {"name": "A Police"}}
+    unknown = {"withdrawn": "indicator--00000000-0000-4000-8000-000000000000",
+               "owner": {"name": "A Police"}}
+    answer = Client().post("/sync/v1/objects/", {"objects": [tombstone, unknown, {
+        "withdrawn": 7, "owner": {"name": "A Police"}}]}, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Peer {twin.token}").json()
+    assert (answer["withdrawn"], answer["rejected"]) == (1, 1)
+    assert answer["errors"][0]["index"] == 2
+    assert copy_of(twin, original) is None
+    assert own("A-federation").versions.exists()  # this instance's own record stays
 
 
 # --- pages ------------------------------------------------------------------------------

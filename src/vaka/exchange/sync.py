@@ -16,10 +16,17 @@ local communities of the same names that span the peer, or the record is refused
 stored through the ordinary ingest path, so versions, the observable index and hit/no-hit
 notifications work as for any ingest, and storing it again adds nothing.
 
-**Paging** is by keyset on (modified, id). A page answers two cursors: ``next`` to read on
-within a run, and ``resume`` to keep between runs, which never passes records written in
-the last ``SETTLE`` minutes: an ingest still running when a page is read commits later with
-an earlier ``modified``, and would otherwise be skipped. What is read twice is stored once.
+**Corrections cross**: the sending instance speaks for its own records. A re-marked
+record still offered crosses as its new version, and the peer gives its copy, every version
+included, exactly the markings sent. One no longer offered (narrowed, or deleted) crosses
+as a tombstone, ``{"withdrawn": <STIX id>, "owner": {"name": …}, "at": …}``, read from the
+owner's withdrawals (``intel.Withdrawal``), and the peer deletes its copy.
+
+**Paging** is by keyset on (modified, id), and for withdrawals on (at, id), both in one
+cursor. A page answers two cursors: ``next`` to read on within a run, and ``resume`` to
+keep between runs, which never passes what was written in the last ``SETTLE`` minutes: an
+ingest or a correction still running when a page is read commits later with an earlier
+time, and would otherwise be skipped. What is read twice is stored (or deleted) once.
 """
 
 import base64
@@ -45,14 +52,14 @@ from vaka.directory.models import Community, Country, Organisation, User, hash_t
 from vaka.directory.roles import Capability
 from vaka.exchange import outbound
 from vaka.exchange.models import Peer, SyncRun
-from vaka.intel import bulk
-from vaka.intel.ingest import Incoming, _content_key, store
-from vaka.intel.models import StixObject, Submission
+from vaka.intel import bulk, corrections
+from vaka.intel.ingest import Incoming, MarkingResolver, Marks, _content_key, store
+from vaka.intel.models import StixObject, StixObjectVersion, Submission, Withdrawal
 from vaka.intel.outgoing import shared_stix
 from vaka.policy import audit
 from vaka.policy.markings import DEFAULT_GRADING_SCHEME, PAP, TLP, Distribution
-from vaka.policy.models import Audience
-from vaka.policy.services import Markings
+from vaka.policy.models import MARKING_FIELDS, Audience
+from vaka.policy.services import Markings, markings_detail
 
 log = logging.getLogger(__name__)
 
@@ -103,28 +110,57 @@ def authenticate(header: str) -> tuple[Peer | None, str]:
 
 # --- what this instance sends --------------------------------------------------------------
 
-@dataclass(frozen=True, order=True)
+def _moment(text: str) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor's times carry their zone")
+    return moment
+
+
+@dataclass(frozen=True)
 class Position:
-    """Where a page ends, in (modified, id) order; opaque to the peer."""
+    """Where a page ends: in the records by (modified, id), in the withdrawals by (at, id);
+    None: from the first. Opaque to the peer. Tokens issued before withdrawals crossed
+    carry the records' position alone: their withdrawals are read from the first (applying
+    one twice does nothing)."""
 
-    modified: datetime
-    pk: int
+    modified: datetime | None = None
+    pk: int = 0
+    withdrawn_at: datetime | None = None
+    withdrawn_pk: int = 0
 
-    def token(self) -> str:
-        text = f"{self.modified.astimezone(UTC).isoformat()}|{self.pk}"
+    def token(self) -> str | None:
+        if self.modified is None and self.withdrawn_at is None:
+            return None
+        parts = [self.modified, self.pk, self.withdrawn_at, self.withdrawn_pk]
+        text = "|".join(p.astimezone(UTC).isoformat() if isinstance(p, datetime)
+                        else "" if p is None else str(p) for p in parts)
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
     @classmethod
     def parse(cls, token: str) -> "Position":
         try:
             text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            moment, pk = text.split("|")
-            position = cls(datetime.fromisoformat(moment), int(pk))
+            parts = text.split("|")
+            if len(parts) not in (2, 4):
+                raise ValueError("not a cursor")
+            moment, pk, *withdrawn = parts
+            position = cls(_moment(moment), int(pk))
+            if withdrawn:
+                position = cls(position.modified, position.pk, _moment(withdrawn[0]),
+                               int(withdrawn[1]))
         except (binascii.Error, UnicodeError, ValueError) as error:
             raise CursorError(f"not a cursor of this instance: {token[:40]!r}") from error
-        if position.modified.tzinfo is None:
-            raise CursorError(f"not a cursor of this instance: {token[:40]!r}")
         return position
+
+    def settled(self, moment: datetime) -> "Position":
+        """This position, but no later than ``moment`` in either stream."""
+        def earlier(at: datetime | None, pk: int) -> tuple[datetime | None, int]:
+            return (at, pk) if at is None or (at, pk) <= (moment, 0) else (moment, 0)
+        return Position(*earlier(self.modified, self.pk),
+                        *earlier(self.withdrawn_at, self.withdrawn_pk))
 
 
 @dataclass
@@ -148,21 +184,53 @@ def offered_to(peer: Peer) -> QuerySet[StixObject]:
 
 
 def page_for(peer: Peer, after: str | None, limit: int = PULL_LIMIT) -> Page:
-    """The entries for ``peer`` after cursor ``after``; raises ``CursorError``."""
-    position = Position.parse(after) if after else None
+    """The entries for ``peer`` after cursor ``after``: records, then the tombstones of
+    withdrawn ones, ``limit`` at most in all; raises ``CursorError``."""
+    position = Position.parse(after) if after else Position()
     limit = max(1, min(limit, MAX_PAGE))
     objects = offered_to(peer).select_related("owner").order_by("modified", "pk")
-    if position is not None:
+    if position.modified is not None:
         objects = objects.filter(Q(modified__gt=position.modified)
                                  | Q(modified=position.modified, pk__gt=position.pk))
     rows = list(objects[:limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
+    # Withdrawals are read after the records: a record narrowed between the two reads is
+    # then sent as it was and then withdrawn, and the peer applies them in that order.
+    room = limit - len(rows)
+    gone = list(_withdrawals_after(position)[:room + 1])
+    more, gone = more or len(gone) > room, gone[:room]
     names = _spanning_names(peer, [r.audience_id for r in rows
                                    if r.distribution == Distribution.COMMUNITIES])
-    last = Position(rows[-1].modified, rows[-1].pk) if rows else position
-    resume = None if last is None else min(last, Position(timezone.now() - SETTLE, 0))
-    return Page([entry_of(r, names.get(r.audience_id, [])) for r in rows],
-                last.token() if last else None, resume.token() if resume else None, more)
+    last = Position(
+        rows[-1].modified if rows else position.modified, rows[-1].pk if rows else position.pk,
+        gone[-1].at if gone else position.withdrawn_at,
+        gone[-1].pk if gone else position.withdrawn_pk)
+    resume = last.settled(timezone.now() - SETTLE)
+    return Page([entry_of(r, names.get(r.audience_id, [])) for r in rows]
+                + tombstones_for(peer, gone), last.token(), resume.token(), more)
+
+
+def _withdrawals_after(position: Position) -> QuerySet[Withdrawal]:
+    withdrawals = Withdrawal.objects.filter(owner__origin__isnull=True).select_related(
+        "owner").order_by("at", "pk")
+    if position.withdrawn_at is None:
+        return withdrawals
+    return withdrawals.filter(Q(at__gt=position.withdrawn_at)
+                              | Q(at=position.withdrawn_at, pk__gt=position.withdrawn_pk))
+
+
+def tombstones_for(peer: Peer, withdrawals: list[Withdrawal]) -> list[dict[str, Any]]:
+    """The withdrawn records ``peer`` may no longer hold, one entry each. A record still
+    offered to it needs none: its new version crosses with its current markings."""
+    if not withdrawals:
+        return []
+    still = set(offered_to(peer).filter(
+        stix_id__in={w.stix_id for w in withdrawals},
+        owner_id__in={w.owner_id for w in withdrawals}).values_list("owner_id", "stix_id"))
+    latest = {(w.owner_id, w.stix_id): w for w in withdrawals}
+    return [{"withdrawn": w.stix_id, "owner": {"name": w.owner.name},
+             "at": w.at.astimezone(UTC).isoformat()}
+            for key, w in latest.items() if key not in still]
 
 
 def _spanning_names(peer: Peer, audience_ids: list[int | None]) -> dict[int, list[str]]:
@@ -205,6 +273,8 @@ class Received:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    withdrawn: int = 0  # records deleted because their owner withdrew them
+    remarked: int = 0  # records whose markings their owner changed
     errors: list[dict[str, Any]] = field(default_factory=list)  # {"index", "reason"}
 
     @property
@@ -213,20 +283,26 @@ class Received:
 
     def as_dict(self) -> dict[str, Any]:
         return {"new": self.new, "updated": self.updated, "unchanged": self.unchanged,
+                "withdrawn": self.withdrawn, "remarked": self.remarked,
                 "rejected": self.rejected, "errors": self.errors}
 
 
 def receive(peer: Peer, entries: list[Any], *, request: Any = None) -> Received:
     """Store what ``peer`` sent (pushed here, or pulled from it): entries grouped by owner
-    and markings, each group one ingest submission. Entries already held at the same
-    version are counted as unchanged and not stored again; bad entries are listed with
-    their index and the reason, never widened."""
+    and markings, each group one ingest submission, then its withdrawals. Entries already
+    held at the same version are counted as unchanged and not stored again; bad entries
+    are listed with their index and the reason. The peer speaks for its own records: each
+    kept record, all its versions included, carries the markings it was last sent with."""
     result = Received()
     spanning = {c.name: c for c in peer.communities.all()}
     owners: dict[str, Organisation] = {}
     groups: dict[tuple, tuple[Organisation, Markings, list[Incoming]]] = {}
+    withdrawn: list[tuple[str, str]] = []
     for index, entry in enumerate(entries):
         try:
+            if isinstance(entry, dict) and "withdrawn" in entry:
+                withdrawn.append(_read_withdrawal(entry))
+                continue
             owner_fields, markings, key, obj = _read_entry(entry, spanning)
             owner = owners.get(owner_fields["name"]) or _stand_in(peer, owner_fields, request)
         except EntryError as error:
@@ -237,8 +313,38 @@ def receive(peer: Peer, entries: list[Any], *, request: Any = None) -> Received:
             Incoming(index, obj))
     for owner, markings, items in groups.values():
         _store_group(peer, owner, markings, items, result, request)
+    # After the records: a record narrowed while its page was read comes as it was, then
+    # withdrawn (see page_for).
+    for owner_name, stix_id in withdrawn:
+        result.withdrawn += _withdraw(peer, owner_name, stix_id, request)
     result.errors.sort(key=lambda e: e.get("index") if e.get("index") is not None else -1)
     return result
+
+
+def _read_withdrawal(entry: dict[str, Any]) -> tuple[str, str]:
+    """(owner name, STIX id) of a tombstone ``{"withdrawn": id, "owner": {"name": …}}``."""
+    stix_id, owner = entry.get("withdrawn"), entry.get("owner")
+    if not isinstance(stix_id, str) or not stix_id or len(stix_id) > 120:
+        raise EntryError("withdrawn: expected the STIX id of a withdrawn record")
+    if not isinstance(owner, dict):
+        raise EntryError("owner is required")
+    return _text(owner.get("name"), "owner.name", 200, required=True), stix_id
+
+
+def _withdraw(peer: Peer, owner_name: str, stix_id: str, request: Any) -> int:
+    """Delete the copies of ``stix_id`` held for the peer's organisation ``owner_name``;
+    how many there were (none is no error: it may never have crossed)."""
+    held = list(StixObject.objects.filter(owner__origin=peer, owner__name=owner_name,
+                                          stix_id=stix_id))
+    if not held:
+        return 0
+    with transaction.atomic():
+        for record in held:
+            audit.record(audit.Action.DELETE, target=record, request=request,
+                         actor_name=f"peer:{peer.name}"[:150],
+                         detail={"withdrawn_by": "peer", "peer": peer.pk})
+        corrections.erase(held)
+    return len(held)
 
 
 def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
@@ -347,16 +453,21 @@ def _not_yet_held(owner: Organisation, items: list[Incoming], result: Received
 def _store_group(peer: Peer, owner: Organisation, markings: Markings,
                  items: list[Incoming], result: Received, request: Any) -> None:
     fresh = _not_yet_held(owner, items, result)
-    if not fresh:
-        return
     # The community spans both instances by agreement, so the remote owner is a member of
     # it here too (the markings' rules require the owner to be one).
     for community in markings.communities:
         community.members.add(owner)
     try:
-        submission = store(fresh, organisation=owner, user=None, markings=markings,
-                           source=Submission.Source.FEED, fmt=Submission.Format.STIX,
-                           filename=f"sync: {peer.name}", partial=True, request=request)
+        with transaction.atomic():
+            resolver = MarkingResolver(owner, None, markings)
+            # Re-marked first, so the new versions find the markings they come with (a new
+            # version alone never widens a record: only its owner's re-mark does).
+            result.remarked += _take_markings(peer, owner, resolver, items, request)
+            if not fresh:
+                return
+            submission = store(fresh, organisation=owner, user=None, markings=markings,
+                               source=Submission.Source.FEED, fmt=Submission.Format.STIX,
+                               filename=f"sync: {peer.name}", partial=True, request=request)
     except ValidationError as error:  # the markings themselves are wrong
         reason = "; ".join(error.messages)
         result.errors.extend({"index": item.position, "reason": reason} for item in fresh)
@@ -366,6 +477,36 @@ def _store_group(peer: Peer, owner: Organisation, markings: Markings,
     result.unchanged += submission.unchanged
     result.errors.extend({"index": problem.get("index"), "reason": problem.get("message", "")}
                          for problem in submission.errors)
+
+
+def _take_markings(peer: Peer, owner: Organisation, resolver: MarkingResolver,
+                   items: list[Incoming], request: Any) -> int:
+    """Give the held copies of ``items`` (every version) the markings they were sent with,
+    where those differ: the peer's organisation re-marked its record. A copy already
+    holding a later version than the one sent keeps its markings. Returns how many."""
+    existing = bulk.existing_objects(owner.pk, list({item.obj["id"] for item in items}))
+    wanted: dict[int, tuple[Markings, Any]] = {}
+    for item in items:
+        sent = bulk.stix_time(str(item.obj.get("modified") or ""))[0]
+        if sent is not None and sent.tzinfo is None:  # STIX times are UTC
+            sent = sent.replace(tzinfo=UTC)
+        for pk, _key, held, _created, values, audience_id in existing.get(item.obj["id"], ()):
+            m, audience = resolver.for_object(item.obj)
+            if Marks(values, audience_id) != Marks.of(m, audience) and (
+                    sent is None or held is None or sent >= held):
+                wanted[pk] = (m, audience)
+    for record in StixObject.objects.filter(pk__in=wanted).order_by("pk"):
+        m, audience = wanted[record.pk]
+        before = markings_detail(Markings.of(record))
+        values = {name: getattr(m, name) for name in MARKING_FIELDS if name != "audience"}
+        values["audience"] = audience
+        StixObject.objects.filter(pk=record.pk).update(**values, modified=timezone.now())
+        StixObjectVersion.objects.filter(object_id=record.pk).update(**values)
+        audit.record(audit.Action.REMARK, target=record, request=request,
+                     actor_name=f"peer:{peer.name}"[:150],
+                     detail={"remarked_by": "peer", "peer": peer.pk, "before": before,
+                             "after": markings_detail(m)})
+    return len(wanted)
 
 
 # --- syncing with a peer ---------------------------------------------------------------------
@@ -414,6 +555,8 @@ def _errors(direction: str, errors: Any) -> list[str]:
 @dataclass
 class _Tally:
     unchanged: int = 0
+    withdrawn_here: int = 0  # copies of the peer's records it withdrew
+    withdrawn_there: int = 0  # copies the peer dropped at this instance's word
     notes: list[str] = field(default_factory=list)
 
 
@@ -431,10 +574,13 @@ def _pull(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
         run.pulled += received.new + received.updated
         run.rejected += received.rejected
         tally.unchanged += received.unchanged
+        tally.withdrawn_here += received.withdrawn
         tally.notes += _errors("pulled", received.errors)
         _keep_cursor(peer, "pull", page.get("resume"))
-        after = page.get("next")
-        if not page.get("more") or not entries or not isinstance(after, str):
+        previous, after = after, page.get("next")
+        # A page may move on with no entries (withdrawals of records still offered send
+        # nothing); one whose cursor does not move would be read for ever.
+        if not page.get("more") or not isinstance(after, str) or after == previous:
             return True
         if deadline is not None and time.monotonic() > deadline:
             return False
@@ -449,10 +595,11 @@ def _push(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
         if page.entries:
             answer = _call(session, "POST", peer, json={"objects": page.entries})
             counts = {k: answer.get(k) if isinstance(answer.get(k), int) else 0
-                      for k in ("new", "updated", "unchanged", "rejected")}
+                      for k in ("new", "updated", "unchanged", "rejected", "withdrawn")}
             run.pushed += counts["new"] + counts["updated"]
             run.rejected += counts["rejected"]
             tally.unchanged += counts["unchanged"]
+            tally.withdrawn_there += counts["withdrawn"]
             tally.notes += _errors("pushed", answer.get("errors"))
         _keep_cursor(peer, "push", page.resume)
         after = page.next
@@ -496,6 +643,10 @@ def sync(peer: Peer, *, budget: float | None = None) -> SyncRun:
             tally.notes.insert(0, "stopped for time; the next sync continues")
     if tally.unchanged:
         tally.notes.append(f"{tally.unchanged} already held")
+    if tally.withdrawn_here:
+        tally.notes.append(f"{tally.withdrawn_here} withdrawn by their owners")
+    if tally.withdrawn_there:
+        tally.notes.append(f"{tally.withdrawn_there} withdrawn from the peer")
     run.finished, run.message = now, "\n".join(tally.notes[:50])
     run.save()
     Peer.objects.filter(pk=peer.pk).update(

@@ -60,8 +60,10 @@ def _send(request: HttpRequest, peer: Peer) -> HttpResponse:
     except sync.CursorError as error:
         return _error(400, f"after: {error}")
     if page.entries:
+        withdrawn = sum("withdrawn" in entry for entry in page.entries)
         audit.record("sync_send", target=peer, request=request, actor_name="peer",
-                     detail={"objects": len(page.entries)})
+                     detail={"objects": len(page.entries) - withdrawn,
+                             "withdrawn": withdrawn})
     return _json({"objects": page.entries, "next": page.next, "resume": page.resume,
                   "more": page.more})
 

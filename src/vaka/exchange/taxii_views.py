@@ -24,13 +24,13 @@ from vaka.directory.services import authenticate_token
 from vaka.exchange import taxii
 from vaka.exchange.models import Collection, TaxiiStatus
 from vaka.exchange.taxii import TAXII_TYPE, TaxiiError
-from vaka.intel import ingest
+from vaka.intel import corrections, ingest
 from vaka.intel.models import StixObjectVersion, Submission
 from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import desk_contact
 from vaka.policy import audit
 from vaka.policy.markings import TLP
-from vaka.policy.services import Markings, delete_shareable
+from vaka.policy.services import Markings
 from vaka.policy.visibility import can_edit
 
 FILTERS = ("added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
@@ -267,7 +267,8 @@ def delete_object(request: HttpRequest, user: User, found: Collection, held: Any
             chosen = set(rows.values_list("pk", flat=True))
             every = set(record.versions.values_list("pk", flat=True))
             if "all" in wanted or chosen == every:
-                delete_shareable(record, user=user, request=request)
+                corrections.delete(record, user=user, request=request,
+                                   detail={"channel": "taxii"})
             elif record.versions.filter(pk__in=chosen, data=None).exists():
                 raise TaxiiError(409, "The current version cannot be deleted alone",
                                  "Delete the whole object, or only superseded versions.")

@@ -185,3 +185,25 @@ def bulk_revoke(objects: QuerySet[StixObject], *, user: User, request: Any = Non
     for obj in chosen:
         revoke(obj, user=user, request=request)
     return len(chosen)
+
+
+def erase(objects: Iterable[StixObject]) -> None:
+    """Remove records outright: versions, observable index and hit notices go with them
+    (the foreign keys cascade), and their words leave the full-text table."""
+    pks = [obj.pk for obj in objects]
+    StixObject.objects.filter(pk__in=pks).delete()
+    bulk.index_text(pks)  # re-indexing rows that are gone drops their words
+
+
+@transaction.atomic
+def delete(obj: StixObject, *, user: User, request: Any = None,
+           detail: dict[str, Any] | None = None) -> None:
+    """Delete ``obj`` with every version. Connected instances that may hold it are told
+    to drop their copy at their next sync."""
+    _check(obj, user)
+    if _offered_beyond(obj):
+        Withdrawal.objects.create(owner=obj.owner, stix_id=obj.stix_id,
+                                  reason=Withdrawal.Reason.DELETED)
+    audit.record(audit.Action.DELETE, actor=user, target=obj, request=request,
+                 detail=detail or {})
+    erase([obj])
