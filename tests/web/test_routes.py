@@ -2,11 +2,12 @@
 a TLP:RED record to anyone outside its audience.
 
 One world: a TLP:RED note and a TLP:RED STIX indicator owned by Unit A, written by carol
-for alice. Every route is called (GET, POST, PATCH, DELETE with an empty body) by an anonymous
-visitor, an outsider of Unit B, bob — alice's colleague in Unit A, not named — and a
-platform administrator of Unit B. Routes with a record in their path get the RED
-records' ids (or alice's own token, export link, submission, …). A new route fails here
-until it is declared, and a new path parameter until the walk knows how to fill it.
+for alice. Every route is called (GET, and POST, PATCH, DELETE with an empty body or one
+aimed at the RED records) by an anonymous visitor, an outsider of Unit B, bob — alice's
+colleague in Unit A, not named — and a platform administrator of Unit B. Routes with a
+record in their path get the RED records' ids (or alice's token and export link, Unit A's
+submission, …). A new route fails here until it is declared, and a new path parameter
+until the walk knows how to fill it. Nothing may answer 500.
 """
 
 import inspect
