@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -67,7 +68,11 @@ urlpatterns = [
     path("api/objects/export/", export_api.ObjectExportView.as_view(), name="object_export"),
     path("api/blocklists/<str:kind>.txt", export_api.BlocklistView.as_view(), name="blocklist"),
     path("api/", include(router.urls)),
+    # The schema answers 401 without credentials (SERVE_PERMISSIONS); the documentation
+    # pages send visitors to sign in.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+         name="api_docs"),
+    path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="schema")),
+         name="api_redoc"),
 ]

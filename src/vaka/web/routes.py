@@ -163,9 +163,10 @@ ROUTES: dict[str, Route] = {
                              "what crosses follows the sync rule"),
     # --- REST API ----------------------------------------------------------------------
     "api-root": _signed_in("the list of API endpoints"),
-    "schema": _public("the OpenAPI schema describes the API, not its data"),
-    "api_docs": _public("Swagger UI over the schema"),
-    "api_redoc": _public("Redoc over the schema"),
+    "schema": _signed_in("the OpenAPI schema describes the API, not its data; "
+                         "for signed-in users and API clients only"),
+    "api_docs": _signed_in("Swagger UI over the schema"),
+    "api_redoc": _signed_in("Redoc over the schema"),
     "lookup": _covered("check_store", "matches visible, hit/no-hit otherwise"),
     "object_export": _covered("check_object_exports", "STIX and CSV of the visible objects"),
     "blocklist": _covered("check_blocklists", "values of the visible objects that may be "
