@@ -819,3 +819,27 @@ def test_two_instances_on_loopback(live_server, other_instance):
     assert sorted(d["name"] for d in b_received) == sorted(
         [f"A-{label}" for label in CROSSING] + ["A-late"])
     assert all(d["versions"] == 1 for d in b_received)
+
+    # Each side corrects its own records; the next sync carries the corrections across.
+    b.shell("""
+        from vaka.intel import corrections
+        user = User.objects.get(username="b_analyst")
+        mine = StixObject.objects.filter(owner__origin__isnull=True)
+        corrections.remark(mine.get(name="B-federation"), user=user,
+                           markings=Markings(distribution="organisation", tlp="green"))
+        corrections.remark(mine.get(name="B-public"), user=user,
+                           markings=Markings(distribution="federation", tlp="amber"))
+        print("ok")
+    """)
+    corrections.remark(own("A-federation-amber"), user=analyst(),
+                       markings=Markings(distribution="members", tlp="amber"))
+    corrected = sync.sync(peer_b)
+    assert corrected.status == "ok", corrected.message
+    assert not received(peer_b).filter(name="B-federation").exists()
+    public = received(peer_b).get(name="B-public")
+    assert public.versions.count() == 2
+    assert {(v.distribution, v.tlp) for v in [public, *public.versions.all()]} == {
+        ("federation", "amber")}
+    b_received = json.loads(b.shell("print(json.dumps(holdings(received=True)))"))
+    assert "A-federation-amber" not in {d["name"] for d in b_received}
+    assert len(b_received) == len(CROSSING)  # the other records and A-late stay
