@@ -522,6 +522,14 @@ def test_a_record_widened_by_its_owner_is_widened_at_the_peer(twin):
     assert AuditEntry.objects.filter(action="remark", target_id=str(copy.pk)).count() == 1
 
 
+def test_a_new_organisation_here_is_no_remark_of_the_copies_it_may_now_see(twin):
+    sync.sync(twin)
+    Organisation.objects.create(name="New unit", kind="cert")  # AMBER resolves anew
+    again = sync.sync(twin)  # every record is read again: all were written just now
+    assert "already held" in again.message
+    assert not AuditEntry.objects.filter(action="remark").exists()
+
+
 def test_a_revoked_record_is_revoked_at_the_peer_and_off_its_lookups(twin):
     domain = "c2.evil-portal-7.net"
     original = make_indicator("A-c2", domain, distribution="federation", tlp="green")

@@ -53,7 +53,7 @@ from vaka.directory.roles import Capability
 from vaka.exchange import outbound
 from vaka.exchange.models import Peer, SyncRun
 from vaka.intel import bulk, corrections
-from vaka.intel.ingest import Incoming, MarkingResolver, Marks, _content_key, store
+from vaka.intel.ingest import Incoming, MarkingResolver, _content_key, store
 from vaka.intel.models import StixObject, StixObjectVersion, Submission, Withdrawal
 from vaka.intel.outgoing import shared_stix
 from vaka.policy import audit
@@ -485,16 +485,16 @@ def _take_markings(peer: Peer, owner: Organisation, resolver: MarkingResolver,
     where those differ: the peer's organisation re-marked its record. A copy already
     holding a later version than the one sent keeps its markings. Returns how many."""
     existing = bulk.existing_objects(owner.pk, list({item.obj["id"] for item in items}))
-    wanted: dict[int, tuple[Markings, Any]] = {}
+    sent_with: dict[int, tuple[Markings, Any]] = {}
     for item in items:
         sent = bulk.stix_time(str(item.obj.get("modified") or ""))[0]
         if sent is not None and sent.tzinfo is None:  # STIX times are UTC
             sent = sent.replace(tzinfo=UTC)
-        for pk, _key, held, _created, values, audience_id in existing.get(item.obj["id"], ()):
-            m, audience = resolver.for_object(item.obj)
-            if Marks(values, audience_id) != Marks.of(m, audience) and (
-                    sent is None or held is None or sent >= held):
-                wanted[pk] = (m, audience)
+        for pk, _key, held, *_rest in existing.get(item.obj["id"], ()):
+            if sent is None or held is None or sent >= held:
+                sent_with[pk] = resolver.for_object(item.obj)
+    said = _markings_said(list(sent_with))
+    wanted = {pk: pair for pk, pair in sent_with.items() if said[pk] != {_said(pair[0])}}
     for record in StixObject.objects.filter(pk__in=wanted).order_by("pk"):
         m, audience = wanted[record.pk]
         before = markings_detail(Markings.of(record))
@@ -507,6 +507,37 @@ def _take_markings(peer: Peer, owner: Organisation, resolver: MarkingResolver,
                      detail={"remarked_by": "peer", "peer": peer.pk, "before": before,
                              "after": markings_detail(m)})
     return len(wanted)
+
+
+_SAID = ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
+         "grading_source", "grading_information", "grading_handling")
+
+
+def _said(m: Markings, communities: Iterable[int] | None = None) -> tuple:
+    """What a peer's markings say of a record. Not the organisations an AMBER record
+    reaches here: those are resolved on arrival from this instance's directory, and a
+    change of the directory is no re-mark."""
+    return (*(tuple(sorted(m.handling)) if name == "handling" else getattr(m, name)
+              for name in _SAID),
+            frozenset(c.pk for c in m.communities) if communities is None
+            else frozenset(communities))
+
+
+def _markings_said(pks: list[int]) -> dict[int, set[tuple]]:
+    """Record id → what its row and each of its versions say (see ``_said``)."""
+    rows = [*StixObject.objects.filter(pk__in=pks).values_list("pk", *_SAID, "audience_id"),
+            *StixObjectVersion.objects.filter(object_id__in=pks).values_list(
+                "object_id", *_SAID, "audience_id")]
+    spans: dict[int, set[int]] = {}
+    for audience_id, community_id in Audience.communities.through.objects.filter(
+            audience_id__in={row[-1] for row in rows if row[-1]}).values_list(
+            "audience_id", "community_id"):
+        spans.setdefault(audience_id, set()).add(community_id)
+    said: dict[int, set[tuple]] = {pk: set() for pk in pks}
+    for pk, *values, audience_id in rows:
+        m = Markings(**dict(zip(_SAID, values, strict=True)))
+        said[pk].add(_said(m, spans.get(audience_id, ())))
+    return said
 
 
 # --- syncing with a peer ---------------------------------------------------------------------
