@@ -26,7 +26,7 @@ from vaka.intel.models import (
 )
 from vaka.intel.parsing import jsonlimits, stix
 from vaka.intel.parsing.errors import InputError, Problem
-from vaka.intel.parsing.extract import extract, text_of
+from vaka.intel.parsing.extract import extract, read_text
 from vaka.intel.parsing.misp import misp_to_stix
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.intel.parsing.tabular import Row, owner_namespace, read_csv, rows_to_stix
@@ -120,9 +120,9 @@ def _items_from_bytes(data: bytes, fmt: str, filename: str, owner: Organisation
     if fmt == "csv":
         rows, problems = read_csv(data, file=filename)
     else:
-        rows = [Row(line=0, kind=i.kind, value=i.value)
-                for i in extract(text_of(data, filename or "pasted.txt"))]
-        problems = []
+        # What a capped extraction left out (pages of a long PDF…) is one of the problems.
+        text, problems = read_text(data, filename or "pasted.txt")
+        rows = [Row(line=0, kind=i.kind, value=i.value) for i in extract(text)]
     now = timezone.now()
     items = (Incoming(line, obj, digest, index_is_line=fmt == "csv")
              for line, obj, digest in rows_to_stix(rows, now, owner_namespace(owner.uid)))

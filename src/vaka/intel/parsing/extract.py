@@ -42,7 +42,7 @@ import io
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.observables import (
@@ -591,6 +591,29 @@ class _HtmlText(HTMLParser):
             self.parts.append(data)
 
 
+# --- Limits of the text read from one file --------------------------------------------------
+# pypdf interprets a page's content streams in pure Python, at 0.1-0.5 MB of drawing
+# operators a second. A file of a few hundred kilobytes can make it do hours of work: pages
+# that all draw one big shared stream, or a form drawn over and over, are parsed again for
+# each use. So the work is capped, not just the file size (at worst about 20 s on a busy
+# two-core server), and what was left out is listed as a problem.
+MAX_PDF_PAGES = 200  # pages read; an advisory's indicators come well before its 200th page
+# Decoded content-stream bytes parsed over all pages, a stream counted each time a page uses
+# it (its forms included): 200 ordinary text pages hold about 2-4 MiB.
+MAX_PDF_CONTENT = 4 * 1024 * 1024
+MAX_PDF_OPERATIONS = 500_000  # drawing operators interpreted over all pages (forms included)
+# Characters of text kept from any file: extraction runs at >= 5 MB/s, so this bounds it to
+# about a second, and a review page lists what 5 MB of prose can hold.
+MAX_TEXT = 5 * 1024 * 1024
+
+
+class Text(NamedTuple):
+    """A file's text and what was left out of it (each a :class:`Problem`)."""
+
+    text: str
+    problems: list[Problem]
+
+
 def _decode(data: bytes) -> str:
     # Honour a byte-order mark (Windows tools write UTF-16 reports); otherwise UTF-8, lossy.
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -605,33 +628,125 @@ def _html_text(data: bytes) -> str:
     return "".join(parser.parts)
 
 
-def _pdf_text(data: bytes, filename: str) -> str:
+class _OutOfWork(Exception):
+    """The operator budget of a PDF is spent."""
+
+
+def _streams_size(obj: Any, seen: set[int], depth: int = 0) -> int:
+    """Decoded bytes of the content stream(s) ``obj`` and of the forms its resources hold
+    (each counted once here: drawing one many times is caught by the operator budget)."""
+    from pypdf.generic import ArrayObject, IndirectObject, StreamObject
+
+    if isinstance(obj, IndirectObject):
+        if obj.idnum in seen or depth > 8:
+            return 0
+        seen.add(obj.idnum)
+        obj = obj.get_object()
+    if isinstance(obj, ArrayObject):
+        return sum(_streams_size(item, seen, depth) for item in obj)
+    size = len(obj.get_data()) if isinstance(obj, StreamObject) else 0
+    resources = obj.get("/Resources") if hasattr(obj, "get") else None
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for ref in (xobjects.get_object().values() if xobjects is not None else ()):
+        target = ref.get_object()
+        if hasattr(target, "get") and target.get("/Subtype") == "/Form":
+            size += _streams_size(ref, seen, depth + 1)
+    return size
+
+
+def _pdf_text(data: bytes, filename: str) -> Text:
     # The PDF header may follow a little junk, but must be in the first 1 KiB (as readers allow).
     if b"%PDF-" not in data[:1024]:
         raise InputError(Problem("not a PDF file: no %PDF header", file=filename))
     # Imported here: pypdf is only needed for PDFs and costs time to import.
     from pypdf import PdfReader
 
+    operations = 0
+
+    def count(*_args: object) -> None:
+        nonlocal operations
+        operations += 1
+        if operations > MAX_PDF_OPERATIONS:
+            raise _OutOfWork
+
+    parts: list[str] = []
+    cut = ""
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             reader.decrypt("")  # many "protected" PDFs use an empty user password
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
+        total, content, length = len(reader.pages), 0, 0
+        for number, page in enumerate(reader.pages, start=1):
+            if number > MAX_PDF_PAGES:
+                cut = f"only the first {MAX_PDF_PAGES} of {total} pages were read"
+                break
+            content += _streams_size(page.get("/Contents"), set()) + sum(
+                _streams_size(form, set()) for form in _page_forms(page))
+            if content > MAX_PDF_CONTENT:
+                cut = (f"pages {number}-{total} were not read: their drawing instructions "
+                       f"exceed {MAX_PDF_CONTENT // 1024:,} KiB")
+                break
+            pieces: list[str] = []  # the page's text so far, kept if the budget runs out
+            try:
+                parts.append(page.extract_text(
+                    visitor_operand_before=count,
+                    visitor_text=lambda text, *_args, kept=pieces: kept.append(text)) or "")
+            except _OutOfWork:
+                operations = MAX_PDF_OPERATIONS + 1
+                parts.append("".join(pieces))
+            if operations > MAX_PDF_OPERATIONS:  # also when a form swallowed the exception
+                cut = (f"pages {number}-{total} were not read in full: they hold more than "
+                       f"{MAX_PDF_OPERATIONS} drawing instructions")
+                break
+            length += len(parts[-1]) + 1
+            if length > MAX_TEXT:
+                break
     except Exception as exc:  # pypdf raises many exception types on damaged files
         message = f"not a PDF file: cannot read it ({type(exc).__name__}: {exc})"
         raise InputError(Problem(message, file=filename)) from None
+    text = _capped("\n".join(parts), filename)
+    problems = text.problems
+    if cut:
+        problems.insert(0, Problem(f"truncated: {cut}", file=filename))
+    return Text(text.text, problems)
 
 
-def text_of(data: bytes, filename: str) -> str:
-    """The text of an uploaded file, for :func:`extract`.
+def _page_forms(page: Any) -> list[Any]:
+    """The form XObjects in a page's resources (drawn by its content with ``Do``)."""
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    if xobjects is None:
+        return []
+    return [ref for ref in xobjects.get_object().values()
+            if ref.get_object().get("/Subtype") == "/Form"]
 
-    ``.html``/``.htm``: visible text and link targets; ``.pdf``: text of every page (raises
+
+def _capped(text: str, filename: str) -> Text:
+    if len(text) <= MAX_TEXT:
+        return Text(text, [])
+    return Text(text[:MAX_TEXT], [Problem(
+        f"truncated: only the first {MAX_TEXT:,} characters of text were read",
+        file=filename)])
+
+
+def read_text(data: bytes, filename: str) -> Text:
+    """The text of an uploaded file, for :func:`extract`, and what was left out of it.
+
+    ``.html``/``.htm``: visible text and link targets; ``.pdf``: text of its pages (raises
     :class:`InputError` if the file is not a readable PDF); anything else (``.txt``, ``.md``,
-    unknown): decoded as UTF-8, with undecodable bytes replaced.
+    unknown): decoded as UTF-8, with undecodable bytes replaced. The work is bounded (see
+    ``MAX_PDF_PAGES``, ``MAX_PDF_CONTENT``, ``MAX_PDF_OPERATIONS``, ``MAX_TEXT``); what was
+    not read is listed as a "truncated: …" problem.
     """
     suffix = filename.lower().rpartition(".")[2] if "." in filename else ""
     if suffix in ("html", "htm"):
-        return _html_text(data)
+        return _capped(_html_text(data), filename)
     if suffix == "pdf":
         return _pdf_text(data, filename)
-    return _decode(data)
+    # A character is at most 4 bytes in UTF-8: no need to decode what would be cut anyway.
+    return _capped(_decode(data[:4 * MAX_TEXT + 4]), filename)
+
+
+def text_of(data: bytes, filename: str) -> str:
+    """The text of an uploaded file (see :func:`read_text`), without what was left out."""
+    return read_text(data, filename).text
