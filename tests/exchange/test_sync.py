@@ -502,7 +502,7 @@ def test_a_record_narrowed_to_amber_is_amber_at_the_peer_in_every_version(twin):
     [(distribution, tlp, *_rest)] = marks_of(copy)
     assert (distribution, tlp) == ("federation", "amber")
     assert describe(copy) == describe(own("A-federation"))
-    assert "withdrawn" not in run.message
+    assert "withdrawn" not in run.message and "1 re-marked by their owners" in run.message
     remarked = AuditEntry.objects.get(action="remark", target_id=str(copy.pk))
     assert remarked.actor_name == "peer:Twin" and remarked.detail["remarked_by"] == "peer"
     assert (remarked.detail["before"]["tlp"], remarked.detail["after"]["tlp"]) == (

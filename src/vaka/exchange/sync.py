@@ -588,6 +588,7 @@ class _Tally:
     unchanged: int = 0
     withdrawn_here: int = 0  # copies of the peer's records it withdrew
     withdrawn_there: int = 0  # copies the peer dropped at this instance's word
+    remarked: int = 0  # copies (here or there) given their owner's new markings
     notes: list[str] = field(default_factory=list)
 
 
@@ -606,6 +607,7 @@ def _pull(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
         run.rejected += received.rejected
         tally.unchanged += received.unchanged
         tally.withdrawn_here += received.withdrawn
+        tally.remarked += received.remarked
         tally.notes += _errors("pulled", received.errors)
         _keep_cursor(peer, "pull", page.get("resume"))
         previous, after = after, page.get("next")
@@ -626,11 +628,13 @@ def _push(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
         if page.entries:
             answer = _call(session, "POST", peer, json={"objects": page.entries})
             counts = {k: answer.get(k) if isinstance(answer.get(k), int) else 0
-                      for k in ("new", "updated", "unchanged", "rejected", "withdrawn")}
+                      for k in ("new", "updated", "unchanged", "rejected", "withdrawn",
+                                "remarked")}
             run.pushed += counts["new"] + counts["updated"]
             run.rejected += counts["rejected"]
             tally.unchanged += counts["unchanged"]
             tally.withdrawn_there += counts["withdrawn"]
+            tally.remarked += counts["remarked"]
             tally.notes += _errors("pushed", answer.get("errors"))
         _keep_cursor(peer, "push", page.resume)
         after = page.next
@@ -678,15 +682,19 @@ def sync(peer: Peer, *, budget: float | None = None) -> SyncRun:
         tally.notes.append(f"{tally.withdrawn_here} withdrawn by their owners")
     if tally.withdrawn_there:
         tally.notes.append(f"{tally.withdrawn_there} withdrawn from the peer")
+    if tally.remarked:
+        tally.notes.append(f"{tally.remarked} re-marked by their owners")
     run.finished, run.message = now, "\n".join(tally.notes[:50])
     run.save()
     Peer.objects.filter(pk=peer.pk).update(
         failures=peer.failures, next_sync_at=peer.next_sync_at, last_error=peer.last_error,
         last_success=peer.last_success)
-    if run.status == SyncRun.Status.FAILED or run.pulled or run.pushed or run.rejected:
+    withdrawn = tally.withdrawn_here + tally.withdrawn_there
+    if run.status == SyncRun.Status.FAILED or run.pulled or run.pushed or run.rejected \
+            or withdrawn or tally.remarked:
         audit.record("sync", target=peer, actor_name="sync", detail={
             "status": run.status, "pulled": run.pulled, "pushed": run.pushed,
-            "rejected": run.rejected})
+            "rejected": run.rejected, "withdrawn": withdrawn, "remarked": tally.remarked})
     return run
 
 
