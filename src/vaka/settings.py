@@ -275,8 +275,14 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Export link keys may be in URLs (404s and the development server log them): every
+    # record is redacted of Vaka's tokens and keys before it is written.
+    "filters": {"redact_secrets": {"()": "vaka.web.redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     # pymisp logs the values it rejects: intelligence must not end up in logs.
-    "loggers": {"axes": {"level": "WARNING"}, "pymisp": {"level": "CRITICAL"}},
+    "loggers": {"axes": {"level": "WARNING"}, "pymisp": {"level": "CRITICAL"},
+                # through the console handler (its own handler does not redact)
+                "django.server": {"propagate": True}},
 }

@@ -93,6 +93,8 @@ def check_export_link(user, visible: set[int], notes: list) -> None:
     seen, hidden = _split(visible, notes)
     _link, key = exports.create_export_link(user, name="channel", fmt="csv", filters={})
     _assert_csv_holds(_text(Client().get(f"/intel/export/{key}/objects.csv")), seen, hidden)
+    by_header = Client().get("/intel/export/objects.csv", HTTP_X_VAKA_KEY=key)
+    _assert_csv_holds(_text(by_header), seen, hidden)
 
 
 CHANNELS: list = [check_object_exports, check_blocklists, check_export_link]

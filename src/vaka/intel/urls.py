@@ -27,5 +27,7 @@ urlpatterns = [
          name="export_link_revoke"),
     path("export/<slug:key>/<str:filename>", views_exports.export_link_fetch,
          name="export_link_fetch"),
+    path("export/<str:filename>", views_exports.export_link_fetch,
+         name="export_link_fetch_header"),
     path("galaxies/<slug:galaxy>/", views_store.galaxy_options, name="galaxy_options"),
 ]

@@ -51,11 +51,22 @@ def export_link_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("intel:export_links")
 
 
+def _key_from_headers(request: HttpRequest) -> str:
+    """The key sent as ``Authorization: Bearer <key>`` or ``X-Vaka-Key: <key>``."""
+    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("X-Vaka-Key", "").strip()
+
+
 @require_GET
-def export_link_fetch(request: HttpRequest, key: str, filename: str) -> HttpResponse:
-    """The export, computed now as the link's owner sees it; no session or header needed.
-    An unknown or revoked key, or an inactive owner, is 404."""
-    link = exports.export_link_for(key)
+def export_link_fetch(request: HttpRequest, filename: str, key: str = "") -> HttpResponse:
+    """The export, computed now as the link's owner sees it; no session needed. The key
+    comes in a header (``Authorization: Bearer`` or ``X-Vaka-Key``), or in the URL for
+    devices that cannot send one (logs redact it: ``vaka.web.redaction``). An unknown or
+    revoked key, or an inactive owner, is 404."""
+    key = key or _key_from_headers(request)
+    link = exports.export_link_for(key) if key else None
     if link is None or filename != exports.LINK_FILENAMES.get(link.format):
         raise Http404
     try:

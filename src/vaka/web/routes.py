@@ -130,6 +130,9 @@ ROUTES: dict[str, Route] = {
     "intel:export_link_fetch": _covered(
         "check_export_link", "the key in the URL stands for its owner's sign-in; the file "
         "holds what the owner may see"),
+    "intel:export_link_fetch_header": _covered(
+        "check_export_link", "the same fetch with the key in a header (Authorization: "
+        "Bearer or X-Vaka-Key) instead of the URL", probe="/intel/export/objects.csv"),
     "intel:galaxy_options": _signed_in("names from the shipped MISP galaxies"),
     # --- exchange pages ----------------------------------------------------------------
     "exchange:collections": _signed_in("TAXII collections are saved filters, not records; "

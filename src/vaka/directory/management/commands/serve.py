@@ -36,6 +36,8 @@ class Command(BaseCommand):
             "worker_class": "gthread",
             "timeout": 120,
             "accesslog": "-",
+            # Export link keys may be in URLs: the access log redacts them (and tokens).
+            "logger_class": "vaka.web.redaction.GunicornLogger",
             # Load the app (and the warninglists, ~4 s) once, before forking: workers share
             # that memory and answer their first lookup at full speed.
             "preload_app": True,
