@@ -68,7 +68,8 @@ class CorrectionsMixin:
                    corrections.EDITABLE if name in edit.validated_data}
         with transaction.atomic():
             if _marking_names(request.data):
-                form = MarkingInputSerializer(data=request.data, partial=True)
+                form = MarkingInputSerializer(data=request.data, partial=True,
+                                              context={"request": request})
                 form.is_valid(raise_exception=True)
                 corrections.remark(obj, user=request.user,
                                    markings=form.markings(Markings.of(obj)),
@@ -103,7 +104,7 @@ class CorrectionsMixin:
     @action(detail=False, methods=["post"])
     def remark(self, request: Request, **kwargs: Any) -> Response:
         """Re-mark every record of yours in the selection (all or nothing)."""
-        form = SelectionSerializer(data=request.data)
+        form = SelectionSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         count = corrections.bulk_remark(
             self._selection(request, form), user=request.user, markings=form.markings(),

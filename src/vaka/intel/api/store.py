@@ -128,7 +128,7 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not request.user.can(Capability.CONTRIBUTE):
             raise PermissionDenied(_("Your role may not submit intelligence."))
-        form = IngestSerializer(data=request.data)
+        form = IngestSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data.get("file")

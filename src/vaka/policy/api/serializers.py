@@ -19,10 +19,23 @@ from vaka.policy.inputs import (
     MarkingInput,
     markings_from,
 )
-from vaka.policy.services import Markings
+from vaka.policy.services import Markings, not_a_member
 
 GRADING_PARTS = {"grading_scheme": "scheme", "grading_source": "source",
                  "grading_information": "information", "grading_handling": "handling"}
+
+
+class CommunityNameField(serializers.SlugRelatedField):
+    """A community by name. An unknown name is refused in the words of a community the
+    owner is not in (``not_a_member``), so the answers do not tell which names exist."""
+
+    def to_internal_value(self, data: Any) -> Community:
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            user = getattr(self.context.get("request"), "user", None)
+            owner = getattr(user, "organisation", None)
+            raise serializers.ValidationError(not_a_member(owner, str(data).strip())) from None
 
 
 def serializer_field(spec: MarkingInput, *, source: str | None = None) -> serializers.Field:
@@ -38,8 +51,8 @@ def serializer_field(spec: MarkingInput, *, source: str | None = None) -> serial
     if spec.kind == GRADE:
         return serializers.CharField(max_length=2, allow_blank=True, default="", **common)
     if spec.kind == COMMUNITIES:
-        return serializers.SlugRelatedField(slug_field="name", many=True, required=False,
-                                            queryset=Community.objects.all(), **common)
+        return CommunityNameField(slug_field="name", many=True, required=False,
+                                  queryset=Community.objects.all(), **common)
     if spec.kind == ORGANISATIONS:
         return serializers.PrimaryKeyRelatedField(
             many=True, required=False, queryset=Organisation.objects.filter(is_active=True),
