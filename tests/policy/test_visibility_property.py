@@ -9,7 +9,10 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   (list, detail, edit), the dashboard counts; the STIX store's API (list, detail,
   correlations), pages (list, detail, inbox), lookup (matches, hit/no-hit) and hit
   notifications — records outside the audience are 404, never appear in any list or
-  count, and surface only as the hit/no-hit "another agency holds this".
+  count, and surface only as the hit/no-hit "another agency holds this";
+* versions (each object has an older version with markings of its own: it is served only
+  to readers in both its own and its record's audience), submissions, the audit log and
+  admins' own directory edits (``channels_versions``).
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -23,13 +26,15 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 from rest_framework.test import APIClient
 
-from tests.policy import channels_exports, channels_sync, channels_taxii
+from tests.policy import channels_exports, channels_sync, channels_taxii, channels_versions
+from tests.policy.channels_versions import Expected
 from vaka.directory.models import Community, Organisation, User
 from vaka.directory.roles import Role
 from vaka.intel.bulk import index_text
-from vaka.intel.models import Note, Observable, StixObject
+from vaka.intel.models import Note, Observable, StixObject, StixObjectVersion, Submission
 from vaka.intel.parsing.observables import value_hash
 from vaka.intel.selectors import correlations_of, notifications_for
+from vaka.policy import audit
 from vaka.policy.services import Markings, audience_for
 from vaka.policy.visibility import can_see
 
@@ -54,6 +59,8 @@ class World:
     communities: tuple[frozenset[int], ...]  # member organisation indexes
     users: tuple[int | None, ...]  # organisation index per user (None: no organisation)
     records: tuple[RecordSpec, ...]
+    # Per record, the markings of its object's older version (same owner and creator).
+    older: tuple[RecordSpec, ...] = ()
 
 
 @st.composite
@@ -70,11 +77,9 @@ def worlds(draw: st.DrawFn) -> World:
         users = (0, *users)
         members = [0]
     user_ids = st.integers(0, len(users) - 1)
-    records = []
-    for _ in range(draw(st.integers(1, 6))):
-        creator = draw(st.sampled_from(members))
-        records.append(RecordSpec(
-            owner=users[creator], creator=creator,
+    def markings(owner: int, creator: int) -> RecordSpec:
+        return RecordSpec(
+            owner=owner, creator=creator,
             distribution=draw(st.sampled_from(DISTRIBUTIONS)),
             tlp=draw(st.sampled_from(TLPS)),
             communities=draw(st.frozensets(st.integers(0, len(communities) - 1)))
@@ -83,8 +88,14 @@ def worlds(draw: st.DrawFn) -> World:
                 orgs | st.sampled_from([p for p in served_by if p is not None] or [0]),
                 max_size=3)),
             recipients=draw(st.frozensets(user_ids, max_size=3)),
-        ))
-    return World(served_by, communities, users, tuple(records))
+        )
+
+    records, older = [], []
+    for _ in range(draw(st.integers(1, 6))):
+        creator = draw(st.sampled_from(members))
+        records.append(markings(users[creator], creator))
+        older.append(markings(users[creator], creator))
+    return World(served_by, communities, users, tuple(records), tuple(older))
 
 
 def reference_can_see(world: World, user: int | None, record: RecordSpec) -> bool:
@@ -136,6 +147,7 @@ def build(world: World) -> tuple[list[User], list[Note]]:
         notes.append(Note.objects.create(
             title=f"secret-title-{i}-x", owner=orgs[spec.owner], created_by=users[spec.creator],
             distribution=spec.distribution, tlp=spec.tlp, audience=audience))
+        audit.record(audit.Action.CREATE, actor=users[spec.creator], target=notes[-1])
     return users, notes
 
 
@@ -191,15 +203,39 @@ def check_pages(user: User | None, visible: set[int], notes: list[Note]) -> None
     assert f"{len(visible)} note" in dashboard
 
 
+def _audience(world: World, spec: RecordSpec, users: list[User]) -> object:
+    orgs = {o.name: o for o in Organisation.objects.all()}
+    communities = {c.name: c for c in Community.objects.all()}
+    return audience_for(Markings(
+        communities=[communities[f"community{c}"] for c in spec.communities],
+        recipient_organisations=[orgs[f"org{o}"] for o in spec.recipient_orgs],
+        recipients=[users[u] for u in spec.recipients]))
+
+
 def build_objects(world: World, users: list[User], notes: list[Note]) -> list[StixObject]:
-    """A STIX indicator per record, with the record's markings; all share one value."""
+    """A STIX indicator per record, with the record's markings; all share one value. Each
+    has an older version marked by ``world.older``, and a submission marked like it."""
     objects = []
     for i, note in enumerate(notes):
+        submission = Submission.objects.create(
+            organisation=note.owner, user=note.created_by, source="api", format="stix",
+            filename=f"secret-file-{i}-x.json", status="stored", distribution=note.distribution,
+            tlp=note.tlp, audience=note.audience)
         obj = StixObject.objects.create(
             owner=note.owner, created_by=note.created_by, distribution=note.distribution,
             tlp=note.tlp, audience=note.audience, stix_id=f"indicator--{i:08d}-0000-4000-8000-"
-            "000000000000", type="indicator", name=f"secret-object-{i}-x", version_key="v",
-            data={"type": "indicator", "id": f"indicator--{i}"})
+            "000000000000", type="indicator", name=f"secret-object-{i}-x", version_key="v2",
+            data={"type": "indicator", "id": f"indicator--{i}", "name": f"secret-object-{i}-x",
+                  "modified": "2026-02-01T00:00:00.000Z"}, submission=submission)
+        older = world.older[i]
+        StixObjectVersion.objects.create(
+            object=obj, version_key="v1", distribution=older.distribution, tlp=older.tlp,
+            audience=_audience(world, older, users), submission=submission,
+            data={"type": "indicator", "id": f"indicator--{i}", "name": f"secret-version-{i}-x",
+                  "modified": "2026-01-01T00:00:00.000Z"})
+        StixObjectVersion.objects.create(
+            object=obj, version_key="v2", distribution=note.distribution, tlp=note.tlp,
+            audience=note.audience, submission=submission)
         for value in (SHARED, f"only{i}-value-7.net"):
             Observable.objects.create(object=obj, kind="domain", value=value,
                                       value_hash=value_hash("domain", value))
@@ -283,3 +319,17 @@ class VisibilityPropertyTest(TestCase):
                    if reference_can_see(world, index, spec)}
         for channel in CHANNELS:
             channel(user, visible, notes)
+        expected = Expected(notes=visible)
+        org = None if index is None else world.users[index]
+        for i, (spec, note) in enumerate(zip(world.records, notes, strict=True)):
+            older, current = StixObjectVersion.objects.filter(
+                object__submission__filename=f"secret-file-{i}-x.json").order_by("version_key")
+            if note.pk in visible:
+                expected.versions.add(current.pk)
+                if reference_can_see(world, index, world.older[i]):
+                    expected.versions.add(older.pk)
+                if org == spec.owner:
+                    expected.submissions.add(Submission.objects.get(
+                        filename=f"secret-file-{i}-x.json").pk)
+        for channel in channels_versions.CHANNELS:
+            channel(user, expected)
