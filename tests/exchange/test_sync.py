@@ -565,6 +565,23 @@ def test_deleting_a_record_that_never_crossed_leaves_no_withdrawal(world):
     assert not StixObject.objects.filter(name="A-members").exists()
 
 
+def test_a_withdrawal_is_told_only_to_peers_the_record_reached(twin):
+    """A record shared with a community that spans another peer only: narrowing it must
+    not tell this peer that it existed."""
+    other, _token = sync.create_peer(actor=None, name="Other", url="https://other.example",
+                                     communities=[Community.objects.get(name="Inner circle")])
+    inner = own("A-inner")
+    corrections.remark(inner, user=analyst(),
+                       markings=Markings(distribution="organisation", tlp="green"))
+    shared = own("A-shared")
+    corrections.remark(shared, user=analyst(),
+                       markings=Markings(distribution="organisation", tlp="amber"))
+    told = {e.get("withdrawn") for e in get(twin.token, limit=1000).json()["objects"]}
+    assert shared.stix_id in told and inner.stix_id not in told
+    told_other = {e.get("withdrawn") for e in sync.page_for(other, None, 1000).entries}
+    assert inner.stix_id in told_other and shared.stix_id not in told_other
+
+
 def test_a_cursor_from_before_withdrawals_still_works(twin):
     sync.sync(twin)
     original = own("A-federation")

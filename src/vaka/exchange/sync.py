@@ -171,16 +171,21 @@ class Page:
     more: bool
 
 
-def offered_to(peer: Peer) -> QuerySet[StixObject]:
-    """Every record this instance may send ``peer`` (see the module docstring)."""
+def crossing_to(peer: Peer) -> Q:
+    """The markings (``distribution``, ``tlp``, ``audience``) that reach ``peer``: of a
+    record, or of a withdrawn record as it was."""
     reached = Q(distribution__in=[Distribution.FEDERATION, Distribution.PUBLIC])
     spanning = list(peer.communities.values_list("pk", flat=True))
     if spanning:
         shared_with = Audience.communities.through.objects.filter(
             audience_id=OuterRef("audience_id"), community_id__in=spanning)
         reached |= Q(distribution=Distribution.COMMUNITIES) & Q(Exists(shared_with))
-    return StixObject.objects.filter(reached, tlp__in=CROSSING_TLPS,
-                                     owner__origin__isnull=True)
+    return reached & Q(tlp__in=CROSSING_TLPS, owner__origin__isnull=True)
+
+
+def offered_to(peer: Peer) -> QuerySet[StixObject]:
+    """Every record this instance may send ``peer`` (see the module docstring)."""
+    return StixObject.objects.filter(crossing_to(peer))
 
 
 def page_for(peer: Peer, after: str | None, limit: int = PULL_LIMIT) -> Page:
@@ -197,7 +202,7 @@ def page_for(peer: Peer, after: str | None, limit: int = PULL_LIMIT) -> Page:
     # Withdrawals are read after the records: a record narrowed between the two reads is
     # then sent as it was and then withdrawn, and the peer applies them in that order.
     room = limit - len(rows)
-    gone = list(_withdrawals_after(position)[:room + 1])
+    gone = list(_withdrawals_after(position).filter(crossing_to(peer))[:room + 1])
     more, gone = more or len(gone) > room, gone[:room]
     names = _spanning_names(peer, [r.audience_id for r in rows
                                    if r.distribution == Distribution.COMMUNITIES])
@@ -220,8 +225,9 @@ def _withdrawals_after(position: Position) -> QuerySet[Withdrawal]:
 
 
 def tombstones_for(peer: Peer, withdrawals: list[Withdrawal]) -> list[dict[str, Any]]:
-    """The withdrawn records ``peer`` may no longer hold, one entry each. A record still
-    offered to it needs none: its new version crosses with its current markings."""
+    """The withdrawn records ``peer`` may no longer hold, one entry each (``withdrawals``
+    are those whose earlier markings reached it: no other peer hears of a record). A
+    record still offered to it needs none: its new version crosses with its markings."""
     if not withdrawals:
         return []
     still = set(offered_to(peer).filter(

@@ -100,6 +100,9 @@ def remark(obj: StixObject, *, user: User, markings: Markings, widen: bool = Fal
             "These markings reach people the record's current markings do not. Confirm "
             "that you mean to widen who may see it, all its versions included.")})
     was_offered = _offered_beyond(obj)
+    withdrawal = Withdrawal(owner=obj.owner, stix_id=obj.stix_id,
+                            reason=Withdrawal.Reason.REMARKED, distribution=obj.distribution,
+                            tlp=obj.tlp, audience_id=obj.audience_id)
     values = {name: getattr(m, name) for name in MARKING_FIELDS if name != "audience"}
     values["audience"] = audience
     for name, value in values.items():
@@ -107,8 +110,7 @@ def remark(obj: StixObject, *, user: User, markings: Markings, widen: bool = Fal
     StixObjectVersion.objects.filter(object=obj).update(**values)
     _new_version(obj, shared_stix(obj.data, obj.tlp), user=user)
     if was_offered and new_reach != old_reach:
-        Withdrawal.objects.create(owner=obj.owner, stix_id=obj.stix_id,
-                                  reason=Withdrawal.Reason.REMARKED)
+        withdrawal.save()
     audit.record(audit.Action.REMARK, actor=user, target=obj, request=request,
                  detail={"before": markings_detail(before), "after": markings_detail(m),
                          "widened": not narrows})
@@ -203,7 +205,9 @@ def delete(obj: StixObject, *, user: User, request: Any = None,
     _check(obj, user)
     if _offered_beyond(obj):
         Withdrawal.objects.create(owner=obj.owner, stix_id=obj.stix_id,
-                                  reason=Withdrawal.Reason.DELETED)
+                                  reason=Withdrawal.Reason.DELETED,
+                                  distribution=obj.distribution, tlp=obj.tlp,
+                                  audience_id=obj.audience_id)
     audit.record(audit.Action.DELETE, actor=user, target=obj, request=request,
                  detail=detail or {})
     erase([obj])

@@ -308,6 +308,11 @@ class Withdrawal(models.Model):
                               related_name="+", verbose_name=_("owner organisation"))
     stix_id = models.CharField(_("STIX id"), max_length=120)
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    # The markings the record had before: only instances they reached hear of it.
+    distribution = models.CharField(_("distribution"), max_length=16)
+    tlp = models.CharField(_("TLP"), max_length=16)
+    audience = models.ForeignKey("policy.Audience", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+")
     at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:
