@@ -156,3 +156,16 @@ def test_other_files_are_capped_too(monkeypatch, name):
     monkeypatch.setattr(extract, "MAX_TEXT", 100)
     _text, problems = read_text(b"<p>" + b"evil.example " * 50 + b"</p>", name)
     assert problems and problems[0].message.startswith("truncated")
+
+
+def test_the_review_page_says_the_text_was_cut_before_the_values_found(region, client,
+                                                                        monkeypatch):
+    monkeypatch.setattr(extract, "MAX_TEXT", 100)
+    client.force_login(region.analyst_a)
+    answer = client.post("/intel/submit/", {
+        "content": "seen at first-drop.net. " + "filler " * 40 + "late-drop.net",
+        "format": "text", "tlp": "amber", "distribution": "organisation", "pap": "amber"})
+    page = answer.content.decode()
+    assert [i.value for i in answer.context["found"]] == ["first-drop.net"]
+    warning = page.index("truncated: only the first 100 characters of text were read")
+    assert warning < page.index('value="domain&#9;first-drop.net"')

@@ -19,7 +19,7 @@ from vaka.intel.forms_store import ExclusionForm, LookupForm, SubmitForm
 from vaka.intel.galaxies import GALAXIES, cluster_values
 from vaka.intel.models import StixObject, Submission, WarninglistEntry
 from vaka.intel.parsing.errors import InputError
-from vaka.intel.parsing.extract import extract, text_of
+from vaka.intel.parsing.extract import extract, read_text
 from vaka.policy.visibility import can_edit
 from vaka.web.pagination import paginate, query_without_page
 
@@ -72,11 +72,13 @@ def submit(request: HttpRequest) -> HttpResponse:
                else data["format"] or services.guess_format(content[:65536], filename))
         if fmt == "text" and "reviewed" not in request.POST:
             try:
-                found = extract(text_of(content, filename or "pasted.txt"))
+                read = read_text(content, filename or "pasted.txt")
             except InputError as error:
                 form.add_error("file", str(error))
             else:
-                return render(request, "intel/review.html", {"form": form, "found": found})
+                # What was left out is shown before the analyst stores anything from it.
+                return render(request, "intel/review.html", {
+                    "form": form, "found": extract(read.text), "problems": read.problems})
         else:
             if "reviewed" in request.POST:  # the analyst's selection of what was found
                 content, fmt = _reviewed_csv(request.POST.getlist("indicator")), "csv"
