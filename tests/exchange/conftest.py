@@ -1,5 +1,6 @@
 """Servers the feed tests poll: OASIS medallion (TAXII 2.1) in a subprocess, and a MISP
-feed served from a temporary directory, both on free loopback ports."""
+feed served from a temporary directory, both on free loopback ports; and a hostile server
+whose every answer is JSON nested far too deeply."""
 
 import functools
 import json
@@ -9,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +169,48 @@ def misp_feed(tmp_path: Path) -> Iterator[Callable[..., MispFeed]]:
     for server in started:
         server.stop()
 
+
+
+class DeepJsonServer:
+    """Answers every GET and POST with 200 and ``[[[…]]]`` nested ``depth`` levels deep,
+    as ``content_type``: a hostile TAXII server, MISP feed or peer."""
+
+    def __init__(self, content_type: str, depth: int) -> None:
+        body = b"[" * depth + b"]" * depth
+
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def deep_json_server() -> Iterator[Callable[..., DeepJsonServer]]:
+    """``deep_json_server(content_type, depth=100_000)`` starts one, stopped after the test."""
+    started: list[DeepJsonServer] = []
+
+    def start(content_type: str = "application/json", depth: int = 100_000) -> DeepJsonServer:
+        started.append(DeepJsonServer(content_type, depth))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()

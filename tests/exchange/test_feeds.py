@@ -300,6 +300,29 @@ def test_an_unreachable_feed_fails_backs_off_and_stores_nothing(region):
     assert stored() == (0, 0)
 
 
+def test_a_taxii_server_answering_deeply_nested_json_is_a_failed_poll_that_says_so(
+        region, deep_json_server):
+    server = deep_json_server("application/taxii+json;version=2.1")
+    url = f"{server.url}api1/collections/{uuid.uuid4()}/"
+    feed = Feed.objects.create(name="Hostile", kind="taxii", url=url,
+                               organisation=region.unit_a)
+    done = feeds.poll(feed)
+    assert done.status == "failed"
+    assert done.message.splitlines()[0] == (
+        f"{url} answered JSON nested more than 100 levels deep.")
+    assert_backs_off(feed, 1)
+    assert stored() == (0, 0)
+
+
+def test_a_misp_manifest_nested_too_deeply_is_a_failed_poll_that_says_so(region, misp_feed):
+    server = misp_feed()
+    server.write("manifest.json", b"[" * 100_000 + b"]" * 100_000)
+    done = feeds.poll(misp_feed_of(region, server))
+    assert done.status == "failed"
+    assert done.message.splitlines()[0] == (
+        f"{server.url}manifest.json answered JSON nested more than 100 levels deep.")
+
+
 def test_back_off_stops_at_a_day(region):
     feed = Feed.objects.create(name="Gone", kind="misp", url=f"http://127.0.0.1:{free_port()}/",
                                organisation=region.unit_a, interval_minutes=600, failures=5)

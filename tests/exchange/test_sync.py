@@ -139,6 +139,7 @@ NEVER = {"org", "inner", "members", "strict", "red"}
 class Answer:
     def __init__(self, response):
         self.status_code = response.status_code
+        self.content = response.content
         self.text = response.content.decode()
 
     def json(self):
@@ -392,6 +393,21 @@ def test_failures_back_off_up_to_a_day(twin):
         if failures == 3:
             Peer.objects.filter(pk=twin.pk).update(failures=9)
             twin.failures = 9
+
+
+@pytest.mark.usefixtures("loopback_allowed")
+def test_a_peer_answering_deeply_nested_json_is_a_failed_run_that_says_so(
+        world, deep_json_server):
+    server = deep_json_server("application/json")
+    peer, _token = sync.create_peer(actor=None, name="Hostile", url=server.url,
+                                    outgoing_token="their-token")
+    run = sync.sync(peer)
+    peer.refresh_from_db()
+    assert run.status == "failed" and peer.failures == 1
+    assert run.message.splitlines()[0] == (
+        f"GET {peer.url.rstrip('/')}/sync/v1/objects/: the answer is JSON nested more than "
+        "100 levels deep")
+    assert peer.last_error == run.message.splitlines()[0]
 
 
 def test_a_revocation_and_a_new_version_cross(twin):

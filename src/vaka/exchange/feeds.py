@@ -37,6 +37,7 @@ from vaka.directory.roles import Capability
 from vaka.exchange import outbound
 from vaka.exchange.models import Feed, FeedPoll
 from vaka.intel.models import Submission
+from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import ingest_bytes
 from vaka.policy import audit
 from vaka.policy.services import Markings, clean_markings
@@ -107,9 +108,24 @@ class _Bearer(requests.auth.AuthBase):
         return request
 
 
+class _DepthLimited(requests.Response):
+    """A response whose ``json()`` (which taxii2-client calls) refuses JSON nested deeper
+    than ``jsonlimits.MAX_DEPTH``: a hostile server's nesting is a failed poll, not a
+    RecursionError."""
+
+    def json(self, **options: Any) -> Any:
+        return jsonlimits.loads(self.content.removeprefix(codecs.BOM_UTF8), **options)
+
+
+def _limit_json(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+    response.__class__ = _DepthLimited
+    return response
+
+
 def _prepared(session: requests.Session, feed: Feed) -> requests.Session:
     # taxii2-client sets no timeout: without one a silent server would hang the poller.
     outbound.guard(session, timeout=TIMEOUT)
+    session.hooks["response"].append(_limit_json)
     session.headers["User-Agent"] = USER_AGENT
     session.verify = feed.verify_tls
     return session
@@ -160,6 +176,8 @@ def describe(error: Exception, url: str) -> str:
         return _("The collection at %(url)s may not be read with these credentials.") % {
             "url": shown(url)}
     if isinstance(error, InvalidJSONError):
+        if isinstance(error.__cause__, jsonlimits.TooDeep):
+            return _too_deep(url)
         return _("%(url)s did not answer JSON.") % {"url": shown(url)}
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
     return _("%(url)s did not answer as a TAXII 2.1 collection: %(why)s") % {
@@ -183,9 +201,16 @@ def _download(session: requests.Session, url: str) -> bytes:
         raise Unreachable(_network_reason(error, url)) from error
 
 
+def _too_deep(url: str) -> str:
+    return _("%(url)s answered JSON nested more than %(limit)d levels deep.") % {
+        "url": shown(url), "limit": jsonlimits.MAX_DEPTH}
+
+
 def _json(data: bytes, url: str) -> Any:
     try:
-        return json.loads(data.removeprefix(codecs.BOM_UTF8))
+        return jsonlimits.loads(data.removeprefix(codecs.BOM_UTF8))
+    except jsonlimits.TooDeep as error:
+        raise FeedError(_too_deep(url)) from error
     except ValueError as error:
         raise FeedError(_("%(url)s is not JSON (%(error)s).") % {
             "url": shown(url), "error": error}) from error

@@ -56,6 +56,7 @@ from vaka.intel import bulk, corrections
 from vaka.intel.ingest import Incoming, MarkingResolver, _content_key, store
 from vaka.intel.models import StixObject, StixObjectVersion, Submission, Withdrawal
 from vaka.intel.outgoing import shared_stix
+from vaka.intel.parsing import jsonlimits
 from vaka.policy import audit
 from vaka.policy.markings import DEFAULT_GRADING_SCHEME, PAP, TLP, Distribution
 from vaka.policy.models import MARKING_FIELDS, Audience
@@ -568,7 +569,9 @@ def _call(session: Any, method: str, peer: Peer, **kwargs: Any) -> dict[str, Any
         raise SyncError(f"{method} {url}: HTTP {response.status_code} "
                         f"{response.text[:300]}".strip())
     try:
-        body = response.json()
+        body = jsonlimits.loads(response.content)
+    except jsonlimits.TooDeep as error:  # a hostile peer's nesting: refused, never recursed
+        raise SyncError(f"{method} {url}: the answer is {error}") from error
     except ValueError as error:
         raise SyncError(f"{method} {url}: the answer is not JSON") from error
     if not isinstance(body, dict):
