@@ -563,7 +563,7 @@ def test_a_record_deleted_over_taxii_is_withdrawn_at_the_peer(twin):
     sync.sync(twin)
     original = own("A-public")
     collection = Collection.objects.create(title="All", alias="all", can_write=True,
-                                           write_tlp="green", write_distribution="members")
+                                           tlp="green", distribution="members")
     key = create_token(analyst(), name="taxii")[1]
     response = Client().delete(
         f"/taxii2/api/collections/{collection.id}/objects/{original.stix_id}/",

@@ -35,8 +35,8 @@ def key_for(user) -> str:
 @pytest.fixture
 def everything():
     return VakaCollection.objects.create(title="Everything I may see", alias="all",
-                                         can_write=True, write_tlp="green",
-                                         write_distribution="members")
+                                         can_write=True, tlp="green",
+                                         distribution="members")
 
 
 @pytest.fixture
@@ -130,6 +130,21 @@ def test_add_objects_is_a_submission_and_its_status_names_each_failure(url, regi
     other = requests.get(f"{url.split('collections')[0]}status/{record.id}/", headers={
         "Accept": TAXII, "Authorization": f"Token {key_for(region.analyst_b)}"}, timeout=10)
     assert other.status_code == 404
+
+
+def test_objects_added_to_a_collection_get_its_pap_handling_and_grading(live_server, region):
+    marked = VakaCollection.objects.create(
+        title="Graded pushes", can_write=True, tlp="green", distribution="members",
+        pap="green", handling=["no-onward"], grading_source="B", grading_information="2")
+    url = f"{live_server.url}/taxii2/api/collections/{marked.id}/"
+    pushed = indicator("graded.evil-portal-7.net")
+    status = client(url, region.analyst_a).add_objects({"objects": [pushed]})
+    assert status.success_count == 1
+    stored = StixObject.objects.get(stix_id=pushed["id"])
+    assert (stored.owner, stored.tlp, stored.distribution) == (region.unit_a, "green",
+                                                               "members")
+    assert (stored.pap, stored.handling) == ("green", ["no-onward"])
+    assert (stored.grading_source, stored.grading_information) == ("B", "2")
 
 
 def test_manifest_single_object_and_versions(url, region):

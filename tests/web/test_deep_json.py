@@ -68,8 +68,8 @@ def test_submitted_misp_nested_too_deeply_is_rejected_with_the_reason(region, ap
 
 
 def test_taxii_post_nested_too_deeply_is_a_400_taxii_error(region, client):
-    collection = Collection.objects.create(title="In", can_write=True, write_tlp="green",
-                                           write_distribution="members")
+    collection = Collection.objects.create(title="In", can_write=True, tlp="green",
+                                           distribution="members")
     _token, key = create_token(region.analyst_a, name="taxii")
     response = client.post(f"/taxii2/api/collections/{collection.id}/objects/",
                            '{"objects": ' + DEEP + "}", content_type=TAXII,

@@ -35,7 +35,7 @@ from taxii2client.v21 import Collection
 from vaka.directory.models import User
 from vaka.directory.roles import Capability
 from vaka.exchange import outbound
-from vaka.exchange.models import Feed, FeedPoll
+from vaka.exchange.models import MARKING_COLUMNS, Feed, FeedPoll
 from vaka.intel.models import Submission
 from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import ingest_bytes
@@ -482,9 +482,6 @@ def poll_due(now: datetime | None = None) -> list[FeedPoll]:
 
 # --- subscriptions ---------------------------------------------------------------------------
 
-# The feed's markings kept in its own columns; the relations are set after a save.
-MARKING_COLUMNS = ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
-                   "grading_source", "grading_information", "grading_handling")
 SETTINGS = ("name", "kind", "url", "username", "password", "token", "verify_tls",
             "organisation", "interval_minutes", "enabled", *MARKING_COLUMNS)
 
@@ -500,8 +497,7 @@ def save_feed(feed: Feed, *, user: User, markings: Markings,
     created = feed.pk is None
     # Kept as the admin chose them (AMBER's organisations are resolved at each poll).
     clean_markings(feed.organisation, None, replace(markings))
-    for name in MARKING_COLUMNS:
-        setattr(feed, name, getattr(markings, name))
+    feed.set_marking_columns(markings)
     communities = markings.communities
     feed.next_poll_at = timezone.now()
     reset = False
@@ -519,9 +515,7 @@ def save_feed(feed: Feed, *, user: User, markings: Markings,
             feed.state = {}
         # Only what the admin changes: a poll running meanwhile keeps its resume point.
         feed.save(update_fields=[*SETTINGS, "next_poll_at", *(["state"] if reset else [])])
-    feed.communities.set(communities)
-    feed.recipient_organisations.set(markings.recipient_organisations)
-    feed.recipients.set(markings.recipients)
+    feed.set_marking_relations(markings)
     audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, actor=user,
                  target=feed, request=request, detail={
                      "kind": feed.kind, "url": shown(feed.url), "enabled": feed.enabled,

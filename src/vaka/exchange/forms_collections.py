@@ -1,4 +1,5 @@
-"""The admin's form for a TAXII collection: its saved filter, readers and write rules."""
+"""The admin's forms for a TAXII collection: its saved filter and readers, and the markings
+of the objects added to it."""
 
 from typing import Any
 
@@ -9,6 +10,7 @@ from vaka.directory.models import Organisation
 from vaka.exchange.models import Collection
 from vaka.intel.filtersets import StixObjectFilter
 from vaka.intel.models import StixObject
+from vaka.policy.forms import MarkingFields
 from vaka.web.forms import BootstrapMixin
 
 FILTER_FIELDS = ("type", "owner", "country", "tlp", "pap", "label", "search")
@@ -20,8 +22,7 @@ class CollectionForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Collection
-        fields = ["title", "description", "alias", "readers", "can_write", "write_tlp",
-                  "write_distribution"]
+        fields = ["title", "description", "alias", "readers", "can_write"]
         widgets = {"readers": forms.CheckboxSelectMultiple,
                    "description": forms.Textarea(attrs={"rows": 3})}
 
@@ -48,9 +49,23 @@ class CollectionForm(BootstrapMixin, forms.ModelForm):
         if not check.is_valid():
             for name, errors in check.errors.items():
                 self.add_error(name if name in self.fields else None, errors)
-        if data.get("write_distribution") == "communities":
-            self.add_error("write_distribution", _(
-                "Objects added through TAXII cannot name communities; choose another "
-                "distribution."))
         self.instance.filters = filters
         return data
+
+
+class WriteMarkingsForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type]
+    """The markings of objects added through TAXII (``policy.inputs``), shown beside the
+    collection's form. Its fields are prefixed ``write-``: the saved filter has its own
+    ``tlp`` and ``pap``."""
+
+    prefix = "write"
+
+    def __init__(self, *args: Any, collection: Collection | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.choices_for(None)
+        self.fields["recipients"].help_text = _(
+            "TLP:RED reaches these people only (and whoever adds the object): name at least "
+            "one.")
+        if collection is not None:
+            self.initial_markings(collection.markings())

@@ -13,10 +13,15 @@ from vaka.policy.inputs import BY_NAME, HANDLING_NOTE_LENGTH
 from vaka.policy.markings import GRADING_SCHEME_CHOICES, PAP, TLP, Distribution
 from vaka.policy.services import Markings
 
+# The markings a ``MarkingSettings`` keeps in its own columns; the relations (communities,
+# recipient organisations, named recipients) are set once the row is saved.
+MARKING_COLUMNS = ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
+                   "grading_source", "grading_information", "grading_handling")
+
 
 class MarkingSettings(models.Model):
-    """Abstract: the markings given to what comes in through a feed — every input of
-    ``policy.inputs``, with its defaults."""
+    """Abstract: the markings given to what comes in through a feed or is added to a TAXII
+    collection — every input of ``policy.inputs``, with its defaults."""
 
     tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices,
                            default=BY_NAME["tlp"].default)
@@ -57,12 +62,24 @@ class MarkingSettings(models.Model):
             grading_source=self.grading_source, grading_information=self.grading_information,
             grading_handling=self.grading_handling)
 
+    def set_marking_columns(self, m: Markings) -> None:
+        """Keep ``m`` in the columns; :meth:`set_marking_relations` once the row is saved."""
+        for name in MARKING_COLUMNS:
+            setattr(self, name, getattr(m, name))
 
-class Collection(models.Model):
+    def set_marking_relations(self, m: Markings) -> None:
+        """Keep ``m``'s communities and recipients (the row must be saved)."""
+        self.communities.set(m.communities)
+        self.recipient_organisations.set(m.recipient_organisations)
+        self.recipients.set(m.recipients)
+
+
+class Collection(MarkingSettings):
     """A TAXII 2.1 collection: a saved filter over the STIX store, defined by an admin.
 
     What a reader gets is always the filter's result *as that reader may see it*: two users
-    reading the same collection may see different objects.
+    reading the same collection may see different objects. Objects added through TAXII
+    are owned by the adding user's organisation and get the collection's markings.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -77,11 +94,6 @@ class Collection(models.Model):
     can_write = models.BooleanField(
         _("accepts objects"), default=False,
         help_text=_("Users who may contribute intelligence may add objects through TAXII."))
-    write_tlp = models.CharField(_("TLP of added objects"), max_length=16, choices=TLP.choices,
-                                 default=TLP.AMBER)
-    write_distribution = models.CharField(_("distribution of added objects"), max_length=16,
-                                          choices=Distribution.choices,
-                                          default=Distribution.ORGANISATION)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
     created = models.DateTimeField(auto_now_add=True)

@@ -14,12 +14,13 @@ the stored versions.
 import base64
 import binascii
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     DateTimeField,
@@ -32,13 +33,17 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
-from vaka.directory.models import User
+from vaka.directory.models import Community, Organisation, User
+from vaka.directory.roles import Capability
 from vaka.exchange.models import Collection
 from vaka.intel import selectors
 from vaka.intel.filtersets import StixObjectFilter
 from vaka.intel.models import StixObject, StixObjectVersion
 from vaka.intel.outgoing import shared_stix
+from vaka.policy import audit
+from vaka.policy.services import Markings, clean_markings
 
 TAXII_TYPE = "application/taxii+json;version=2.1"
 STIX_TYPE = "application/stix+json;version=2.1"
@@ -95,8 +100,6 @@ def collection_for(user: User, key: str) -> Collection:
 
 
 def may_write(user: User, collection: Collection) -> bool:
-    from vaka.directory.roles import Capability
-
     return collection.can_write and user.can(Capability.CONTRIBUTE)
 
 
@@ -121,6 +124,70 @@ def collection_objects(user: User, collection: Collection) -> QuerySet[StixObjec
             return objects.none()
         objects = filterset.qs
     return objects
+
+
+# --- defining collections ------------------------------------------------------------------
+
+MESSAGES_PER_FIELD = 3  # of the organisations a field fails for, the ones named
+
+
+def writers(readers: Iterable[Community]) -> QuerySet[Organisation]:
+    """The organisations whose users may add objects to a collection read by ``readers``
+    (every local organisation when it names none)."""
+    readers = list(readers)
+    local = Organisation.objects.filter(is_active=True, origin__isnull=True)
+    return local.filter(communities__in=readers).distinct() if readers else local
+
+
+def check_write_markings(markings: Markings, readers: Iterable[Community]) -> None:
+    """Objects added through TAXII are owned by the adding user's organisation, so the
+    collection's markings must hold for every organisation that may add them (TLP:RED's
+    adder becomes a recipient at each push). Raises ``ValidationError`` keyed by field,
+    naming a few of the organisations a field fails for."""
+    errors: dict[str, list[str]] = {}
+    for organisation in writers(readers):
+        try:
+            clean_markings(organisation, None, replace(markings))
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                kept = errors.setdefault(name, [])
+                for message in messages:
+                    if message not in kept and len(kept) < MESSAGES_PER_FIELD:
+                        kept.append(message)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def save_collection(collection: Collection, *, readers: Iterable[Community],
+                    markings: Markings, user: User, request: Any = None) -> Collection:
+    """Create or change a collection (platform admins only): its saved filter, readers and
+    the markings of the objects added to it, checked for whoever may add them when it
+    accepts objects."""
+    if not user.can(Capability.MANAGE_PLATFORM):
+        raise PermissionDenied(_("Only platform admins manage TAXII collections."))
+    readers = list(readers)
+    if collection.can_write:
+        check_write_markings(markings, readers)
+    created = collection._state.adding
+    if created:
+        collection.created_by = user
+    collection.alias = collection.alias or None
+    collection.set_marking_columns(markings)
+    collection.save()
+    collection.readers.set(readers)
+    collection.set_marking_relations(markings)
+    audit.record(audit.Action.CREATE if created else audit.Action.UPDATE, actor=user,
+                 target=collection, request=request, detail={
+                     "filters": collection.filters, "readers": sorted(c.name for c in readers),
+                     "can_write": collection.can_write, "tlp": collection.tlp,
+                     "distribution": collection.distribution, "pap": collection.pap,
+                     "handling": collection.handling,
+                     "communities": sorted(c.name for c in markings.communities),
+                     "recipient_organisations": sorted(
+                         o.pk for o in markings.recipient_organisations),
+                     "recipients": sorted(u.pk for u in markings.recipients)})
+    return collection
 
 
 # --- the query parameters ----------------------------------------------------------------

@@ -30,7 +30,6 @@ from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import desk_contact
 from vaka.policy import audit
 from vaka.policy.markings import TLP
-from vaka.policy.services import Markings
 from vaka.policy.visibility import can_edit
 
 FILTERS = ("added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
@@ -301,7 +300,7 @@ def add_objects(request: HttpRequest, user: User, found: Collection) -> HttpResp
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise TaxiiError(400, "Not an envelope", 'Send {"objects": [STIX objects]}.')
     sent = envelope["objects"]
-    markings = Markings(tlp=found.write_tlp, distribution=found.write_distribution)
+    markings = found.markings()  # checked for the adder's organisation by ingest
     try:
         submission = ingest.store(
             ingest.stix_items(enumerate(sent)), organisation=user.organisation, user=user,

@@ -3,7 +3,7 @@ admins define them."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.roles import Capability
 from vaka.exchange import taxii
-from vaka.exchange.forms_collections import CollectionForm
+from vaka.exchange.forms_collections import CollectionForm, WriteMarkingsForm
 from vaka.exchange.models import Collection
 from vaka.policy import audit
 
@@ -32,20 +32,20 @@ def collection_edit(request: HttpRequest, pk: str | None = None) -> HttpResponse
         raise PermissionDenied
     collection = get_object_or_404(Collection, pk=pk) if pk else None
     form = CollectionForm(request.POST or None, instance=collection)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save(commit=False)
-        if collection is None:
-            saved.created_by = request.user
-        saved.alias = saved.alias or None
-        saved.save()
-        form.save_m2m()
-        audit.record(audit.Action.UPDATE if collection else audit.Action.CREATE,
-                     actor=request.user, target=saved, request=request,
-                     detail={"filters": saved.filters, "can_write": saved.can_write})
-        messages.success(request, _("Collection saved."))
-        return redirect("exchange:collections")
+    marking_form = WriteMarkingsForm(request.POST or None, collection=collection)
+    if request.method == "POST" and all([form.is_valid(), marking_form.is_valid()]):
+        try:
+            taxii.save_collection(form.save(commit=False),
+                                  readers=form.cleaned_data["readers"],
+                                  markings=marking_form.markings(), user=request.user,
+                                  request=request)
+        except ValidationError as error:
+            marking_form.apply_errors(error)
+        else:
+            messages.success(request, _("Collection saved."))
+            return redirect("exchange:collections")
     return render(request, "exchange/collection_form.html", {
-        "form": form, "collection": collection,
+        "form": form, "marking_form": marking_form, "collection": collection,
         "title": _("Edit collection") if collection else _("New TAXII collection")})
 
 
