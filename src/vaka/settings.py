@@ -245,11 +245,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "vaka.web.api.JSONParser",  # refuses JSON nested too deeply (400, not 500)
+        "vaka.web.drf.JSONParser",  # refuses JSON nested too deeply (400, not 500)
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "vaka.web.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "vaka.web.drf.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

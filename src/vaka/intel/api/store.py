@@ -19,7 +19,7 @@ from vaka.intel.api.serializers import OwnerFields
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.models import HitNotification, StixObject, Submission
 from vaka.policy.api.serializers import MarkingInputSerializer
-from vaka.web.api import JSONParser
+from vaka.web.drf import JSONParser
 
 
 class StixObjectSerializer(OwnerFields, serializers.ModelSerializer):
