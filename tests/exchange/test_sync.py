@@ -598,6 +598,19 @@ def test_a_withdrawal_is_told_only_to_peers_the_record_reached(twin):
     assert inner.stix_id in told_other and shared.stix_id not in told_other
 
 
+def test_a_record_whose_earlier_version_crossed_is_withdrawn_when_deleted(twin):
+    sync.sync(twin)
+    original = own("A-federation")
+    newer = {**original.data, "modified": "2025-04-01T00:00:00.000Z"}
+    store(stix_items(enumerate([newer])), organisation=original.owner, user=analyst(),
+          markings=Markings(distribution="organisation", tlp="green"), source="api",
+          fmt="stix")
+    assert own("A-federation").distribution == "organisation"  # narrower: stored as sent
+    corrections.delete(own("A-federation"), user=analyst())
+    told = {e.get("withdrawn") for e in get(twin.token, limit=1000).json()["objects"]}
+    assert original.stix_id in told
+
+
 def test_a_cursor_from_before_withdrawals_still_works(twin):
     sync.sync(twin)
     original = own("A-federation")

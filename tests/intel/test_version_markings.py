@@ -192,3 +192,12 @@ def test_object_page_lists_only_the_versions_the_reader_may_see(region):
     mine.force_login(region.analyst_a)
     page = mine.get(f"/intel/objects/{StixObject.objects.get().pk}/")
     assert [v.tlp for v in page.context["versions"]] == ["green", "red"]
+
+
+def test_the_api_answer_says_how_many_versions_kept_stricter_markings(region, api_for):
+    ingest(bundle(indicator("evil.example.com")), region.analyst_a, **red_for(region))
+    answer = api_for(region.analyst_a).post("/api/submissions/", {
+        "content": bundle(indicator("evil.example.com", modified=T1)).decode(),
+        "tlp": "green", "distribution": "members"}, format="json")
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["kept_markings"] == 1 and answer.json()["more_errors"] == 0

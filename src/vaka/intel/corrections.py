@@ -76,10 +76,25 @@ def _parsed(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _offered_beyond(obj: StixObject) -> bool:
-    """Could connected instances hold it (distribution that crosses, TLP that crosses)?"""
-    return obj.distribution in ("federation", "public", "communities") and obj.tlp in (
-        "clear", "green", "amber")
+CROSSING = {"distribution__in": ("federation", "public", "communities"),
+            "tlp__in": ("clear", "green", "amber")}
+
+
+def _withdrawal(obj: StixObject, reason: str) -> Withdrawal | None:
+    """The withdrawal to leave for connected instances, or None when no version of
+    ``obj`` had markings that could cross: it carries the widest such markings, so that
+    only the instances they reached hear of the record."""
+    marks = [(obj.distribution, obj.tlp, obj.audience_id)] if obj.pk else []
+    marks += list(StixObjectVersion.objects.filter(object=obj).values_list(
+        "distribution", "tlp", "audience_id").distinct())
+    crossing = [m for m in marks if m[0] in CROSSING["distribution__in"]
+                and m[1] in CROSSING["tlp__in"]]
+    if not crossing:
+        return None
+    distribution, tlp, audience_id = min(crossing, key=lambda m: (m[0] == "communities",
+                                                                  m[1] == "amber"))
+    return Withdrawal(owner=obj.owner, stix_id=obj.stix_id, reason=reason,
+                      distribution=distribution, tlp=tlp, audience_id=audience_id)
 
 
 @transaction.atomic
@@ -99,17 +114,14 @@ def remark(obj: StixObject, *, user: User, markings: Markings, widen: bool = Fal
         raise ValidationError({"widen": _(
             "These markings reach people the record's current markings do not. Confirm "
             "that you mean to widen who may see it, all its versions included.")})
-    was_offered = _offered_beyond(obj)
-    withdrawal = Withdrawal(owner=obj.owner, stix_id=obj.stix_id,
-                            reason=Withdrawal.Reason.REMARKED, distribution=obj.distribution,
-                            tlp=obj.tlp, audience_id=obj.audience_id)
+    withdrawal = _withdrawal(obj, Withdrawal.Reason.REMARKED)
     values = {name: getattr(m, name) for name in MARKING_FIELDS if name != "audience"}
     values["audience"] = audience
     for name, value in values.items():
         setattr(obj, name, value)
     StixObjectVersion.objects.filter(object=obj).update(**values)
     _new_version(obj, shared_stix(obj.data, obj.tlp), user=user)
-    if was_offered and new_reach != old_reach:
+    if withdrawal is not None:  # the sync sends a tombstone only where it no longer crosses
         withdrawal.save()
     audit.record(audit.Action.REMARK, actor=user, target=obj, request=request,
                  detail={"before": markings_detail(before), "after": markings_detail(m),
@@ -203,11 +215,9 @@ def delete(obj: StixObject, *, user: User, request: Any = None,
     """Delete ``obj`` with every version. Connected instances that may hold it are told
     to drop their copy at their next sync."""
     _check(obj, user)
-    if _offered_beyond(obj):
-        Withdrawal.objects.create(owner=obj.owner, stix_id=obj.stix_id,
-                                  reason=Withdrawal.Reason.DELETED,
-                                  distribution=obj.distribution, tlp=obj.tlp,
-                                  audience_id=obj.audience_id)
+    withdrawal = _withdrawal(obj, Withdrawal.Reason.DELETED)
+    if withdrawal is not None:
+        withdrawal.save()
     audit.record(audit.Action.DELETE, actor=user, target=obj, request=request,
                  detail=detail or {})
     erase([obj])

@@ -81,7 +81,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Submission
         fields = ["id", "received", "user", "source", "format", "filename", "sha256", "status",
-                  "new", "updated", "unchanged", "rejected", "errors", "markings"]
+                  "new", "updated", "unchanged", "rejected", "kept_markings", "errors",
+                  "more_errors", "markings"]
 
 
 class IngestSerializer(MarkingInputSerializer):  # type: ignore[misc,valid-type]
