@@ -201,3 +201,24 @@ def test_the_api_answer_says_how_many_versions_kept_stricter_markings(region, ap
         "tlp": "green", "distribution": "members"}, format="json")
     assert answer.status_code == 201, answer.content
     assert answer.json()["kept_markings"] == 1 and answer.json()["more_errors"] == 0
+
+
+TLP_ORDER = ["clear", "green", "amber", "amber+strict", "red"]
+
+
+@pytest.mark.parametrize("granular", TLP_ORDER)
+@pytest.mark.parametrize("base", ["green", "amber"])
+def test_a_granular_marking_never_serves_its_field_below_its_own_level(region, base, granular):
+    from vaka.intel.parsing.stix_markings import TLP2_MARKING_IDS
+
+    obj = indicator("evil.example.com", description="field marked on its own",
+                    granular_markings=[{"marking_ref": TLP2_MARKING_IDS[granular],
+                                        "selectors": ["description"]}])
+    ingest(bundle(obj), region.analyst_a, tlp=base, distribution="members")
+    stored = StixObject.objects.get()
+    expected = max(base, granular, key=TLP_ORDER.index)
+    assert stored.tlp == expected
+    assert stored.versions.get().tlp == expected
+    # Readers outside the stricter level (RED: only the submitter is named) get neither
+    # the object nor its field; AMBER without named organisations reaches every member.
+    assert can_see(region.analyst_b, stored) == (expected != "red")
