@@ -7,6 +7,12 @@ from vaka.directory.services import create_token
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Argon2 is slow by design; tests store hundreds of passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The manifest storage needs `collectstatic`; tests serve the source files directly.
     settings.STORAGES = {

@@ -1,10 +1,13 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as configured
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import override_settings
 from django.utils import timezone
 
 from tests.factories import OrganisationFactory, UserFactory
+from vaka import settings as vaka_settings
 from vaka.directory import services
 from vaka.directory.models import ApiToken, Organisation, User, hash_token
 from vaka.directory.roles import Capability, Role
@@ -45,7 +48,13 @@ def test_weak_password_is_refused_and_nothing_is_stored(region):
 
 
 def test_passwords_are_hashed_with_argon2(region):
-    assert region.analyst_a.password.startswith("argon2")
+    # Tests use a fast hasher (tests/conftest.py); the configured one is Argon2.
+    assert vaka_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert configured.PASSWORD_HASHERS != vaka_settings.PASSWORD_HASHERS  # the test override
+    user = region.analyst_a
+    with override_settings(PASSWORD_HASHERS=vaka_settings.PASSWORD_HASHERS):
+        user.set_password("correct-horse-battery")
+    assert user.password.startswith("argon2")
 
 
 def test_token_is_stored_hashed_and_shown_once(region):
