@@ -497,9 +497,11 @@ def test_a_record_narrowed_to_its_organisation_leaves_the_peer(twin):
     assert copy_of(twin, original) is None
     assert not StixObjectVersion.objects.filter(object_id=copy.pk).exists()
     assert not Observable.objects.filter(object_id=copy.pk).exists()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM intel_object_search WHERE rowid = %s", [copy.pk])
-        assert cursor.fetchone()[0] == 0
+    if connection.vendor == "sqlite":  # PostgreSQL indexes the row itself, gone with it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM intel_object_search WHERE rowid = %s",
+                           [copy.pk])
+            assert cursor.fetchone()[0] == 0
     assert "1 withdrawn by their owners" in run.message
     deleted = AuditEntry.objects.get(action="delete", target_id=str(copy.pk))
     assert deleted.detail == {"withdrawn_by": "peer", "peer": twin.pk}
