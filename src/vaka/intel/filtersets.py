@@ -23,6 +23,7 @@ from vaka.directory.models import Organisation
 from vaka.intel import selectors
 from vaka.intel.models import StixObject
 from vaka.policy.markings import PAP, TLP, Distribution
+from vaka.web.filters import StrictBooleanFilter, StrictFilterSet
 from vaka.web.forms import BootstrapMixin
 
 STIX_TYPES = frozenset(OBJ_MAP) | frozenset(OBJ_MAP_OBSERVABLE)
@@ -42,37 +43,11 @@ def country_code(value: str) -> None:
                                 "letters, e.g. FJ).") % {"value": value})
 
 
-class StrictBooleanField(forms.NullBooleanField):
-    """true/1, false/0 or nothing; anything else is an error (not silently "no filter")."""
-
-    def to_python(self, value: Any) -> bool | None:
-        if value in (None, "", "unknown"):  # "unknown": NullBooleanSelect's empty choice
-            return None
-        if value is True or str(value).lower() in TRUE:
-            return True
-        if value is False or str(value).lower() in FALSE:
-            return False
-        raise ValidationError(_("Use true or false."), code="invalid")
-
-    def validate(self, value: Any) -> None:
-        return None
-
-
-class StrictBooleanFilter(filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Not DRF's BooleanWidget: it reads anything unknown as "no filter".
-        kwargs.setdefault("widget", forms.Select(choices=[("", "—"), ("true", _("Yes")),
-                                                          ("false", _("No"))]))
-        super().__init__(*args, **kwargs)
-
-
 class FilterForm(BootstrapMixin, forms.Form):
     pass
 
 
-class StixObjectFilter(filters.FilterSet):
+class StixObjectFilter(StrictFilterSet):
     search = filters.CharFilter(method="filter_search", label=_("Search"), help_text=_(
         "Words of the name or description (prefixes match), an indicator value (defanged "
         "or not) or a STIX id."))

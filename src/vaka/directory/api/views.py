@@ -2,14 +2,16 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from vaka.directory import selectors, services
 from vaka.directory.api import serializers as s
-from vaka.directory.models import ApiToken, Community, Country, Organisation, User
+from vaka.directory.models import ApiToken, Community, Country, Organisation, Programme, User
 from vaka.directory.roles import Capability
+from vaka.web.filters import StrictFilterSet
 
 
 class PlatformAdminWrites(permissions.BasePermission):
@@ -21,11 +23,21 @@ class PlatformAdminWrites(permissions.BasePermission):
         return request.user.can(Capability.MANAGE_PLATFORM)
 
 
+class CountryFilter(StrictFilterSet):
+    programmes__code = filters.ModelChoiceFilter(
+        field_name="programmes", to_field_name="code", queryset=Programme.objects.all(),
+        help_text="A programme's code, e.g. aspjoc.")
+
+    class Meta:
+        model = Country
+        fields = ["programmes__code"]
+
+
 class CountryViewSet(viewsets.ReadOnlyModelViewSet):
     """ISO 3166-1 countries and the programmes they take part in."""
 
     serializer_class = s.CountrySerializer
-    filterset_fields = {"programmes__code": ["exact"]}
+    filterset_class = CountryFilter
     search_fields = ["name", "code", "alpha3"]
     ordering_fields = ["name", "code"]
 

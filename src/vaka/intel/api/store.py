@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -18,8 +19,10 @@ from vaka.intel.api.corrections import CorrectionsMixin
 from vaka.intel.api.serializers import OwnerFields
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.models import HitNotification, StixObject, Submission
+from vaka.intel.parsing.observables import KINDS
 from vaka.policy.api.serializers import MarkingInputSerializer
 from vaka.web.drf import JSONParser
+from vaka.web.filters import StrictFilterSet
 
 
 class StixObjectSerializer(OwnerFields, serializers.ModelSerializer):
@@ -183,11 +186,19 @@ class HitNotificationSerializer(serializers.ModelSerializer):
                   "asked_by_organisation", "asked_by_organisation_name"]
 
 
+class HitNotificationFilter(StrictFilterSet):
+    kind = filters.ChoiceFilter(choices=[(kind, kind) for kind in KINDS])
+
+    class Meta:
+        model = HitNotification
+        fields = ["channel", "kind"]
+
+
 class HitNotificationViewSet(viewsets.ReadOnlyModelViewSet):
     """Your inbox: values of records you may see that others checked or ingested."""
 
     serializer_class = HitNotificationSerializer
-    filterset_fields = ["channel", "kind"]
+    filterset_class = HitNotificationFilter
 
     def get_queryset(self) -> QuerySet[HitNotification]:
         return selectors.notifications_for(self.request.user)

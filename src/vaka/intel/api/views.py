@@ -10,9 +10,10 @@ from vaka.intel import selectors, services
 from vaka.intel.api.serializers import NoteSerializer
 from vaka.intel.models import Note
 from vaka.policy.services import Markings
+from vaka.web.filters import StrictFilterSet
 
 
-class NoteFilter(filters.FilterSet):
+class NoteFilter(StrictFilterSet):
     created_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
 

@@ -1,0 +1,52 @@
+"""Strict filters for every list: a value that does not parse is a 400 naming the
+parameter, never "no filter" (a yes/no filter given ``maybe`` included)."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
+
+TRUE, FALSE = ("true", "1"), ("false", "0")
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/1, false/0 or nothing; anything else is an error (not silently "no filter")."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, "", "unknown"):  # "unknown": NullBooleanSelect's empty choice
+            return None
+        if value is True or str(value).lower() in TRUE:
+            return True
+        if value is False or str(value).lower() in FALSE:
+            return False
+        raise ValidationError(_("Use true or false."), code="invalid")
+
+    def validate(self, value: Any) -> None:
+        return None
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Not DRF's BooleanWidget: it reads anything unknown as "no filter".
+        kwargs.setdefault("widget", forms.Select(choices=[("", "—"), ("true", _("Yes")),
+                                                          ("false", _("No"))]))
+        super().__init__(*args, **kwargs)
+
+
+class StrictFilterSet(filters.FilterSet):
+    """The base of every filter set: boolean fields filter strictly."""
+
+    FILTER_DEFAULTS = {**FILTER_FOR_DBFIELD_DEFAULTS,
+                       models.BooleanField: {"filter_class": StrictBooleanFilter}}
+
+
+class StrictFilterBackend(filters.DjangoFilterBackend):
+    """The API's filter backend: views declaring only ``filterset_fields`` get strict sets."""
+
+    filterset_base = StrictFilterSet

@@ -1,0 +1,29 @@
+"""Every API list refuses a filter value it cannot read, naming the parameter — never an
+answer of "nothing matches" or "no filter"."""
+
+import pytest
+
+from tests.conftest import api_client_for
+
+
+@pytest.mark.parametrize(("url", "parameter"), [
+    ("/api/notes/?tlp=GREEN", "tlp"),
+    ("/api/submissions/?status=STORED", "status"),
+    ("/api/notifications/?kind=DOMAIN", "kind"),
+    ("/api/notifications/?channel=x", "channel"),
+    ("/api/organisations/?kind=Police", "kind"),
+    ("/api/organisations/?country=fj", "country"),
+    ("/api/organisations/?is_active=maybe", "is_active"),
+    ("/api/users/?role=Analyst", "role"),
+    ("/api/countries/?programmes__code=zzz", "programmes__code"),
+    ("/api/objects/?type=Indicator", "type"),
+])
+def test_an_unreadable_filter_value_is_a_400_naming_it(region, url, parameter):
+    answer = api_client_for(region.analyst_a).get(url)
+    assert answer.status_code == 400
+    assert list(answer.json()) == [parameter]
+
+
+def test_a_readable_boolean_filter_still_filters(region):
+    answer = api_client_for(region.analyst_a).get("/api/organisations/?is_active=true")
+    assert answer.status_code == 200 and answer.json()["count"] == 3
