@@ -74,7 +74,7 @@ def test_pasted_advisory_is_reviewed_then_stored(page, units, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Submit intelligence")
     page.get_by_label("Or paste").fill(ADVISORY)
     page.check("input[name=tlp][value=green]")
-    page.select_option("select[name=distribution]", value="members")
+    page.check("input[name=distribution][value=members]")
     page.get_by_role("button", name="Submit", exact=True).click()
 
     # What was found in the text is shown for review first; nothing is stored yet.
@@ -189,7 +189,7 @@ def test_intelligence_screenshots(new_context, live_server, region):
     page.get_by_label("Or paste").fill(
         ADVISORY + "Stolen credentials were sent to c2-relay-44[.]net.\n")
     page.check("input[name=tlp][value=green]")
-    page.select_option("select[name=distribution]", value="members")
+    page.check("input[name=distribution][value=members]")
     screenshot(page, "submit.png")
 
     page.get_by_role("button", name="Submit", exact=True).click()
