@@ -11,6 +11,7 @@ from django.test import Client
 
 from tests.factories import CommunityFactory, UserFactory
 from tests.intel.store_data import bundle, indicator
+from vaka.exchange.forms_collections import WriteMarkingsForm
 from vaka.exchange.forms_feeds import FeedForm
 from vaka.exchange.models import Feed
 from vaka.intel.api.serializers import NoteSerializer
@@ -47,6 +48,7 @@ def test_forms_serializers_and_command_line_offer_the_same_markings(region):
     assert set(NoteForm(user=user).fields) >= EVERY_INPUT
     assert set(SubmitForm(user=user).fields) >= EVERY_INPUT
     assert set(FeedForm().fields) >= EVERY_INPUT
+    assert set(WriteMarkingsForm().fields) >= EVERY_INPUT
     assert serializer_inputs(IngestSerializer()) == EVERY_INPUT
     assert serializer_inputs(NoteSerializer()) == EVERY_INPUT
     assert set(cli_inputs()) == EVERY_INPUT
