@@ -86,10 +86,13 @@ class SubmitForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type
 
 class LookupForm(BootstrapMixin, forms.Form):
     values = forms.CharField(
-        label=_("Values"), widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        label=_("Values"),
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "dir": "ltr"}),
         help_text=_("One per line (up to %(n)d): IP addresses, domains, URLs, e-mail "
                     "addresses, hashes, CVE ids, wallets, phone numbers; defanged is fine.")
         % {"n": MAX_LOOKUP})
+    only_found = forms.BooleanField(label=_("Show only values something is known of"),
+                                    required=False)
 
     def clean_values(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["values"].splitlines()

@@ -225,6 +225,41 @@ class LookupAnswer:
     warninglists: str = ""
     error: str = ""
 
+    @property
+    def found(self) -> bool:
+        """Something is known of the value: records the asker sees, or another agency's."""
+        return bool(self.matches or self.hits)
+
+
+@dataclass
+class LookupSummary:
+    """What a look-up found, in counts: one line an analyst reads at a glance."""
+
+    values: int = 0
+    matched: int = 0  # values carried by records the asker may see
+    held_elsewhere: int = 0  # values another agency holds (hit/no-hit)
+    warninglisted: int = 0
+    unknown: int = 0  # valid values nobody holds
+    invalid: int = 0
+
+    @classmethod
+    def of(cls, answers: list[LookupAnswer]) -> "LookupSummary":
+        summary = cls(values=len(answers))
+        for a in answers:
+            if a.error:
+                summary.invalid += 1
+                continue
+            summary.matched += bool(a.matches)
+            summary.held_elsewhere += bool(a.hits)
+            summary.warninglisted += bool(a.warninglists)
+            summary.unknown += not a.found and not a.warninglists
+        return summary
+
+
+def hits_first(answers: list[LookupAnswer]) -> list[LookupAnswer]:
+    """The answers that found something first, each group in the order asked."""
+    return sorted(answers, key=lambda a: not a.found)
+
 
 def lookup(values: list[str], *, user: User, request: Any = None) -> list[LookupAnswer]:
     """For each value: the records the user may see that carry it, and whether other

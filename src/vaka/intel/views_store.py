@@ -125,13 +125,34 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def lookup(request: HttpRequest) -> HttpResponse:
+    """Look values up; the answers come hits first under a line of counts, or as CSV."""
     form = LookupForm(request.POST or None)
-    answers = None
+    answers = summary = None
     if request.method == "POST" and form.is_valid():
         answers = services.lookup(form.cleaned_data["values"], user=request.user,
                                   request=request)
+        summary = services.LookupSummary.of(answers)
+        answers = services.hits_first(answers)
+        if form.cleaned_data["only_found"]:
+            answers = [a for a in answers if a.found]
+        if "csv" in request.POST:
+            return _lookup_csv(answers)
     return render(request, "intel/lookup.html", {
-        "form": form, "answers": answers, "contact": services.desk_contact()})
+        "form": form, "answers": answers, "summary": summary,
+        "contact": services.desk_contact()})
+
+
+def _lookup_csv(answers: list[services.LookupAnswer]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="lookup.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["value", "type", "canonical", "records_you_see", "held_elsewhere",
+                     "warninglists", "error"])
+    for a in answers:
+        writer.writerow([a.value, a.type or "", a.canonical or "",
+                         "; ".join(f"{m.name} ({m.owner})" for m in a.matches),
+                         "yes" if a.hits else "no", a.warninglists, a.error])
+    return response
 
 
 @login_required

@@ -1,5 +1,6 @@
 """REST API of the STIX store: objects, submissions (ingest), lookup, hit notifications."""
 
+from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
@@ -159,14 +160,17 @@ def lookup(request: Request) -> Response:
     """Check up to 10,000 values (any kind, defanged or not) against everything stored.
 
     Per value: `matches` you may see, and `hits` — another agency holds something on it
-    that you may not see; contact the desk (whose owners are told who asked).
+    that you may not see; contact the desk (whose owners are told who asked). `summary`
+    counts the values: `matched` (by records you see), `held_elsewhere`, `warninglisted`,
+    `unknown` (valid, held by nobody) and `invalid`.
     """
     form = LookupSerializer(data=request.data)
     form.is_valid(raise_exception=True)
     answers = services.lookup(form.validated_data["values"], user=request.user,
                               request=request)
     contact = services.desk_contact()
-    return Response({"count": len(answers), "results": [{
+    return Response({"count": len(answers),
+                     "summary": asdict(services.LookupSummary.of(answers)), "results": [{
         "value": a.value, "type": a.type, "canonical": a.canonical,
         "warninglists": a.warninglists, "error": a.error,
         "matches": StixObjectSerializer(a.matches, many=True).data,
