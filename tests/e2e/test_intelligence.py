@@ -222,3 +222,24 @@ def test_intelligence_screenshots(new_context, live_server, region):
     expect(results_row(page, "nothing-here-55.net").locator("td").nth(3)).to_have_text("—")
     expect(page.locator("main")).not_to_contain_text(demo.FIJI_TCU)
     screenshot(page, "lookup.png")
+
+
+def test_lookup_on_a_phone_puts_each_answer_beside_its_value(new_context, units, live_server):
+    from tests.e2e.conftest import PHONE
+
+    hold(units["b"], C2, tlp="amber", distribution="organisation")
+    page = new_context(viewport=PHONE).new_page()
+    sign_in(page, "analyst.a", PASSWORD)
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto("/intel/lookup/")
+    page.get_by_label("Values", exact=True).fill(f"{C2}\nnothing-here-55.net")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#lookup-summary")).to_contain_text("2 values:")
+    first = page.locator("#lookup-results tbody tr").first
+    value, answer = first.locator("td").nth(0), first.locator("td").nth(3)
+    expect(answer).to_contain_text(HIT_NOTICE)
+    # One card per value: the answer sits below its value, not in a column off-screen.
+    assert answer.bounding_box()["y"] > value.bounding_box()["y"]
+    assert answer.bounding_box()["x"] + answer.bounding_box()["width"] <= PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "lookup-phone.png", full_page=True)
