@@ -1,6 +1,7 @@
 """Sign-in's second step, TOTP enrolment, profile, password and API token pages."""
 
 import base64
+from collections.abc import Iterable
 from urllib.parse import unquote
 
 import qrcode
@@ -29,6 +30,20 @@ from vaka.policy import audit
 
 def _throttled(device: TOTPDevice | None) -> bool:
     return device is not None and not device.verify_is_allowed()[0]
+
+
+FREE_TRIES = 3  # wrong codes that cost no wait: a mistyped code must not block the next
+
+
+def _forgive(devices: Iterable[TOTPDevice]) -> None:
+    """After a wrong code, waive django-otp's wait while the wrong codes are few; from the
+    ``FREE_TRIES``-th on, each wrong code doubles the wait as usual."""
+    for device in devices:
+        device.refresh_from_db(fields=["throttling_failure_count",
+                                       "throttling_failure_timestamp"])
+        if device.throttling_failure_count < FREE_TRIES:
+            device.throttling_failure_timestamp = None
+            device.save(update_fields=["throttling_failure_timestamp"])
 
 
 THROTTLED = gettext_lazy("Too many wrong codes: wait a few seconds before trying again.")
@@ -66,6 +81,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             return redirect(_next_url(request))
         else:
+            _forgive(TOTPDevice.objects.filter(user=request.user, confirmed=True))
             audit.record(audit.Action.TWO_FACTOR_FAILED, actor=request.user, request=request)
             form.add_error("otp_token", INVALID)
     return render(request, "registration/two_factor_verify.html", {"form": form})
@@ -100,6 +116,9 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Two-factor sign-in is now on."))
             return redirect("dashboard")
         else:
+            _forgive([device])
+            audit.record(audit.Action.TWO_FACTOR_FAILED, actor=user, request=request,
+                         detail={"step": "enrolment"})
             form.add_error("otp_token", INVALID)
     secret = base64.b32encode(device.bin_key).decode()
     return render(request, "registration/two_factor_enrol.html", {
