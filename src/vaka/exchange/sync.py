@@ -58,7 +58,13 @@ from vaka.intel.models import StixObject, StixObjectVersion, Submission, Withdra
 from vaka.intel.outgoing import shared_stix
 from vaka.intel.parsing import jsonlimits
 from vaka.policy import audit
-from vaka.policy.markings import DEFAULT_GRADING_SCHEME, PAP, TLP, Distribution
+from vaka.policy.markings import (
+    CROSSING_DISTRIBUTIONS,
+    CROSSING_TLPS,
+    DEFAULT_GRADING_SCHEME,
+    PAP,
+    Distribution,
+)
 from vaka.policy.models import MARKING_FIELDS, Audience
 from vaka.policy.services import Markings, markings_detail
 
@@ -73,9 +79,6 @@ LEASE = timedelta(hours=1)  # a due sync claimed by one process is not started b
 MAX_BACKOFF = timedelta(hours=24)
 TIMEOUT = (10, 120)  # seconds to connect, to read an answer
 TOKEN_PREFIX = "vakapeer_"
-CROSSING_DISTRIBUTIONS = (Distribution.FEDERATION, Distribution.PUBLIC,
-                          Distribution.COMMUNITIES)
-CROSSING_TLPS = (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
 

@@ -15,6 +15,7 @@ import msgspec
 from django.db import connection
 
 from vaka.intel.models import HitNotification, Observable, StixObject, StixObjectVersion
+from vaka.policy.models import MARKING_FIELDS
 
 
 def _columns(model: type) -> list[str]:
@@ -22,6 +23,8 @@ def _columns(model: type) -> list[str]:
 
 
 OBJECT_COLUMNS = _columns(StixObject)
+# The markings as stored in a row (the audience is a column of its own).
+MARK_COLUMNS = [name for name in MARKING_FIELDS if name != "audience"]
 VERSION_COLUMNS = _columns(StixObjectVersion)
 OBSERVABLE_COLUMNS = _columns(Observable)
 NOTIFICATION_COLUMNS = _columns(HitNotification)
@@ -95,7 +98,7 @@ def existing_objects(owner_id: int, stix_ids: list[str]) -> dict[str, list[tuple
     could not see the first), each as (pk, version_key, stix_modified, stix_created,
     markings, audience_id) with the markings as the writer stores them."""
     table = StixObject._meta.db_table
-    marks = ", ".join(connection.ops.quote_name(c) for c in _MARKS)
+    marks = ", ".join(connection.ops.quote_name(c) for c in MARK_COLUMNS)
     found: dict[str, list[tuple]] = {}
     for pk, stix_id, key, modified, created, audience_id, *values in rows_in(
             f"SELECT id, stix_id, version_key, stix_modified, stix_created, audience_id, "  # noqa: S608
@@ -109,8 +112,6 @@ def existing_objects(owner_id: int, stix_ids: list[str]) -> dict[str, list[tuple
     return found
 
 
-_MARKS = ["distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
-          "grading_source", "grading_information", "grading_handling"]
 
 
 def known_versions(object_ids: list[int]) -> set[tuple[int, str]]:

@@ -24,6 +24,7 @@ from vaka.intel import bulk
 from vaka.intel.models import StixObject, StixObjectVersion, Withdrawal
 from vaka.intel.outgoing import shared_stix
 from vaka.policy import audit
+from vaka.policy.markings import CROSSING_DISTRIBUTIONS, CROSSING_TLPS
 from vaka.policy.models import MARKING_FIELDS
 from vaka.policy.narrowing import reach_of, within
 from vaka.policy.services import Markings, audience_for, clean_markings, markings_detail
@@ -35,6 +36,12 @@ EDITABLE = ("name", "description", "labels", "valid_from", "valid_until")
 
 def _stix_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def may_correct(user: Any, obj: StixObject) -> bool:
+    """Contributors of the owner organisation who see a record correct it; records of a
+    connected instance are corrected there."""
+    return obj.owner.origin_id is None and can_edit(user, obj)
 
 
 def _check(obj: StixObject, user: User) -> None:
@@ -76,10 +83,6 @@ def _parsed(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-CROSSING = {"distribution__in": ("federation", "public", "communities"),
-            "tlp__in": ("clear", "green", "amber")}
-
-
 def _withdrawal(obj: StixObject, reason: str) -> Withdrawal | None:
     """The withdrawal to leave for connected instances, or None when no version of
     ``obj`` had markings that could cross: it carries the widest such markings, so that
@@ -87,8 +90,7 @@ def _withdrawal(obj: StixObject, reason: str) -> Withdrawal | None:
     marks = [(obj.distribution, obj.tlp, obj.audience_id)] if obj.pk else []
     marks += list(StixObjectVersion.objects.filter(object=obj).values_list(
         "distribution", "tlp", "audience_id").distinct())
-    crossing = [m for m in marks if m[0] in CROSSING["distribution__in"]
-                and m[1] in CROSSING["tlp__in"]]
+    crossing = [m for m in marks if m[0] in CROSSING_DISTRIBUTIONS and m[1] in CROSSING_TLPS]
     if not crossing:
         return None
     distribution, tlp, audience_id = min(crossing, key=lambda m: (m[0] == "communities",

@@ -32,13 +32,19 @@ from vaka.intel.parsing.stix_markings import marking_tlp
 from vaka.intel.prepare import Indexed, prepared_batches
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
-from vaka.policy.narrowing import Reach, reach_of, stricter_pap, within
+from vaka.policy.narrowing import (
+    DISTRIBUTION_RANK,
+    TLP_RANK,
+    Reach,
+    reach_of,
+    stricter_pap,
+    within,
+)
 from vaka.policy.services import Markings, audience_for, clean_markings
 from vaka.policy.visibility import visible_to
 
-TLP_ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
-DISTRIBUTION_ORDER = [Distribution.PUBLIC, Distribution.FEDERATION, Distribution.MEMBERS,
-                      Distribution.COMMUNITIES, Distribution.ORGANISATION]  # widest first
+TLP_ORDER = TLP_RANK[::-1]  # widest first
+DISTRIBUTION_ORDER = DISTRIBUTION_RANK[::-1]
 
 
 class Rejected(Exception):
@@ -168,8 +174,7 @@ class MarkingResolver:
         return distribution
 
 
-MARK_COLUMNS = ["distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
-                "grading_source", "grading_information", "grading_handling"]
+MARK_COLUMNS = bulk.MARK_COLUMNS
 ROW_COLUMNS = [*MARK_COLUMNS, "modified", "owner_id", "created_by_id", "audience_id",
                "created", "stix_id", "type", "name", "description", "stix_created",
                "stix_modified", "version_key", "created_by_ref", "confidence", "labels",
@@ -478,8 +483,7 @@ def store(
 
 
 def _mark(submission: Submission, markings: Markings, audience: Any) -> None:
-    for name in ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
-                 "grading_source", "grading_information", "grading_handling"):
+    for name in MARK_COLUMNS:
         setattr(submission, name, getattr(markings, name))
     submission.audience = audience
 

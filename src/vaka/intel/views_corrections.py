@@ -14,12 +14,11 @@ from vaka.intel import corrections, selectors
 from vaka.intel.forms_corrections import EditForm, RemarkForm
 from vaka.intel.models import StixObject
 from vaka.policy.services import Markings
-from vaka.policy.visibility import can_edit
 
 
 def _editable(request: HttpRequest, pk: int) -> StixObject:
     obj = selectors.object_for(request.user, pk, request=request)
-    if not can_edit(request.user, obj) or obj.owner.origin_id is not None:
+    if not corrections.may_correct(request.user, obj):
         raise PermissionDenied
     return obj
 

@@ -13,14 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
-from vaka.intel import selectors, services
+from vaka.intel import corrections, selectors, services
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.forms_store import ExclusionForm, LookupForm, SubmitForm
 from vaka.intel.galaxies import GALAXIES, cluster_values
 from vaka.intel.models import StixObject, Submission, WarninglistEntry
 from vaka.intel.parsing.errors import InputError
 from vaka.intel.parsing.extract import extract, read_text
-from vaka.policy.visibility import can_edit
 from vaka.web.pagination import paginate, query_without_page
 
 OBJECT_TYPES = ["indicator", "vulnerability", "malware", "threat-actor", "intrusion-set",
@@ -54,7 +53,7 @@ def object_detail(request: HttpRequest, pk: int) -> HttpResponse:
             pk=obj.pk)).order_by("-stix_modified", "-pk")[:20], "referred": referred,
         "relationships": relationships, "contact": services.desk_contact(),
         "correlations": selectors.correlations_of(obj, request.user),
-        "can_correct": can_edit(request.user, obj) and obj.owner.origin_id is None})
+        "can_correct": corrections.may_correct(request.user, obj)})
 
 
 @login_required

@@ -43,6 +43,13 @@ TLP_STIX_IDS = {
 }
 
 
+# What crosses to connected instances (DESIGN.md §2): TLP:AMBER+STRICT and RED name
+# organisations and people of this instance, and ``organisation``/``members`` stay here.
+CROSSING_DISTRIBUTIONS = (Distribution.FEDERATION, Distribution.PUBLIC,
+                          Distribution.COMMUNITIES)
+CROSSING_TLPS = (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
+
+
 class PAP(models.TextChoices):
     CLEAR = "clear", "PAP:CLEAR"
     GREEN = "green", "PAP:GREEN"
