@@ -273,9 +273,13 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
         assert api.get(f"/api/objects/{obj.pk}/correlations/").status_code == 404
         assert web.get(f"/intel/objects/{obj.pk}/").status_code == 404
         assert obj.name not in page
-    answer = api.post("/api/lookup/", {"values": [SHARED]}, format="json").data["results"][0]
+    looked_up = api.post("/api/lookup/", {"values": [SHARED]}, format="json").data
+    answer = looked_up["results"][0]
     assert {m["id"] for m in answer["matches"]} == seen
     assert bool(answer["hits"]) == (len(seen) < len(objects))
+    # The counts say no more than the answer: one value, found or held elsewhere.
+    assert looked_up["summary"]["matched"] == int(bool(seen))
+    assert looked_up["summary"]["held_elsewhere"] == int(len(seen) < len(objects))
     for obj in objects:
         if obj.pk in seen:
             for correlation in correlations_of(obj, user):
