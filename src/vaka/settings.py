@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "vaka.policy",
     "vaka.intel",
     "vaka.exchange",
+    "vaka.inbox",
     "vaka.web",
 ]
 

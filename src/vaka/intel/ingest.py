@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vaka.directory.models import Organisation, User
+from vaka.inbox import services as inbox
 from vaka.intel import bulk
 from vaka.intel.models import (
     HitNotification,
@@ -419,6 +420,9 @@ def correlate(fresh: list[tuple[int, str, str, int]], *, submission: Submission,
                 notified.add(told)
                 notes.append((object_id, kind, value, asker, organisation.pk, channel, at))
     bulk.insert_notifications(notes)
+    # The owners' inbox: one upsert for the whole batch (ingestion is benchmarked).
+    inbox.notify_hits([(object_id, kind, value, value_hash(kind, value), org, how)
+                       for object_id, kind, value, _asker, org, how, _at in notes])
     return len(notes)
 
 
@@ -472,6 +476,8 @@ def store(
             if problems:
                 submission.status = Submission.Status.PARTIAL
             submission.save()
+            if problems:
+                inbox.notify_submission_problems(submission)
             audit.record("ingest", actor=submission.user, target=submission, request=request,
                          actor_name="cli", detail=_audit_detail(submission))
             return submission
@@ -512,6 +518,7 @@ def _rejected(organisation: Organisation, user: User | None, markings: Markings,
         if submission.user is not None:
             submission.audience = audience_for(Markings(recipients=[submission.user]))
     submission.save()
+    inbox.notify_submission_problems(submission)
     audit.record("ingest", actor=submission.user, target=submission, actor_name="cli",
                  detail=_audit_detail(submission))
     return submission

@@ -125,9 +125,11 @@ def submissions_for(user: Any) -> QuerySet[Submission]:
 
 
 def notifications_for(user: Any) -> QuerySet[HitNotification]:
-    """Hits on records the user may see (a hit on a TLP:RED record reaches its named
-    recipients only)."""
+    """Hits on the records of the user's own organisation that they may see (a hit on a
+    TLP:RED record reaches its named recipients only). Never a partner's record: that
+    would tell a third agency who looked up what."""
     return HitNotification.objects.filter(
+        object__owner=getattr(user, "organisation_id", None),
         object__in=objects_for(user, include_revoked=True).values("pk")).select_related(
         "object", "asked_by", "asked_by_organisation", "asked_by_organisation__country")
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Organisation, User
 from vaka.directory.roles import Capability
+from vaka.inbox import services as inbox
 from vaka.intel.ingest import DISTRIBUTION_ORDER, Incoming, stix_items, store
 from vaka.intel.models import (
     HitNotification,
@@ -324,6 +325,8 @@ def _notify_lookup_hits(fresh: list[tuple[int, str, str, int]], user: User) -> N
                          channel=HitNotification.Channel.LOOKUP)
          for object_id, kind, value in {(o, k, v) for o, k, v, _h in fresh}],
         batch_size=1000)
+    inbox.notify_hits({(o, k, v, h, user.organisation_id, HitNotification.Channel.LOOKUP)
+                       for o, k, v, h in fresh})
 
 
 def desk_contact() -> dict[str, str]:

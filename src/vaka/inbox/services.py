@@ -1,0 +1,200 @@
+"""Writes of the inbox: notices made and repeated, read state, the user's settings.
+
+``notify`` upserts one notice; ``notify_hits`` upserts the notices of a whole batch of hits
+in one statement (ingestion is benchmarked: no query per hit). E-mail goes after the
+transaction commits (``vaka.inbox.mail``) and its failure never undoes the write.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from vaka.inbox.models import InboxSettings, Notice, NoticeRead
+from vaka.inbox.selectors import notices_for
+from vaka.policy import audit
+from vaka.policy.markings import Distribution
+
+# (object id, value kind, value, value hash, asking organisation id, channel)
+Hit = tuple[int, str, str, int, int | None, str]
+
+_UPSERT_SET = ("count = {table}.count + excluded.count, last_at = excluded.last_at, "
+               "tlp = excluded.tlp, audience_id = excluded.audience_id, "
+               "params = excluded.params, target_name = excluded.target_name, "
+               "target_args = excluded.target_args")
+
+
+def _columns() -> list[str]:
+    return [f.column for f in Notice._meta.concrete_fields if not f.primary_key]
+
+
+def _row(values: dict[str, Any]) -> tuple:
+    """A notice row in ``_columns()`` order: the given values, the model defaults for the
+    rest (the handling and grading of a notice say nothing; its TLP and audience do)."""
+    row = []
+    for field in Notice._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        value = values.get(field.attname, field.get_default())
+        if field.get_internal_type() == "JSONField":
+            value = json.dumps(value)
+        row.append(value)
+    return tuple(row)
+
+
+def _upsert(rows: Sequence[tuple]) -> None:
+    """Insert notices, or add to the count of the one already holding the group key."""
+    if not rows:
+        return
+    table = Notice._meta.db_table
+    columns = _columns()
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) "  # noqa: S608
+            f"ON CONFLICT (owner_id, kind, group_key) DO UPDATE SET "
+            + _UPSERT_SET.format(table=table), list(rows))
+
+
+def notify(*, kind: str, owner_id: int, group_key: str, tlp: str, audience_id: int | None,
+           target_name: str = "", target_args: Sequence[Any] = (),
+           params: dict[str, Any] | None = None, count: int = 1,
+           at: datetime | None = None) -> None:
+    """Tell organisation ``owner_id`` of something, within the audience ``tlp`` /
+    ``audience_id`` of what it is about: a new notice, or the one with the same
+    ``group_key`` counted up (and so unread again). ``params`` are rendered when read."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        _upsert([_row({
+            "distribution": Distribution.ORGANISATION, "tlp": tlp, "audience_id": audience_id,
+            "owner_id": owner_id, "kind": kind, "group_key": group_key[:200], "count": count,
+            "first_at": at, "last_at": at, "target_name": target_name,
+            "target_args": list(target_args), "params": params or {}})])
+        _after_commit([owner_id])
+
+
+def notify_hits(hits: Iterable[Hit], *, at: datetime | None = None) -> int:
+    """Tell the owners of the records in ``hits`` that someone outside their audience
+    checked or ingested one of their values, one notice per (record, value, asking
+    organisation): repeats count up. One query for the records' markings, one upsert."""
+    from vaka.intel.models import StixObject
+
+    grouped: dict[str, list[Any]] = {}
+    for object_id, kind, value, hashed, asker_org, channel in hits:
+        key = f"hit:{object_id}:{hashed}:{asker_org or 0}"
+        if key in grouped:
+            grouped[key][1] += 1
+        else:
+            grouped[key] = [(object_id, kind, value, asker_org, channel), 1]
+    if not grouped:
+        return 0
+    object_ids = {entry[0][0] for entry in grouped.values()}
+    marks = {pk: (owner_id, tlp, audience_id) for pk, owner_id, tlp, audience_id in
+             StixObject.objects.filter(pk__in=object_ids).values_list(
+                 "pk", "owner_id", "tlp", "audience_id")}
+    at = at or timezone.now()
+    rows, owners = [], set()
+    for key, ((object_id, kind, value, asker_org, channel), count) in grouped.items():
+        if object_id not in marks:
+            continue
+        owner_id, tlp, audience_id = marks[object_id]
+        owners.add(owner_id)
+        rows.append(_row({
+            "distribution": Distribution.ORGANISATION, "tlp": tlp, "audience_id": audience_id,
+            "owner_id": owner_id, "kind": Notice.Kind.HIT, "group_key": key, "count": count,
+            "first_at": at, "last_at": at, "target_name": "intel:object",
+            "target_args": [object_id],
+            "params": {"type": kind, "value": value, "organisation": asker_org,
+                       "channel": channel}}))
+    with transaction.atomic():
+        _upsert(rows)
+        _after_commit(sorted(owners))
+    return len(rows)
+
+
+def notify_submission_problems(submission: Any) -> None:
+    """A rejected or partly stored submission: its organisation's people in its audience
+    are told there is something to look at."""
+    notify(kind=Notice.Kind.SUBMISSION_PROBLEM, owner_id=submission.organisation_id,
+           group_key=f"submission:{submission.pk}", tlp=submission.tlp,
+           audience_id=submission.audience_id, target_name="intel:submission",
+           target_args=[submission.pk],
+           params={"status": submission.status, "rejected": submission.rejected})
+
+
+def _after_commit(owner_ids: list[int]) -> None:
+    from vaka.inbox import mail
+
+    transaction.on_commit(lambda: mail.send_immediate(owner_ids))
+
+
+# --- Read state ------------------------------------------------------------------------------
+
+def open_notice(user: Any, pk: int) -> Notice:
+    """The notice ``pk`` of ``user``, marked read; 404 (``Notice.DoesNotExist``) when it is
+    not theirs to see."""
+    notice = notices_for(user).get(pk=pk)
+    mark_read(user, [notice.pk])
+    return notice
+
+
+def mark_read(user: Any, notice_ids: Iterable[int]) -> int:
+    """Mark these of ``user``'s notices read now; ids outside their inbox are ignored."""
+    ids = list(notices_for(user).filter(pk__in=list(notice_ids)).values_list("pk", flat=True))
+    return _read(user, ids)
+
+
+def mark_all_read(user: Any) -> int:
+    """Mark every unread notice of ``user`` read; how many were unread."""
+    ids = list(notices_for(user).filter(unread=True).values_list("pk", flat=True))
+    return _read(user, ids)
+
+
+def _read(user: Any, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        NoticeRead.objects.bulk_create(
+            [NoticeRead(user=user, notice_id=pk, read_at=now) for pk in ids],
+            update_conflicts=True, unique_fields=["user", "notice"], update_fields=["read_at"])
+    return len(ids)
+
+
+# --- Settings --------------------------------------------------------------------------------
+
+def _settings_row(user: Any) -> InboxSettings:
+    found, _created = InboxSettings.objects.select_for_update().get_or_create(user=user)
+    return found
+
+
+def update_settings(user: Any, *, email: str, request: Any = None) -> InboxSettings:
+    """Set how ``user`` hears of new notices by e-mail: immediate, daily or none."""
+    if email not in InboxSettings.Email.values:
+        raise ValidationError({"email": _("Choose immediate, daily or none.")})
+    with transaction.atomic():
+        row = _settings_row(user)
+        before = row.email
+        row.email = email
+        row.save(update_fields=["email"])
+        audit.record("inbox_settings", actor=user, request=request, target=row,
+                     detail={"email": [before, email]})
+    return row
+
+
+def mark_dashboard_seen(user: Any) -> datetime | None:
+    """Record that ``user`` has just seen the dashboard; when they saw it before (None the
+    first time), so the dashboard can show what is new since."""
+    now = timezone.now()
+    with transaction.atomic():
+        row = _settings_row(user)
+        previous = row.dashboard_seen_at
+        row.dashboard_seen_at = now
+        row.save(update_fields=["dashboard_seen_at"])
+    return previous
