@@ -61,7 +61,7 @@ def test_enrolment_confirms_the_device_with_a_code(db, client):
                                      detail={"step": "enrolment"}).exists()
     # A mistyped code does not block the correct one typed straight after it.
     good = client.post("/accounts/two-factor/", {"otp_token": totp_code(device)})
-    assert good["Location"] == "/"
+    assert good["Location"] == "/accounts/recovery-codes/"  # shown once, then on to work
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/users/").status_code == 200

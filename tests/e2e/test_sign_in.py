@@ -26,9 +26,13 @@ def test_admin_signs_in_and_must_enrol_totp(page: Page, live_server):
     key = secret_from(page)
     page.fill("input[name=otp_token]", code_now(key))
     page.locator("main form button[type=submit]").click()
+    # The recovery codes, shown this once, then on to work.
+    page.wait_for_url(re.compile(r"/accounts/recovery-codes/$"))
+    expect(page.get_by_role("alert").first).to_contain_text("Two-factor sign-in is now on.")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.get_by_role("button", name="I have saved them").click()
     page.wait_for_url(f"{live_server.url}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-    expect(page.get_by_role("alert")).to_contain_text("Two-factor sign-in is now on.")
     device = TOTPDevice.objects.get(user=admin)
     assert device.confirmed
     assert device.bin_key == key

@@ -194,6 +194,7 @@ PK: dict[str, Callable[[World], Any]] = {
     "organisation": lambda w: w.unit_a.pk, "organisation_edit": lambda w: w.unit_a.pk,
     "organisation-detail": lambda w: w.unit_a.pk,
     "user": lambda w: w.alice.pk, "user_edit": lambda w: w.alice.pk,
+    "user_two_factor_reset": lambda w: w.alice.pk,
     "user-detail": lambda w: w.alice.pk,
     "community": lambda w: w.community.pk, "community_edit": lambda w: w.community.pk,
     "community-detail": lambda w: w.community.pk, "country-detail": lambda w: w.country.pk,

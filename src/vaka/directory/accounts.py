@@ -1,4 +1,5 @@
-"""Sign-in's second step, TOTP enrolment, profile, password and API token pages."""
+"""Sign-in's second step, TOTP enrolment, recovery codes, profile, password and API token
+pages."""
 
 import base64
 from collections.abc import Iterable
@@ -11,19 +12,25 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vaka.directory import selectors, services
-from vaka.directory.forms import OtpTokenForm, ProfileForm, TokenForm, VakaPasswordChangeForm
+from vaka.directory.forms import (
+    OtpTokenForm,
+    ProfileForm,
+    SecondFactorForm,
+    TokenForm,
+    VakaPasswordChangeForm,
+)
 from vaka.directory.models import User
 from vaka.policy import audit
 
@@ -48,6 +55,9 @@ def _forgive(devices: Iterable[TOTPDevice]) -> None:
 
 THROTTLED = gettext_lazy("Too many wrong codes: wait a few seconds before trying again.")
 INVALID = gettext_lazy("That code is not valid. Check your device's clock.")
+INVALID_RECOVERY = gettext_lazy("That recovery code is not valid, or was used already.")
+LOW_RECOVERY_CODES = 3  # from here on, the message after using one suggests new ones
+PENDING_CODES = "recovery_codes_pending"  # session key: new codes until the user saved them
 
 
 def is_local_path(url: str) -> bool:
@@ -73,11 +83,30 @@ def _next_url(request: HttpRequest) -> str:
 
 @login_required
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
-    form = OtpTokenForm(request.POST or None)
+    """The sign-in's second step: a code from the app, or a recovery code instead.
+
+    Both kinds count against the app's one back-off (django-otp's throttle on the TOTP
+    device, eased by ``_forgive``), so recovery codes are no way around it.
+    """
+    form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _throttled(TOTPDevice.objects.filter(user=request.user, confirmed=True).first()):
+        typed = form.cleaned_data["otp_token"]
+        totp = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+        if _throttled(totp):
             form.add_error("otp_token", THROTTLED)
-        elif device := match_token(request.user, form.cleaned_data["otp_token"]):
+        elif totp is not None and services.looks_like_recovery_code(typed):
+            left = services.use_recovery_code(request.user, typed, request=request)
+            if left is not None:
+                totp.throttle_reset()
+                otp_login(request, totp)
+                _tell_recovery_codes_left(request, left)
+                return redirect(_next_url(request))
+            totp.throttle_increment()
+            _forgive([totp])
+            audit.record(audit.Action.TWO_FACTOR_FAILED, actor=request.user, request=request,
+                         detail={"kind": "recovery code"})
+            form.add_error("otp_token", INVALID_RECOVERY)
+        elif device := match_token(request.user, typed):
             otp_login(request, device)
             return redirect(_next_url(request))
         else:
@@ -85,6 +114,16 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             audit.record(audit.Action.TWO_FACTOR_FAILED, actor=request.user, request=request)
             form.add_error("otp_token", INVALID)
     return render(request, "registration/two_factor_verify.html", {"form": form})
+
+
+def _tell_recovery_codes_left(request: HttpRequest, left: int) -> None:
+    text = ngettext("Signed in with a recovery code; it will not work again. You have %(n)d "
+                    "recovery code left.",
+                    "Signed in with a recovery code; it will not work again. You have %(n)d "
+                    "recovery codes left.", left) % {"n": left}
+    if left <= LOW_RECOVERY_CODES:
+        text += " " + _("Make new ones from your profile page.")
+    messages.warning(request, text)
 
 
 def _qr_svg(url: str) -> str:
@@ -112,9 +151,11 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 audit.record(audit.Action.TWO_FACTOR_ENROL, actor=user, request=request)
+                codes = services.create_recovery_codes(user, request=request)
             otp_login(request, device)
+            request.session[PENDING_CODES] = codes
             messages.success(request, _("Two-factor sign-in is now on."))
-            return redirect("dashboard")
+            return redirect("recovery_codes")
         else:
             _forgive([device])
             audit.record(audit.Action.TWO_FACTOR_FAILED, actor=user, request=request,
@@ -126,6 +167,63 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
         "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 - generated SVG
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
     })
+
+
+def _pending_codes(request: HttpRequest) -> list[str]:
+    codes = request.session.get(PENDING_CODES)
+    return codes if isinstance(codes, list) else []
+
+
+def _not_stored(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Show new recovery codes once, until the user says they saved them (POST)."""
+    codes = _pending_codes(request)
+    if request.method == "POST":
+        request.session.pop(PENDING_CODES, None)
+        if codes:
+            messages.success(request, _("Keep your recovery codes safe: each signs you in "
+                                        "once if you lose your authenticator app."))
+        return redirect("dashboard")
+    if not codes:
+        messages.info(request, _("Recovery codes are shown only once, when they are made. "
+                                 "If you lost them, make new ones here."))
+        return redirect("profile")
+    return _not_stored(render(request, "registration/recovery_codes.html", {"codes": codes}))
+
+
+@login_required
+def recovery_codes_download(request: HttpRequest) -> HttpResponse:
+    codes = _pending_codes(request)
+    if not codes:
+        raise Http404
+    text = "\n".join([_("Vaka recovery codes for %(user)s (each works once):")
+                       % {"user": request.user.username}, "", *codes, ""])
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="vaka-recovery-codes.txt"'
+    return _not_stored(response)
+
+
+@login_required
+@require_POST
+def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
+    """New recovery codes for oneself; the old ones die. Needs a verified second factor."""
+    # TwoFactorMiddleware already holds unverified sessions at the verify page; this keeps
+    # the rule true wherever the view is mounted.
+    if services.has_totp(request.user) and not request.user.is_verified():
+        messages.error(request, _("Sign in with your authenticator app first."))
+        return redirect("profile")
+    try:
+        codes = services.create_recovery_codes(request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("profile")
+    request.session[PENDING_CODES] = codes
+    return redirect("recovery_codes")
 
 
 @login_required
@@ -145,8 +243,9 @@ def profile(request: HttpRequest) -> HttpResponse:
                 response.set_cookie("django_language", form.cleaned_data["language"],
                                     samesite="Lax", httponly=True)
             return response
-    has_totp = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
-    return render(request, "directory/profile.html", {"form": form, "has_totp": has_totp})
+    return render(request, "directory/profile.html", {
+        "form": form, "has_totp": services.has_totp(request.user),
+        "recovery_codes_left": services.recovery_codes_left(request.user)})
 
 
 @login_required

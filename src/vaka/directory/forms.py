@@ -73,3 +73,13 @@ class OtpTokenForm(BootstrapMixin, forms.Form):
         label=_("Code from your authenticator app"), max_length=8, min_length=6,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                       "autofocus": True}))
+
+
+class SecondFactorForm(OtpTokenForm):
+    """The sign-in's second step: a code from the app, or one of the recovery codes."""
+
+    otp_token = forms.CharField(
+        label=_("Code from your authenticator app, or a recovery code"), max_length=24,
+        min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True,
+                                      "autocapitalize": "off", "spellcheck": "false"}))

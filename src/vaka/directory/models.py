@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.roles import CAPABILITIES, TWO_FACTOR_REQUIRED, Capability, Role
@@ -202,3 +203,37 @@ class ApiToken(models.Model):
     def is_valid(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked is None and (self.expires is None or self.expires > now)
+
+
+RECOVERY_CODE_COUNT = 10
+
+
+def hash_recovery_code(user_pk: int, code: str) -> str:
+    """A keyed hash of a (normalised) recovery code, bound to its user.
+
+    Django's password hashers would cost a slow hash per stored code at every try; the
+    codes carry 60 random bits, and without the secret key a stolen table tells nothing.
+    """
+    return salted_hmac("vaka.directory.recovery-code", f"{user_pk}:{code}",
+                       algorithm="sha256").hexdigest()
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator app; only its keyed hash is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    used = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"],
+                                               name="recovery_code_unique_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({_('used') if self.used else _('unused')})"

@@ -1,4 +1,4 @@
-"""Writes to the directory: users, organisations, communities, API tokens."""
+"""Writes to the directory: users, organisations, communities, API tokens, recovery codes."""
 
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -7,9 +7,20 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from vaka.directory.models import ApiToken, Community, Organisation, User, hash_token
+from vaka.directory.models import (
+    RECOVERY_CODE_COUNT,
+    ApiToken,
+    Community,
+    Organisation,
+    RecoveryCode,
+    User,
+    hash_recovery_code,
+    hash_token,
+)
 from vaka.directory.roles import Capability, Role
 from vaka.policy import audit
 
@@ -285,3 +296,89 @@ def authenticate_token(key: str) -> ApiToken | None:
     if token.last_used is None or now - token.last_used > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used=now)
     return token
+
+
+
+# --- Two-factor recovery codes ------------------------------------------------------------
+# Lower-case letters and digits without look-alikes (0/o, 1/i/l): 31 symbols; twelve of them
+# carry about 59 random bits, shown in groups of four.
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+RECOVERY_CODE_LENGTH = 12
+
+
+def normalise_recovery_code(typed: str) -> str:
+    """The code as stored: case, spaces and dashes do not matter when typing it."""
+    return "".join(c for c in typed.lower() if c not in " -\t")
+
+
+def looks_like_recovery_code(typed: str) -> bool:
+    """Whether what was typed has a recovery code's shape (an app code is six digits)."""
+    code = normalise_recovery_code(typed)
+    return len(code) == RECOVERY_CODE_LENGTH and not code.isdigit()
+
+
+def has_totp(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@transaction.atomic
+def create_recovery_codes(user: User, *, request: Any = None) -> list[str]:
+    """Give ``user`` a fresh set of recovery codes and return them; earlier codes stop working.
+
+    The codes are returned once, for the user to save; only their keyed hashes are stored.
+    Only for an account with two-factor sign-in on (the caller checks that the session has
+    verified it): without an app there is nothing for the codes to stand in for.
+    """
+    if not has_totp(user):
+        raise ValidationError({"otp_token": _("Turn on two-factor sign-in first: recovery "
+                                              "codes stand in for the authenticator app.")})
+    replaced = RecoveryCode.objects.filter(user=user).delete()[0]
+    codes = [get_random_string(RECOVERY_CODE_LENGTH, RECOVERY_ALPHABET)
+             for _i in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(user=user, code_hash=hash_recovery_code(user.pk, code)) for code in codes)
+    audit.record(audit.Action.RECOVERY_CODES_CREATE, actor=user, target=user, request=request,
+                 detail={"count": len(codes), "replaced": replaced})
+    return ["-".join(code[i:i + 4] for i in range(0, len(code), 4)) for code in codes]
+
+
+def recovery_codes_left(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used__isnull=True).count()
+
+
+@transaction.atomic
+def use_recovery_code(user: User, typed: str, *, request: Any = None) -> int | None:
+    """Spend one of ``user``'s recovery codes; returns how many are left, or None if ``typed``
+    is none of their unused codes (the caller counts that as a wrong code and throttles).
+
+    Each code works once: it is marked used in the same transaction that checks it, so two
+    sign-ins racing with one code cannot both pass.
+    """
+    code_hash = hash_recovery_code(user.pk, normalise_recovery_code(typed))
+    spent = RecoveryCode.objects.filter(user=user, code_hash=code_hash,
+                                        used__isnull=True).update(used=timezone.now())
+    if not spent:
+        return None
+    left = recovery_codes_left(user)
+    audit.record(audit.Action.RECOVERY_CODE_USED, actor=user, target=user, request=request,
+                 detail={"left": left})
+    return left
+
+
+@transaction.atomic
+def reset_two_factor(user: User, *, actor: User, request: Any = None) -> None:
+    """Turn ``user``'s two-factor sign-in off: their app and recovery codes stop working.
+
+    For someone who lost their phone; an admin who manages the user does it, never the user
+    themselves (their own second factor is what proves it is them). A role that requires
+    two-factor sign-in must enrol again at the next sign-in; sessions verified with the old
+    app lose that verification.
+    """
+    if actor.pk == user.pk:
+        raise PermissionDenied(_("Another admin must reset your two-factor sign-in."))
+    if not can_manage_user(actor, user.organisation, user.role):
+        raise PermissionDenied(_("You may not change this user."))
+    devices = TOTPDevice.objects.filter(user=user).delete()[0]
+    codes = RecoveryCode.objects.filter(user=user).delete()[0]
+    audit.record(audit.Action.TWO_FACTOR_RESET, actor=actor, target=user, request=request,
+                 detail={"devices": devices, "recovery_codes": codes})

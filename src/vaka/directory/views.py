@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from vaka.directory import selectors, services
 from vaka.directory.forms import CommunityForm, OrganisationForm, UserForm
@@ -91,6 +92,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "directory/user_detail.html", {
         "person": person,
         "can_manage": services.can_manage_user(request.user, person.organisation, person.role),
+        "has_totp": services.has_totp(person),
     })
 
 
@@ -119,6 +121,20 @@ def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         return redirect("user", pk=saved.pk)
     return render(request, "directory/form.html", {
         "form": form, "title": _("Edit user") if person else _("New user")})
+
+
+@login_required
+@require_POST
+def user_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(User, pk=pk)
+    try:
+        services.reset_two_factor(person, actor=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Two-factor sign-in of %s is off; their recovery codes no "
+                                    "longer work.") % person)
+    return redirect("user", pk=person.pk)
 
 
 @login_required

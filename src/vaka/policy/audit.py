@@ -26,6 +26,9 @@ class Action:
     PASSWORD_CHANGE = "password_change"
     TWO_FACTOR_ENROL = "two_factor_enrol"
     TWO_FACTOR_FAILED = "two_factor_failed"
+    TWO_FACTOR_RESET = "two_factor_reset"  # an admin cleared a user's device and codes
+    RECOVERY_CODES_CREATE = "recovery_codes_create"
+    RECOVERY_CODE_USED = "recovery_code_used"
     TOKEN_CREATE = "token_create"
     TOKEN_REVOKE = "token_revoke"
     REFUSED = "refused"  # a change refused for what it would have done, e.g. self-widening

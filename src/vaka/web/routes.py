@@ -81,6 +81,9 @@ ROUTES: dict[str, Route] = {
     "logout": _public("signs the session out (POST)"),
     "two_factor_verify": _self("the caller's own second factor"),
     "two_factor_enrol": _self("the caller's own second factor"),
+    "recovery_codes": _self("the caller's own new recovery codes, shown once"),
+    "recovery_codes_download": _self("the caller's own new recovery codes, as text"),
+    "recovery_codes_regenerate": _self("replaces the caller's own recovery codes (POST)"),
     "password_change": _self("the caller's own password"),
     "profile": _self("the caller's own profile"),
     "tokens": _self("the caller's own API tokens"),
@@ -95,6 +98,8 @@ ROUTES: dict[str, Route] = {
     "user": _signed_in(_DIRECTORY),
     "user_create": _admin("organisation administrators add users to their organisation"),
     "user_edit": _admin("organisation administrators edit users of their organisation"),
+    "user_two_factor_reset": _admin("organisation administrators turn off the second factor "
+                                    "of users of their organisation (POST)"),
     "communities": _signed_in(_DIRECTORY),
     "community": _signed_in(_DIRECTORY),
     "community_create": _admin(_PLATFORM),
