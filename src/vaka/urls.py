@@ -11,6 +11,7 @@ from rest_framework.routers import DefaultRouter
 from vaka.directory import accounts
 from vaka.directory import views as directory
 from vaka.directory.api import views as directory_api
+from vaka.inbox import api as inbox_api
 from vaka.intel.api import exports as export_api
 from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
@@ -33,6 +34,7 @@ router.register("notes", NoteViewSet, basename="note")
 router.register("objects", store_api.StixObjectViewSet, basename="object")
 router.register("submissions", store_api.SubmissionViewSet, basename="submission")
 router.register("notifications", store_api.HitNotificationViewSet, basename="notification")
+router.register("inbox", inbox_api.NoticeViewSet, basename="notice")
 
 urlpatterns = [
     path("", web.dashboard, name="dashboard"),
@@ -68,6 +70,7 @@ urlpatterns = [
     path("communities/<int:pk>/edit/", directory.community_edit, name="community_edit"),
     path("audit/", policy.audit_log, name="audit_log"),
     path("intel/", include("vaka.intel.urls")),
+    path("inbox/", include("vaka.inbox.urls")),
     path("exchange/", include("vaka.exchange.urls")),
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),

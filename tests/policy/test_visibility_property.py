@@ -10,6 +10,8 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   correlations), pages (list, detail, inbox), lookup (matches, hit/no-hit) and hit
   notifications — records outside the audience are 404, never appear in any list or
   count, and surface only as the hit/no-hit "another agency holds this";
+* the inbox (``channels_inbox``): page, API, badge and unread count — a notice reaches
+  the record's owner organisation only, within the record's audience;
 * versions (each object has an older version with markings of its own: it is served only
   to readers in both its own and its record's audience), submissions, the audit log and
   admins' own directory edits (``channels_versions``).
@@ -26,7 +28,13 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 from rest_framework.test import APIClient
 
-from tests.policy import channels_exports, channels_sync, channels_taxii, channels_versions
+from tests.policy import (
+    channels_exports,
+    channels_inbox,
+    channels_sync,
+    channels_taxii,
+    channels_versions,
+)
 from tests.policy.channels_versions import Expected
 from vaka.directory.models import Community, Organisation, User
 from vaka.directory.roles import Role
@@ -295,7 +303,7 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
 
 
 CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
-            *channels_taxii.CHANNELS, *channels_sync.CHANNELS]
+            *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

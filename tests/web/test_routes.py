@@ -29,6 +29,7 @@ from vaka.directory.models import Country, hash_token
 from vaka.directory.roles import Role
 from vaka.directory.services import create_token
 from vaka.exchange.models import Collection, Feed, Peer, TaxiiStatus
+from vaka.inbox.models import Notice
 from vaka.intel import exports, services
 from vaka.intel.models import HitNotification, Note, StixObject
 from vaka.policy.services import Markings
@@ -147,6 +148,7 @@ class World:
         self.object = StixObject.objects.get(submission=submission)
         services.lookup([SECRET_VALUE], user=self.outsider)  # tells Unit A of the hit
         self.notification = HitNotification.objects.get(object=self.object)
+        self.notice = Notice.objects.get(target_args=[self.object.pk])
         self.alice_token = create_token(self.alice, name="alice's")[0]
         self.alice_link = exports.create_export_link(
             self.alice, name="alice's", fmt="csv", filters={})[0]
@@ -187,9 +189,12 @@ RED_NOTE = {"intel:note", "intel:note_edit", "intel:note_delete", "note-detail"}
 RED_OBJECT = {"intel:object", "object-detail", "object-correlations", "intel:object_remark",
               "intel:object_edit", "intel:object_revoke"}
 RED_STIX = {"taxii:object", "taxii:versions"}
+# The hit notice on the RED object: it reaches the object's named people only.
+RED_NOTICE = {"inbox:open", "notice-detail", "notice-read"}
 PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.note.pk for name in RED_NOTE},
     **{name: lambda w: w.object.pk for name in RED_OBJECT},
+    **{name: lambda w: w.notice.pk for name in RED_NOTICE},
     "token_revoke": lambda w: w.alice_token.pk, "token-detail": lambda w: w.alice_token.pk,
     "organisation": lambda w: w.unit_a.pk, "organisation_edit": lambda w: w.unit_a.pk,
     "organisation-detail": lambda w: w.unit_a.pk,
@@ -280,7 +285,7 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
     if world.object.stix_id not in url and world.object.stix_id.split("--")[1] in body:
         yield f"{where}: {status} shows the RED object's STIX id"
     refused = status in REFUSED or _to_sign_in(response)
-    names_red = pattern.name in RED_NOTE | RED_OBJECT | RED_STIX
+    names_red = pattern.name in RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if who == "anonymous":

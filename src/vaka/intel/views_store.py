@@ -9,7 +9,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
@@ -156,9 +155,8 @@ def _lookup_csv(answers: list[services.LookupAnswer]) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "intel/inbox.html", {
-        "page": paginate(request, selectors.notifications_for(request.user)),
-        "title": _("Hits on your records")})
+    """The hit list moved into the inbox, with every other kind of notice."""
+    return redirect("inbox:list")
 
 
 @login_required

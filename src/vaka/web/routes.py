@@ -128,7 +128,7 @@ ROUTES: dict[str, Route] = {
     "intel:lookup": _covered("check_store", "the lookup page calls the same services.lookup "
                              "as the API: matches visible, hit/no-hit otherwise",
                              probe="/api/lookup/"),
-    "intel:inbox": _covered("check_store", "hits on records the user may see"),
+    "intel:inbox": _signed_in("the old address of the hit list: redirects to the inbox"),
     "intel:exclusions": _admin("the platform's own warninglist; manage-platform capability"),
     "intel:export_links": _self("the caller's own saved export links"),
     "intel:export_link_revoke": _self("revokes one of the caller's own export links"),
@@ -139,6 +139,13 @@ ROUTES: dict[str, Route] = {
         "check_export_link", "the same fetch with the key in a header (Authorization: "
         "Bearer or X-Vaka-Key) instead of the URL", probe="/intel/export/objects.csv"),
     "intel:galaxy_options": _signed_in("names from the shipped MISP galaxies"),
+    # --- inbox -------------------------------------------------------------------------
+    "inbox:list": _covered("check_inbox", "the notices of the user's organisation within "
+                           "the audience of what each is about"),
+    "inbox:open": _covered("check_inbox", "one notice, 404 outside its audience; marks it "
+                           "read and redirects to its target"),
+    "inbox:mark_all_read": _self("marks the caller's own notices read (POST)"),
+    "inbox:settings": _self("the caller's own inbox e-mail settings"),
     # --- exchange pages ----------------------------------------------------------------
     "exchange:collections": _signed_in("TAXII collections are saved filters, not records; "
                                        "users see the ones they may read"),
@@ -204,4 +211,10 @@ ROUTES: dict[str, Route] = {
                                   "which the channel checks", probe="notifications_for("),
     "notification-detail": _covered("check_store", "one of notifications_for(user)",
                                     probe="notifications_for("),
+    "notice-list": _covered("check_inbox", "the API lists notices_for(user), with the "
+                            "page's filters"),
+    "notice-detail": _covered("check_inbox", "one of notices_for(user), 404 otherwise"),
+    "notice-read": _covered("check_inbox", "marks one of notices_for(user) read, 404 "
+                            "otherwise (POST)"),
+    "notice-read-all": _covered("check_inbox", "marks the caller's own notices read (POST)"),
 }

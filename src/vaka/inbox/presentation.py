@@ -1,0 +1,66 @@
+"""A notice in words, in the reader's language, from its structured params."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from vaka.inbox.models import Notice
+
+
+@dataclass
+class Shown:
+    notice: Notice
+    text: str
+
+
+def _hit_text(params: dict[str, Any], organisations: dict[int, str], count: int) -> str:
+    who = organisations.get(params.get("organisation") or 0) or _("An agency")
+    value = params.get("value", "")
+    if params.get("channel") == "ingest":
+        return ngettext("%(who)s submitted %(value)s, which your record holds.",
+                        "%(who)s submitted %(value)s, which your record holds (%(count)d "
+                        "times).", count) % {"who": who, "value": value, "count": count}
+    return ngettext("%(who)s looked up %(value)s, which your record holds.",
+                    "%(who)s looked up %(value)s, which your record holds (%(count)d times).",
+                    count) % {"who": who, "value": value, "count": count}
+
+
+def _submission_text(params: dict[str, Any]) -> str:
+    if params.get("status") == "rejected":
+        return _("A submission was rejected: nothing of it was stored.")
+    rejected = int(params.get("rejected") or 0)
+    return ngettext("A submission was stored in part: %(n)d item was refused.",
+                    "A submission was stored in part: %(n)d items were refused.",
+                    rejected) % {"n": rejected}
+
+
+def describe(notices: list[Notice]) -> list[Shown]:
+    """The notices with their text; one query for the organisations they name."""
+    from vaka.directory.models import Organisation
+
+    ids = {n.params.get("organisation") for n in notices if n.kind == Notice.Kind.HIT}
+    ids.discard(None)
+    names = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name")) if ids \
+        else {}
+    shown = []
+    for notice in notices:
+        if notice.kind == Notice.Kind.HIT:
+            text = _hit_text(notice.params, names, notice.count)
+        elif notice.kind == Notice.Kind.SUBMISSION_PROBLEM:
+            text = _submission_text(notice.params)
+        else:
+            text = str(notice.get_kind_display())
+        shown.append(Shown(notice, text))
+    return shown
+
+
+def target_url(notice: Notice) -> str:
+    """Where opening the notice leads; the inbox when the target no longer resolves."""
+    try:
+        return reverse(notice.target_name, args=notice.target_args) if notice.target_name \
+            else reverse("inbox:list")
+    except NoReverseMatch:
+        return reverse("inbox:list")
