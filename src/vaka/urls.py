@@ -70,6 +70,7 @@ urlpatterns = [
     path("communities/<int:pk>/edit/", directory.community_edit, name="community_edit"),
     path("audit/", policy.audit_log, name="audit_log"),
     path("intel/", include("vaka.intel.urls")),
+    path("saved-searches/", include("vaka.web.urls")),
     path("inbox/", include("vaka.inbox.urls")),
     path("exchange/", include("vaka.exchange.urls")),
     path("taxii2/", include("vaka.exchange.taxii_urls")),

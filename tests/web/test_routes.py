@@ -34,6 +34,7 @@ from vaka.intel import exports, services
 from vaka.intel.models import HitNotification, Note, StixObject
 from vaka.policy.services import Markings
 from vaka.web.routes import ROUTES, Exposure
+from vaka.web.saved_searches import save_search
 
 MARKER = "kq7redline"  # in every secret field of the RED records
 SECRET_VALUE = f"{MARKER}-c2.xyz"
@@ -150,6 +151,8 @@ class World:
         self.notification = HitNotification.objects.get(object=self.object)
         self.notice = Notice.objects.get(target_args=[self.object.pk])
         self.alice_token = create_token(self.alice, name="alice's")[0]
+        self.alice_search = save_search(self.alice, list_name="intel:objects",
+                                        name="alice's", query="tlp=red")
         self.alice_link = exports.create_export_link(
             self.alice, name="alice's", fmt="csv", filters={})[0]
         self.bob_link_key = exports.create_export_link(
@@ -208,6 +211,8 @@ PK: dict[str, Callable[[World], Any]] = {
     "intel:submission_correct": lambda w: w.submission.pk,
     "notification-detail": lambda w: w.notification.pk,
     "intel:export_link_revoke": lambda w: w.alice_link.pk,
+    **{f"web:{name}": lambda w: w.alice_search.pk
+       for name in ("saved_search", "saved_search_rename", "saved_search_delete")},
     "exchange:collection_edit": lambda w: w.spare.pk,
     "exchange:collection_delete": lambda w: w.spare.pk,
     **{f"exchange:{name}": lambda w: w.feed.pk for name in ("feed", "feed_edit", "feed_poll")},

@@ -87,6 +87,12 @@ ROUTES: dict[str, Route] = {
     "password_change": _self("the caller's own password"),
     "profile": _self("the caller's own profile"),
     "tokens": _self("the caller's own API tokens"),
+    "web:saved_searches": _self("the caller's own saved searches (filters, never results); "
+                                "POST saves one"),
+    "web:saved_search": _self("runs one of the caller's own saved searches: a redirect to "
+                              "its list, which applies its own visibility"),
+    "web:saved_search_rename": _self("renames one of the caller's own saved searches"),
+    "web:saved_search_delete": _self("deletes one of the caller's own saved searches"),
     "token_revoke": _self("revokes one of the caller's own API tokens"),
     # --- directory ---------------------------------------------------------------------
     "countries": _signed_in(_DIRECTORY),
