@@ -46,13 +46,16 @@ def _assert_csv_holds(content: str, seen: list, hidden: list) -> None:
 
 
 def check_object_exports(user, visible: set[int], notes: list) -> None:
-    """CSV and the STIX bundle hold exactly the visible objects."""
+    """CSV and the STIX bundle, of a filter or of a selection, hold exactly the visible
+    objects."""
     seen, hidden = _split(visible, notes)
     if user is None:
         anonymous = APIClient()
         assert anonymous.get("/api/objects/export/", {"format": "csv"}).status_code in (401, 403)
         assert anonymous.get("/api/objects/export/", {"format": "stix"}).status_code in (
             401, 403)
+        assert Client().post("/intel/objects/selected/", {
+            "action": "export", "format": "csv", "selected": [1]}).status_code == 302
         return
     api = _api(user)
     _assert_csv_holds(_text(api.get("/api/objects/export/", {"format": "csv"})), seen, hidden)
@@ -61,6 +64,13 @@ def check_object_exports(user, visible: set[int], notes: list) -> None:
     assert sorted(ids) == sorted(obj.data["id"] for obj in seen)
     tlps = {obj["id"] for obj in bundle["objects"] if obj["type"] == "marking-definition"}
     assert tlps == {exports.tlp_marking_definition(obj.tlp)["id"] for obj in seen}
+    # Every record ticked on the object list (ids of hidden ones sent as well): the export
+    # of the selection holds the visible ones only.
+    web = Client()
+    web.force_login(user)
+    ticked = web.post("/intel/objects/selected/", {
+        "action": "export", "format": "csv", "selected": [obj.pk for obj in seen + hidden]})
+    _assert_csv_holds(_text(ticked), seen, hidden)
 
 
 def check_blocklists(user, visible: set[int], notes: list) -> None:

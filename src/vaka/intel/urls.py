@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vaka.intel import views, views_corrections, views_exports, views_store
+from vaka.intel import views, views_corrections, views_exports, views_selection, views_store
 
 app_name = "intel"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("notes/<int:pk>/edit/", views.note_edit, name="note_edit"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
     path("objects/", views_store.object_list, name="objects"),
+    path("objects/selected/", views_selection.object_selection, name="object_selection"),
     path("objects/<int:pk>/", views_store.object_detail, name="object"),
     path("objects/<int:pk>/remark/", views_corrections.object_remark, name="object_remark"),
     path("objects/<int:pk>/edit/", views_corrections.object_edit, name="object_edit"),

@@ -119,6 +119,9 @@ ROUTES: dict[str, Route] = {
     "intel:note_delete": _covered("check_pages", "one note, 404 outside its audience"),
     "intel:objects": _covered("check_store", "the STIX objects a user may see"),
     "intel:object": _covered("check_store", "one STIX object, 404 outside its audience"),
+    "intel:object_selection": _covered(
+        "check_object_exports", "records ticked on the object list (POST): exported among "
+        "objects_for, re-marked or revoked only where corrections.may_correct"),
     "intel:object_remark": _record("re-marks one object: object_for, then the owner "
                                    "organisation's contributors only"),
     "intel:object_edit": _record("edits one object: object_for, then the owner "
