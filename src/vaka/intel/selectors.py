@@ -106,12 +106,26 @@ def correlations_of(obj: StixObject, user: Any) -> list[Correlation]:
 
 def related_objects(obj: StixObject, user: Any) -> tuple[list[StixObject], list[StixObject]]:
     """Relationships touching ``obj`` and the objects a report/grouping refers to, that the
-    user may see (references to unseen objects are simply not shown)."""
+    user may see (references to unseen objects are simply not shown); each relationship's
+    ends are named where the user may see them."""
     refs = [r for r in obj.data.get("object_refs", []) if isinstance(r, str)]
     referred = list(objects_for(user).filter(stix_id__in=refs[:1000]).order_by("type", "name"))
     relationships = list(objects_for(user).filter(type="relationship").filter(
         Q(data__source_ref=obj.stix_id) | Q(data__target_ref=obj.stix_id))[:200])
+    _name_ends(relationships, user)
     return referred, relationships
+
+
+def _name_ends(relationships: list[StixObject], user: Any) -> None:
+    """Give each relationship its ``source`` and ``target``: the object the user may see
+    under that STIX id, or None — then a page shows the id only, never a hidden name."""
+    refs = {str(r.data.get(end, "")) for r in relationships for end in ("source_ref",
+                                                                        "target_ref")}
+    named = {o.stix_id: o for o in objects_for(user, include_revoked=True).filter(
+        stix_id__in=refs).only("pk", "stix_id", "type", "name", "owner")}
+    for r in relationships:
+        r.source = named.get(str(r.data.get("source_ref", "")))
+        r.target = named.get(str(r.data.get("target_ref", "")))
 
 
 def submissions_for(user: Any) -> QuerySet[Submission]:
