@@ -216,13 +216,21 @@ STORAGES = {
 WHITENOISE_MAX_AGE = 31536000
 
 # --- Email -------------------------------------------------------------------------------
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With no VAKA_EMAIL_HOST, mail is written to the console (the embedded default).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+                    if env("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = env("EMAIL_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_TLS")
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "vaka@localhost")
+# An SMTP server that does not answer must not hold a request for long.
+EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+# "Something is waiting" mail: at most one per user in this many minutes.
+EMAIL_BURST_MINUTES = int(env("EMAIL_BURST_MINUTES", "15"))
+# The address people reach this instance at, for links in e-mail.
+BASE_URL = env("BASE_URL", "http://localhost:8000").rstrip("/")
 
 # --- Background jobs ---------------------------------------------------------------------
 # With no broker, jobs run in-process (the embedded default); set VAKA_BROKER_URL to a

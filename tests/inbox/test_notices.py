@@ -133,3 +133,11 @@ def test_ingesting_many_hits_upserts_notices_in_one_statement(
             for pk, v in zip(objects, values, strict=False)]
     with django_assert_max_num_queries(4):  # markings, the upsert, and the savepoint
         assert services.notify_hits(hits) == len(hits)
+
+
+def test_a_user_without_an_organisation_has_no_notices_and_no_count(region):
+    hold(region.analyst_a, VALUE)
+    look_up(region.analyst_b, VALUE)
+    loner = UserFactory(organisation=None)
+    assert selectors.unread_count(loner) == 0
+    assert not selectors.notices_for(loner).filter(unread=True).exists()

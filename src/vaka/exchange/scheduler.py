@@ -1,4 +1,5 @@
-"""The exchange's timetable: poll the feeds and sync the connected instances that are due.
+"""The exchange's timetable: poll the feeds and sync the connected instances that are due
+(and, being the one in-process timetable, send the inbox's e-mail that is due).
 
 ``run_due`` does one round; ``vaka scheduler`` runs rounds forever (``vaka serve`` starts
 it beside the web server when there is no Celery broker; with one, Celery beat calls the
@@ -27,6 +28,16 @@ def run_due() -> dict[str, Any]:
         else:
             summary[name] = [{"name": str(getattr(d, "feed", None) or getattr(d, "peer", "")),
                               "status": d.status} for d in done]
+    try:
+        from vaka.inbox import mail
+
+        sent = mail.send_due()
+    except Exception:  # as above: the inbox's mail must not stop the exchange's round
+        log.exception("scheduler: inbox mail failed")
+        summary["mail"] = "error"
+    else:
+        if any(sent.values()):
+            summary["mail"] = sent
     return summary
 
 

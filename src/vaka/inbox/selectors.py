@@ -11,12 +11,14 @@ from vaka.policy.visibility import visible_to
 def notices_for(user: Any) -> QuerySet[Notice]:
     """The notices ``user`` may see — their organisation's, within the audience of what each
     is about — newest first, each annotated ``unread`` (not read since its last repeat)."""
-    if user is None or not user.is_authenticated or user.organisation_id is None:
-        return Notice.objects.none()
+    signed_in = user is not None and user.is_authenticated and user.organisation_id
+    # Annotated even when empty: callers filter on ``unread`` whoever asks.
+    mine = (Notice.objects.filter(owner=user.organisation_id) if signed_in
+            else Notice.objects.none())
     read_since_last = NoticeRead.objects.filter(
-        user=user.pk, notice=OuterRef("pk"), read_at__gte=OuterRef("last_at"))
-    return visible_to(user, Notice.objects.filter(owner=user.organisation_id)).annotate(
-        unread=~Exists(read_since_last))
+        user=user.pk if signed_in else None, notice=OuterRef("pk"),
+        read_at__gte=OuterRef("last_at"))
+    return visible_to(user, mine).annotate(unread=~Exists(read_since_last))
 
 
 def unread_count(user: Any) -> int:
