@@ -129,13 +129,13 @@ def test_hit_on_another_agencys_record_says_contact_the_desk_and_tells_the_owner
     expect(miss).not_to_contain_text(HIT_NOTICE)
 
     owner = signed_in(new_context(), live_server, "analyst.a")
-    owner.goto("/intel/inbox/")
-    expect(owner.get_by_role("heading", level=1)).to_have_text("Hits on your records")
-    row = owner.locator("main table tbody tr").filter(has_text=C2)
+    owner.goto("/intel/inbox/")  # the old address of the hit list leads to the inbox
+    expect(owner.get_by_role("heading", level=1)).to_have_text("Inbox")
+    expect(owner.locator("#inbox-badge")).to_contain_text("1")
+    row = owner.locator("main .list-group-item").filter(has_text=C2)
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("analyst.b")
-    expect(row).to_contain_text("Unit B")
-    expect(owner.locator("main table")).not_to_contain_text("nothing-here-55.net")
+    expect(row).to_contain_text("Unit B looked up")
+    expect(owner.locator("main .list-group")).not_to_contain_text("nothing-here-55.net")
     assert HitNotification.objects.get().asked_by == units["b"]
 
 
