@@ -1,0 +1,12 @@
+// Redoc's menu footer draws its maker's logo from the maker's site, which the CSP refuses
+// (and which would tell that site who reads these pages). Give it an empty local image
+// instead, so the documentation page requests nothing from anywhere but this server.
+(() => {
+  const remoteLogo = "https://cdn.redoc.ly/redoc/logo-mini.svg";
+  const emptyImage = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E";
+  const setAttribute = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function (name, value) {
+    return setAttribute.call(this, name, name === "src" && value === remoteLogo ? emptyImage
+      : value);
+  };
+})();
