@@ -20,7 +20,13 @@ Precision rules
   names the file hash the reader cares about).
 * An e-mail address is reported once, as an e-mail; its domain is not reported separately.
 * Dotted numbers are not IPv4 addresses when they are part of a longer dotted sequence
-  (``1.2.3.4.5``) or follow a version word (``version 1.2.3.4``, ``v10.0.0.1``).
+  (``1.2.3.4.5``, an OID) or glued to a word (``v10.0.0.1``). A dotted quad whose context
+  says version, build, OID or section number (``versions prior to 7.0.14.1``,
+  ``EKU OID 2.5.29.37``, ``see 4.1.2.3``) is *uncertain*: see :mod:`.certainty`.
+* A value a line break may have cut (``akira-`` ⏎ ``support@onionmail.org``) is uncertain,
+  and the values joining the lines would give are offered as uncertain too.
+* Uncertain values are only returned with ``extract(text, uncertain=True)``, flagged, for an
+  analyst to choose; they are never stored unasked.
 * Some top-level domains are also common file extensions (``.zip``, ``.mov``, ``.py``,
   ``.sh``…). A bare two-label name ending in one (``archive.zip``, ``run.py``) is taken as a
   file name; the same name is a domain inside a URL, in an e-mail address, or with more
@@ -28,6 +34,7 @@ Precision rules
 * Dotted names with capitals after the first label (``System.IO``, ``Foo.Bar``) are code,
   not domains; all capitals (``EVIL.COM``) and capitals in the first label only
   (``Evil.com``, ``Update-Check.example.com``) are fine.
+* ``ASP.NET``, ``VB.NET``…, written in capitals, name Microsoft's frameworks, not domains.
 * A dotted name followed by ``(`` is a function call (``record.save()``), not a domain.
 * Phone numbers must be strict E.164: ``+``, 8–15 digits, single spaces or hyphens between
   groups. Digit runs without ``+`` are never phone numbers.
@@ -37,6 +44,7 @@ Precision rules
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import re
@@ -44,6 +52,7 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
+from vaka.intel.parsing import certainty
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.observables import (
     BTC,
@@ -63,16 +72,25 @@ from vaka.intel.parsing.observables import (
 
 
 class Indicator(NamedTuple):
-    """One observable found in text: its kind and canonical value."""
+    """One observable found in text: its kind and canonical value.
+
+    ``certain`` is False for a value that may be wrong (see :mod:`.certainty`), with the
+    ``reason`` code saying why; such a value is only stored when an analyst picks it.
+    """
 
     kind: str
     value: str
+    certain: bool = True
+    reason: str = ""
 
 
 Found = list[tuple[int, Indicator]]  # (position in the refanged text, indicator)
 
 # Top-level domains that are more often a file extension in prose; see the module docstring.
 FILE_LIKE_TLDS = frozenset({"zip", "mov", "py", "sh", "md", "rs", "ps", "so", "cab", "one", "run"})
+
+# Names of frameworks that are also registered domains; as written in capitals, the framework.
+FRAMEWORK_NAMES = frozenset({"ASP.NET", "VB.NET", "ADO.NET", "ML.NET"})
 
 # Schemes worth reporting as URL indicators.
 URL_SCHEMES = frozenset(
@@ -169,8 +187,10 @@ def _url_at(text: str, sep: int, run_end: int) -> tuple[int, str, str] | None:
     return (start, url, value) if value else None
 
 
-def _scan_urls(text: str, found: Found) -> str:
+def _scan_urls(text: str, found: Found) -> tuple[str, list[tuple[int, int]]]:
+    """The text with the URLs' hosts masked, and the URLs' spans."""
     hosts: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
     run_end = attempts = 0
     sep = text.find("://")
     while sep >= 0:
@@ -187,11 +207,12 @@ def _scan_urls(text: str, found: Found) -> str:
             found.append((start, Indicator(URL, value)))
             host_end = _AUTHORITY_END.search(url, sep - start + 3)
             hosts.append((start, start + (host_end.start() if host_end else len(url))))
+            spans.append((start, start + len(url)))
             next_sep = start + len(url)
         else:
             next_sep = run_end if attempts >= _URL_ATTEMPTS_PER_RUN else sep + 3
         sep = text.find("://", next_sep)
-    return _mask(text, hosts)
+    return _mask(text, hosts), spans
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,13 +330,6 @@ def _scan_ipv6(text: str, found: Found) -> str:
 
 # Led by the first dot (a literal, found by fast search); the first octet is read leftwards.
 _V4_AFTER_FIRST_OCTET = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,2})?")
-# A version word right before the number, optionally after another version in a range:
-# `version 1.2.3.4`, `v. 10.0.0.1`, `versions 10.0.0.1 through 10.0.0.9`.
-_VERSION_BEFORE = re.compile(
-    r"\b(?:versions?|ver|v|release|build|firmware|rev|revision|patch|update)\.?\s*[:#]?\s*"
-    r"(?:[0-9][0-9.]*\s*(?:,|and|or|to|through|-|–)\s*)?\Z",
-    re.IGNORECASE,
-)
 
 
 def _part_of_longer_number(text: str, start: int, end: int) -> bool:
@@ -334,11 +348,11 @@ def _scan_ipv4(text: str, found: Found) -> None:
             start -= 1
         if start == dot or _part_of_longer_number(text, start, end):
             continue
-        if _VERSION_BEFORE.search(text, max(0, start - 40), start):
-            continue
         value = _valid(IPV4, text[start:end])
         if value:
-            found.append((start, Indicator(IPV4, value)))
+            # `versions prior to 7.0.14.1`, `OID 2.5.29.37`: offered for review, not stored.
+            doubt = certainty.ipv4_doubt(text, start, end)
+            found.append((start, Indicator(IPV4, value, doubt is None, doubt or "")))
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,6 +387,8 @@ def _plausible_domain(name: str) -> bool:
     tail = name[name.find(".") :]
     if tail != tail.lower() and name != name.upper():
         return False  # `System.IO`, `Foo.Bar`: code identifiers
+    if name in FRAMEWORK_NAMES:
+        return False  # written in capitals, as the framework is; `asp.net` is a domain
     return not (name.count(".") == 1 and tld in FILE_LIKE_TLDS)
 
 
@@ -497,22 +513,74 @@ _LATE_SCANS: tuple[Callable[[str, Found], None], ...] = (
 )
 
 
-def extract(text: str) -> list[Indicator]:
-    """Indicators in ``text`` (refanged first), canonical, de-duplicated, in order of appearance.
-
-    Linear in the size of the text. See the module docstring for what is and is not reported.
-    """
-    text = refang(text)
+def _scan(text: str) -> tuple[Found, list[tuple[int, int]]]:
+    """Everything found in refanged ``text``, and the spans of its URLs."""
     found: Found = []
     # URLs, then e-mails, then IPv6 mask what they consumed, so that the later scans do not
     # report a URL's host, an address's domain, or the IPv4 tail of `::ffff:192.0.2.1` again.
-    text = _scan_urls(text, found)
+    text, urls = _scan_urls(text, found)
     text = _scan_emails(text, found)
     text = _scan_ipv6(text, found)
     for scan in _LATE_SCANS:
         scan(text, found)
+    return found, urls
+
+
+def _across(join: certainty.Join) -> Found:
+    """The values that the joined text holds and neither piece does: they cross the join."""
+    # Most line-end hyphens are in prose (`well-⏎known`): nothing there can be an indicator.
+    if len(join.text) < 25 and not any(c in join.text for c in ".@:"):
+        return []
+    alone = {i[:2] for piece in (join.left, join.right) for _, i in _scan(piece)[0]}
+    return [(join.position, i._replace(certain=False, reason=certainty.JOINED))
+            for _, i in _scan(join.text)[0] if i[:2] not in alone]
+
+
+def _line_break_doubts(text: str, found: Found, urls: list[tuple[int, int]]) -> Found:
+    """``found`` with the values a line break may have cut flagged, and the values that
+    joining the lines would make added, all uncertain (see :mod:`.certainty`)."""
+    parts: set[int] = set()  # positions of values that may be only part of one
+    joined: Found = []
+    starts = sorted({position for position, _ in found})
+    for left_start, hyphen, after, joins in certainty.hyphen_breaks(text):
+        first = bisect.bisect_left(starts, left_start)
+        parts.update(p for p in starts[first : bisect.bisect_left(starts, hyphen)])
+        parts.add(after)
+        for join in joins:
+            joined += _across(join)
+    for _first_end, _second_start, join in certainty.hex_breaks(text):
+        joined += _across(join)
+    for start, end in urls:
+        more = certainty.url_continuation(text, end)
+        if more:
+            parts.add(start)
+            joined += _across(certainty.Join(text[start:end] + more[1], text[start:end],
+                                             more[1], start))
+    if not parts and not joined:
+        return found
+    flagged = [(p, i._replace(certain=False, reason=certainty.LINE_BREAK_PART))
+               if p in parts and i.certain else (p, i) for p, i in found]
+    return flagged + joined
+
+
+def extract(text: str, *, uncertain: bool = False) -> list[Indicator]:
+    """Indicators in ``text`` (refanged first), canonical, de-duplicated, in order of appearance.
+
+    Only certain values unless ``uncertain``: then also the values that may be wrong, each
+    with ``certain=False`` and a reason (a value found both ways counts as certain). Linear
+    in the size of the text. See the module docstring for what is and is not reported.
+    """
+    text = refang(text)
+    found, urls = _scan(text)
+    if "\n" in text:
+        found = _line_break_doubts(text, found, urls)
     found.sort(key=lambda item: item[0])
-    return list(dict.fromkeys(indicator for _, indicator in found))
+    chosen: dict[tuple[str, str], Indicator] = {}
+    for _, indicator in found:
+        key = (indicator.kind, indicator.value)
+        if key not in chosen or (indicator.certain and not chosen[key].certain):
+            chosen[key] = indicator
+    return [i for i in chosen.values() if uncertain or i.certain]
 
 
 # --------------------------------------------------------------------------------------------

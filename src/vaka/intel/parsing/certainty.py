@@ -1,0 +1,231 @@
+"""When a value found in free text may be wrong: shown for review, never stored unasked.
+
+Two kinds of doubt
+------------------
+* **Context.** A dotted quad is a valid IPv4 address, but the words before it say it is a
+  version, a build, an OID or a section number (``versions prior to 7.0.14.1``,
+  ``EKU OID 2.5.29.37``, ``see section 4.1.2.3``, ``6.4.0.0 to 6.4.14.2``,
+  ``2.0.0.1 and earlier``). The nearest telling word within the clause decides: an address
+  word closer than a version word (``build 2 of the loader connects to the server at
+  10.0.0.1``) keeps it an address.
+* **Line breaks.** Text taken from a PDF is cut into lines, and a value may be cut with it.
+  ``akira-`` at the end of one line and ``support@onionmail.org`` at the start of the next
+  is ``akira-support@onionmail.org`` (the hyphen is the value's own) or, when the layout
+  hyphenated a word, ``hr-notifications@…`` written ``hr-notifi-`` / ``cations@…``. Neither
+  the part after the break nor any one way of joining is certain, so the part is flagged
+  and both joinings are offered. The same for a URL cut after ``/``, ``=`` or ``_``, and a
+  hash cut in two pieces that are not hashes on their own.
+
+Every check here is a bounded look at a few dozen characters around a candidate, or one
+pass of a literal-led pattern, so extraction stays linear and fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+# --- reasons (codes; the review page and the API explain them in the user's language) ----
+VERSION = "version"  # the words around a dotted quad say it is a version or build number
+OID = "oid"  # … an object identifier
+SECTION = "section"  # … a section, table row or item number
+LINE_BREAK_PART = "line-break-part"  # the value touches a line break and may be a part
+JOINED = "joined-across-line-break"  # the value exists only when two lines are joined
+
+REASONS = (VERSION, OID, SECTION, LINE_BREAK_PART, JOINED)
+
+# --------------------------------------------------------------------------------------------
+# Dotted quads in context
+# --------------------------------------------------------------------------------------------
+
+# How far back the telling word may be: a clause, or a table row with its header cell.
+_CONTEXT_CHARS = 90
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+# Telling words, lower case. A word inside a name (`mirage-update.info`) is one token with
+# the rest of the name and does not count. Looking words up in sets costs a tenth of a pattern.
+_VERSION_WORDS = _words(
+    "version versions ver release releases build builds firmware revision rev patch patches "
+    "update updates hotfix hotfixes upgrade fixed engine toolset antérieure antérieures "
+    "ultérieure ultérieures"
+)
+_OID_WORDS = _words("oid oids eku arc")
+_SECTION_WORDS = _words(
+    "section sections sec chapter chapters clause clauses paragraph paragraphs paragraphe "
+    "paragraphes appendix annex annexes annexe table tables figure figures fig row rows item "
+    "items step steps article articles rule rules §"
+)
+_ADDRESS_WORDS = _words(
+    "ip ips ipv4 address addresses adresse adresses host hosts server servers serveur "
+    "serveurs c2 c&c cnc connect connects connected connection connections contact contacts "
+    "contacted beacon beacons beaconed beaconing resolve resolves resolved resolver "
+    "resolvers port ports exporter gateway proxy relay listen listens listening forward "
+    "forwards src dst source destination range subnet network node nodes dns ntp internal "
+    "public jump scanning scanner scanners hosted hosting sinkhole egress ingress traffic "
+    "ioc iocs indicator indicators infrastructure seen observed block blocks attacker "
+    "attackers ->"
+)
+# Two-word phrases, keyed by their last word: `prior to 7.0.14.1`, `object identifier`.
+_PHRASES = {("prior", "to"): VERSION, ("earlier", "than"): VERSION, ("older", "than"): VERSION,
+            ("up", "to"): VERSION, ("object", "identifier"): OID}
+# Dotted names are one token too; of those only the last part counts (`OSVersion.Version`).
+_WORD = re.compile(r"[\w&§]+(?:[-.][\w&§]+)*|->")
+# After the quad: `7.0.14.1 and earlier`, `… or later`, `3.2.1.0 et antérieures`.
+_VERSION_AFTER = re.compile(
+    r"\s*(?:and|or|et|ou)\s+(?:earlier|later|older|newer|higher|lower|above|below|prior|"
+    r"before|after|antérieures?|ultérieures?|supérieures?|inférieures?)\b",
+    re.IGNORECASE,
+)
+# A version range: another dotted number, then `to`, `through`, a dash… (or the other way).
+_RANGE_BEFORE = re.compile(r"\d+(?:\.\d+)+\s*(?:to|through|thru|till|until|-|–|and|or|à|et)\s*\Z")
+_RANGE_AFTER = re.compile(r"\s*(?:to|through|thru|till|until|-|–|and|or|à|et)\s*\d+(?:\.\d+)+")
+# Another dotted number earlier on the line: a table of versions (`2.0.0.1  2.0.13.5`).
+_DOTTED_NUMBER = re.compile(r"\d\.\d+\.")
+# A heading: `4.1.2.3 Lateral movement` at the start of a line.
+_HEADING_AFTER = re.compile(r" [A-Z][a-z]")
+# A break in the text that ends a clause: a blank line, or a sentence end before a capital.
+_CLAUSE_END = re.compile(r"\n[ \t]*\n|[.;!?][\"')\]]?\s+(?=[A-Z])")
+
+
+def _small(quad: str) -> bool:
+    """Every number at most 30: what versions and section numbers look like."""
+    return all(part.isdigit() and int(part) <= 30 for part in quad.split("/")[0].split("."))
+
+
+def _telling_word(window: str) -> tuple[str | None, bool]:
+    """The doubt the nearest telling word gives (None if it is an address word or there is
+    none), and whether that word is an address word."""
+    words = _WORD.findall(window.lower())
+    for i in range(len(words) - 1, -1, -1):
+        word = words[i].rpartition(".")[2]
+        if word == "v" and i == len(words) - 1:
+            return VERSION, False  # `v 1.2.3.4`
+        phrase = _PHRASES.get((words[i - 1], word)) if i else None
+        if phrase:
+            return phrase, False
+        if word in _ADDRESS_WORDS:
+            return None, True
+        if word in _VERSION_WORDS:
+            return VERSION, False
+        if word in _OID_WORDS:
+            return OID, False
+        if word in _SECTION_WORDS:
+            return SECTION, False
+    return None, False
+
+
+def ipv4_doubt(text: str, start: int, end: int) -> str | None:
+    """Why the dotted quad ``text[start:end]`` may not be an address, or None if it is one."""
+    window_start = max(0, start - _CONTEXT_CHARS)
+    window = text[window_start:start]
+    clause_ends = [m.end() for m in _CLAUSE_END.finditer(window)]
+    if clause_ends:
+        window = window[clause_ends[-1] :]
+    doubt, address = _telling_word(window)
+    if doubt:
+        return doubt
+    if _VERSION_AFTER.match(text, end, end + 30):
+        return VERSION
+    if not address and _small(text[start:end]):  # no telling word: the shape decides
+        if _RANGE_BEFORE.search(window[-30:]) or _RANGE_AFTER.match(text, end, end + 30):
+            return VERSION
+        line_start = text.rfind("\n", max(0, start - 200), start) + 1
+        before = text[line_start:start]
+        if not before.strip() and _HEADING_AFTER.match(text, end, end + 3):
+            return SECTION
+        if _DOTTED_NUMBER.search(before):
+            return VERSION
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Values cut by a line break
+# --------------------------------------------------------------------------------------------
+
+# A hyphen ending a line right after a letter, digit or bracket: `akira-⏎support`.
+_HYPHEN_BREAK = re.compile(r"-[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9\[])")
+# A line ending inside a long hex run and the next one going on with hex: a split hash.
+_HEX_BREAK = re.compile(r"\n(?<=[0-9A-Fa-f]\n)[ \t]*(?=[0-9A-Fa-f])")
+_HEX_LEFT = re.compile(r"[0-9A-Fa-f]{1,128}\Z")
+_HEX_RIGHT = re.compile(r"[0-9A-Fa-f]{1,128}")
+_LINE_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
+# What the next line must start with to carry on a URL: a path or query piece, not a word.
+_URL_CONTINUATION = re.compile(r"(?![0-9]{1,3}[.)]\s)[\w%~-]+[/.=&?#][\w%~.=&?#/;:+@-]*")
+_TOKEN_CHARS = 512  # how far a joined token is read either side of the break
+
+
+class Join(NamedTuple):
+    """Two pieces either side of a line break, to be searched again as one.
+
+    Only what the joined text holds and neither piece does is new: a value across the join.
+    """
+
+    text: str
+    left: str
+    right: str
+    position: int  # where the break is in the original text (for the order of values)
+
+
+def _token_left(text: str, end: int) -> int:
+    start = end
+    limit = max(0, end - _TOKEN_CHARS)
+    while start > limit and not text[start - 1].isspace():
+        start -= 1
+    return start
+
+
+def _token_right(text: str, start: int) -> int:
+    end = start
+    limit = min(len(text), start + _TOKEN_CHARS)
+    while end < limit and not text[end].isspace():
+        end += 1
+    return end
+
+
+def hyphen_breaks(text: str) -> Iterator[tuple[int, int, int, list[Join]]]:
+    """Each line-end hyphen after a word character: (start of the token before it, the
+    hyphen's position, start of the next line's text, the two ways to join the tokens)."""
+    for m in _HYPHEN_BREAK.finditer(text):
+        hyphen, after = m.start(), m.end()
+        if hyphen == 0 or not (text[hyphen - 1].isalnum() or text[hyphen - 1] in "])"):
+            continue
+        left_start = _token_left(text, hyphen)
+        left = text[left_start:hyphen]
+        right = text[after : _token_right(text, after)]
+        yield left_start, hyphen, after, [
+            Join(f"{left}-{right}", left, right, hyphen),  # the hyphen is the value's own
+            Join(f"{left}{right}", left, right, hyphen),  # the layout hyphenated a word
+        ]
+
+
+def hex_breaks(text: str) -> Iterator[tuple[int, int, Join]]:
+    """Hex runs cut by a line break into pieces of no hash length, whose join has one:
+    (end of the first piece, start of the second, the join)."""
+    from vaka.intel.parsing.observables import HASH_KINDS_BY_LENGTH
+
+    for m in _HEX_BREAK.finditer(text):
+        newline, after = m.start(), m.end()
+        left = _HEX_LEFT.search(text, max(0, newline - 128), newline)
+        right = _HEX_RIGHT.match(text, after)
+        if not left or not right:
+            continue
+        first, second = left.group(), right.group()
+        if (len(first) in HASH_KINDS_BY_LENGTH or len(second) in HASH_KINDS_BY_LENGTH
+                or len(first + second) not in HASH_KINDS_BY_LENGTH):
+            continue
+        yield newline, after, Join(first + second, first, second, left.start())
+
+
+def url_continuation(text: str, url_end: int) -> tuple[int, str] | None:
+    """If the URL ending at ``url_end`` may go on at the start of the next line: (start of
+    that line's text, the part that would continue the URL)."""
+    if url_end >= len(text) or text[url_end - 1] not in "/_=&?%.":
+        return None
+    gap = _LINE_BREAK.match(text, url_end)
+    if not gap or gap.group().count("\n") != 1:
+        return None
+    more = _URL_CONTINUATION.match(text, gap.end())
+    return (gap.end(), more.group()) if more else None
