@@ -15,6 +15,7 @@ from vaka.inbox import api as inbox_api
 from vaka.intel.api import exports as export_api
 from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
+from vaka.intel.views_broker import BrokerHitList
 from vaka.policy import views as policy
 from vaka.web import views as web
 from vaka.web.forms import BootstrapMixin
@@ -76,6 +77,7 @@ urlpatterns = [
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),
     path("api/lookup/", store_api.lookup, name="lookup"),
+    path("api/broker/hits/", BrokerHitList.as_view(), name="broker-hits"),
     path("api/objects/export/", export_api.ObjectExportView.as_view(), name="object_export"),
     path("api/blocklists/<str:kind>.txt", export_api.BlocklistView.as_view(), name="blocklist"),
     path("api/", include(router.urls)),

@@ -10,6 +10,8 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   correlations), pages (list, detail, inbox), lookup (matches, hit/no-hit) and hit
   notifications — records outside the audience are 404, never appear in any list or
   count, and surface only as the hit/no-hit "another agency holds this";
+* the desk's broker view (``channels_broker``): desk brokers only, 404 and no count for
+  anyone else; others' look-ups never name the holding agency;
 * the inbox (``channels_inbox``): page, API, badge and unread count — a notice reaches
   the record's owner organisation only, within the record's audience;
 * versions (each object has an older version with markings of its own: it is served only
@@ -29,6 +31,7 @@ from hypothesis.extra.django import TestCase
 from rest_framework.test import APIClient
 
 from tests.policy import (
+    channels_broker,
     channels_exports,
     channels_inbox,
     channels_sync,
@@ -303,7 +306,8 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
 
 
 CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
-            *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS]
+            *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
+            *channels_broker.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

@@ -3,6 +3,16 @@
 Each user holds one role (as in MISP); a role grants a set of capabilities. Capabilities
 decide what a user may *do*; what a user may *see* is decided by the visibility policy
 alone, whatever the role.
+
+Brokering (``Capability.BROKER``): the regional desk brokers hit/no-hit. When a value
+someone checks or ingests is held by an agency they may not see, they are told only that
+"another agency holds something: contact the desk". A desk user with the broker capability
+is told *which* agency holds it (its name, never the record's content) and has a broker
+view of every hit: the value, the holding agency, the agency and person who asked, when
+and how. The capability is effective only for active users of an active, local
+organisation of kind ``desk`` (``vaka.policy.brokering.is_broker``); it is held by the
+coordinator, organisation admin and platform admin roles — the people who run the desk's
+operations — not by its analysts or viewers. Every view of the broker list is audited.
 """
 
 from enum import StrEnum
@@ -29,6 +39,7 @@ class Capability(StrEnum):
     TRAIN = "train"  # run courses and sessions
     MANAGE_ORG_USERS = "manage_org_users"  # users of one's own organisation
     MANAGE_PLATFORM = "manage_platform"  # organisations, communities, audit log
+    BROKER = "broker"  # the desk names who holds a hit (see the module docstring)
 
 
 _ANALYST = {Capability.VIEW, Capability.CONTRIBUTE}
@@ -36,12 +47,12 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.VIEWER: frozenset({Capability.VIEW}),
     Role.ANALYST: frozenset(_ANALYST),
     Role.PUBLISHER: frozenset(_ANALYST | {Capability.PUBLISH}),
-    Role.COORDINATOR: frozenset(_ANALYST | {Capability.COORDINATE}),
+    Role.COORDINATOR: frozenset(_ANALYST | {Capability.COORDINATE, Capability.BROKER}),
     Role.TRAINER: frozenset({Capability.VIEW, Capability.TRAIN}),
     Role.ORG_ADMIN: frozenset(
         _ANALYST
         | {Capability.PUBLISH, Capability.COORDINATE, Capability.TRAIN,
-           Capability.MANAGE_ORG_USERS}
+           Capability.MANAGE_ORG_USERS, Capability.BROKER}
     ),
     Role.PLATFORM_ADMIN: frozenset(Capability),
 }

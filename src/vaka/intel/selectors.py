@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
+from vaka.directory.models import Organisation
 from vaka.intel.models import (
     HitNotification,
     Note,
@@ -18,6 +19,7 @@ from vaka.intel.models import (
     Submission,
 )
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
+from vaka.policy.brokering import is_broker
 from vaka.policy.services import record_view
 from vaka.policy.visibility import visible_to
 
@@ -83,12 +85,14 @@ class Correlation:
     warninglists: str
     matches: list[StixObject] = field(default_factory=list)
     held_elsewhere: bool = False  # hit/no-hit: someone the user may not see holds it
+    # For a desk broker only (policy.brokering): the agencies holding it, by name.
+    holders: list[Any] = field(default_factory=list)
 
 
 def correlations_of(obj: StixObject, user: Any) -> list[Correlation]:
     """Per value of ``obj``: the other objects the user may see that carry it, and whether
     records outside the user's audience do (shown only as 'contact the desk')."""
-    result = []
+    result, broker = [], is_broker(user)
     for observable in obj.observables.order_by("kind", "value"):
         correlation = Correlation(observable.kind, observable.value, observable.warninglists)
         if not observable.warninglists:
@@ -100,6 +104,10 @@ def correlations_of(obj: StixObject, user: Any) -> list[Correlation]:
             seen = visible_to(user, others)
             correlation.matches = list(seen.select_related("owner", "owner__country")[:50])
             correlation.held_elsewhere = others.count() > seen.count()
+            if correlation.held_elsewhere and broker:
+                correlation.holders = list(Organisation.objects.filter(
+                    pk__in=others.exclude(pk__in=seen.values("pk")).values("owner_id"))
+                    .order_by("name"))
         result.append(correlation)
     return result
 

@@ -4,7 +4,7 @@ import hashlib
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_
 from vaka.intel.parsing.tabular import Row, owner_namespace, read_csv, rows_to_stix
 from vaka.intel.warninglists import forget_own_entries, reflag_stored_values, warninglist_names
 from vaka.policy import audit
+from vaka.policy.brokering import is_broker
 from vaka.policy.services import Markings, create_shareable, delete_shareable, update_shareable
 from vaka.policy.visibility import can_edit, visible_to
 
@@ -225,6 +226,8 @@ class LookupAnswer:
     hits: int  # matches held by agencies the asker may not see
     warninglists: str = ""
     error: str = ""
+    # For a desk broker only (policy.brokering): the agencies holding those hits, by name.
+    holders: list[Organisation] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -298,7 +301,7 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
                for o in visible_to(user, StixObject.objects.filter(
                    pk__in=object_ids[start:start + 5000], revoked=False))
                .select_related("owner", "owner__country")}
-    fresh = []
+    fresh, held = [], []
     for hashed, rows in found.items():
         for answer in wanted[hashed]:
             for object_id, kind, value in rows:
@@ -309,13 +312,38 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
                 elif not answer.warninglists:
                     answer.hits += 1
                     fresh.append((object_id, kind, value, hashed))
+                    held.append((answer, object_id))
+    broker = is_broker(user)
+    if held and broker:
+        name_holders(held)
     if fresh:
         # The asker's own (invisible) objects never exist: every invisible match is foreign.
         _notify_lookup_hits(fresh, user)
     audit.record("lookup", actor=user, request=request,
                  detail={"values": len(values), "matched": sum(bool(a.matches) for a in answers),
-                         "hits": sum(a.hits > 0 for a in answers)})
+                         "hits": sum(a.hits > 0 for a in answers),
+                         # the broker capability was used: holders were named to the desk
+                         **({"holders_named": sum(bool(a.holders) for a in answers)}
+                            if broker else {})})
     return answers
+
+
+def name_holders(held: list[tuple[LookupAnswer, int]]) -> None:
+    """A desk broker's answers name the agencies holding each hit (never their records).
+
+    ``held``: (answer, id of a record matching its value that the broker may not see)."""
+    ids = sorted({object_id for _answer, object_id in held})
+    owners: dict[int, int] = {}
+    for start in range(0, len(ids), 5000):
+        owners.update(StixObject.objects.filter(pk__in=ids[start:start + 5000])
+                      .values_list("pk", "owner_id"))
+    organisations = Organisation.objects.in_bulk(set(owners.values()))
+    for answer, object_id in held:
+        holder = organisations[owners[object_id]]
+        if holder not in answer.holders:
+            answer.holders.append(holder)
+    for answer, _object_id in held:
+        answer.holders.sort(key=str)
 
 
 def _notify_lookup_hits(fresh: list[tuple[int, str, str, int]], user: User) -> None:

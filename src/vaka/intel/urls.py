@@ -1,6 +1,13 @@
 from django.urls import path
 
-from vaka.intel import views, views_corrections, views_exports, views_selection, views_store
+from vaka.intel import (
+    views,
+    views_broker,
+    views_corrections,
+    views_exports,
+    views_selection,
+    views_store,
+)
 
 app_name = "intel"
 urlpatterns = [
@@ -22,6 +29,7 @@ urlpatterns = [
          name="submission_correct"),
     path("lookup/", views_store.lookup, name="lookup"),
     path("inbox/", views_store.inbox, name="inbox"),
+    path("broker/", views_broker.hit_list, name="broker"),
     path("warninglists/", views_store.exclusions, name="exclusions"),
     path("export-links/", views_exports.export_links, name="export_links"),
     path("export-links/<int:pk>/revoke/", views_exports.export_link_revoke,

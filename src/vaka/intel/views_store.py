@@ -149,7 +149,8 @@ def _lookup_csv(answers: list[services.LookupAnswer]) -> HttpResponse:
     for a in answers:
         writer.writerow([a.value, a.type or "", a.canonical or "",
                          "; ".join(f"{m.name} ({m.owner})" for m in a.matches),
-                         "yes" if a.hits else "no", a.warninglists, a.error])
+                         "; ".join(o.name for o in a.holders) or ("yes" if a.hits else "no"),
+                         a.warninglists, a.error])
     return response
 
 

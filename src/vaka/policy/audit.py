@@ -34,6 +34,7 @@ class Action:
     REFUSED = "refused"  # a change refused for what it would have done, e.g. self-widening
     REMARK = "remark"  # the owner changed who may see a record, all its versions included
     REVOKE = "revoke"
+    BROKER_VIEW = "broker_view"  # a desk broker read the list of hits and who holds them
 
 
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())

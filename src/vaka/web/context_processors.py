@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.utils import translation
 
 from vaka.directory.roles import Capability
+from vaka.policy.brokering import is_broker
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +15,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "SITE_NAME": settings.SITE_NAME,
         "LANGUAGE_BIDI": translation.get_language_bidi(),
         "can": can,
+        "is_broker": is_broker(user),
     }

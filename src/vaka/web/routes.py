@@ -138,6 +138,8 @@ ROUTES: dict[str, Route] = {
                              "as the API: matches visible, hit/no-hit otherwise",
                              probe="/api/lookup/"),
     "intel:inbox": _signed_in("the old address of the hit list: redirects to the inbox"),
+    "intel:broker": _covered("check_broker", "the desk's broker view of every hit: desk "
+                             "brokers only (policy.brokering), 404 for anyone else; audited"),
     "intel:exclusions": _admin("the platform's own warninglist; manage-platform capability"),
     "intel:export_links": _self("the caller's own saved export links"),
     "intel:export_link_revoke": _self("revokes one of the caller's own export links"),
@@ -218,6 +220,8 @@ ROUTES: dict[str, Route] = {
     "submission-detail": _self("one submission of the caller's organisation"),
     "notification-list": _covered("check_store", "the API lists notifications_for(user), "
                                   "which the channel checks", probe="notifications_for("),
+    "broker-hits": _covered("check_broker", "the broker view's API: desk brokers only, 404 "
+                            "for anyone else; audited"),
     "notification-detail": _covered("check_store", "one of notifications_for(user)",
                                     probe="notifications_for("),
     "notice-list": _covered("check_inbox", "the API lists notices_for(user), with the "

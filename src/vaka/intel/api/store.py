@@ -14,6 +14,7 @@ from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from vaka.directory.models import Organisation
 from vaka.directory.roles import Capability
 from vaka.intel import selectors, services
 from vaka.intel.api.corrections import CorrectionsMixin
@@ -75,7 +76,7 @@ class StixObjectViewSet(CorrectionsMixin, viewsets.ReadOnlyModelViewSet):
         return Response([{
             "type": c.kind, "value": c.value, "warninglists": c.warninglists,
             "matches": StixObjectSerializer(c.matches, many=True).data,
-            "hits": [{"contact": contact}] if c.held_elsewhere else [],
+            "hits": hit_answer(c.held_elsewhere, c.holders, contact),
         } for c in selectors.correlations_of(obj, request.user)])
 
 
@@ -160,7 +161,8 @@ def lookup(request: Request) -> Response:
     """Check up to 10,000 values (any kind, defanged or not) against everything stored.
 
     Per value: `matches` you may see, and `hits` — another agency holds something on it
-    that you may not see; contact the desk (whose owners are told who asked). `summary`
+    that you may not see; contact the desk (whose owners are told who asked). A desk
+    broker is told instead which agencies hold it: `hits` lists each `holder`. `summary`
     counts the values: `matched` (by records you see), `held_elsewhere`, `warninglisted`,
     `unknown` (valid, held by nobody) and `invalid`.
     """
@@ -174,8 +176,19 @@ def lookup(request: Request) -> Response:
         "value": a.value, "type": a.type, "canonical": a.canonical,
         "warninglists": a.warninglists, "error": a.error,
         "matches": StixObjectSerializer(a.matches, many=True).data,
-        "hits": [{"contact": contact}] if a.hits else [],
+        "hits": hit_answer(bool(a.hits), a.holders, contact),
     } for a in answers]})
+
+
+def hit_answer(held: bool, holders: list[Organisation], contact: dict[str, str]
+               ) -> list[dict[str, Any]]:
+    """Hit/no-hit: whom to contact — the desk; a desk broker is told the holding agencies."""
+    if not held:
+        return []
+    if holders:
+        return [{"holder": {"id": org.pk, "name": org.name, "country": org.country_id,
+                            "email": org.contact_email}} for org in holders]
+    return [{"contact": contact}]
 
 
 class HitNotificationSerializer(serializers.ModelSerializer):
