@@ -11,16 +11,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vaka.directory import selectors, services
+from vaka.directory.filtersets import OrganisationFilter, UserFilter
 from vaka.directory.forms import CommunityForm, OrganisationForm, UserForm
 from vaka.directory.models import Community, Country, Organisation, Programme, User
 from vaka.directory.roles import Capability, Role
 from vaka.web.pagination import paginate, query_without_page
 
 
-def _list(request: HttpRequest, template: str, items: Any, **context: Any) -> HttpResponse:
-    return render(request, template, {"page": paginate(request, items),
-                                      "query": query_without_page(request),
-                                      "q": request.GET.get("q", ""), **context})
+def _list(request: HttpRequest, template: str, items: Any, filterset: Any = None,
+          **context: Any) -> HttpResponse:
+    """A directory list; a filter value that names nothing (``filterset`` refuses it) is a
+    400 page naming the filter and the value, not an empty list."""
+    checked = filterset(request.GET, queryset=items.none()) if filterset else None
+    refused = checked is not None and not checked.is_valid()
+    return render(request, template, {
+        "page": paginate(request, items.none() if refused else items),
+        "query": query_without_page(request), "q": request.GET.get("q", ""),
+        "filter_form": checked.form if refused else None, **context},
+        status=400 if refused else 200)
 
 
 @login_required
@@ -36,7 +44,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     kind, country = request.GET.get("kind", ""), request.GET.get("country", "")
     items = selectors.organisations(search=request.GET.get("q", "").strip(), kind=kind,
                                     country=country)
-    return _list(request, "directory/organisation_list.html", items,
+    return _list(request, "directory/organisation_list.html", items, OrganisationFilter,
                  kinds=Organisation.Kind.choices, kind=kind, country=country,
                  countries=Country.objects.all())
 
@@ -82,8 +90,8 @@ def user_list(request: HttpRequest) -> HttpResponse:
     items = selectors.users(search=request.GET.get("q", "").strip(), organisation=org, role=role)
     if not request.GET.get("inactive"):
         items = items.filter(is_active=True)
-    return _list(request, "directory/user_list.html", items, roles=Role.choices, role=role,
-                 organisation=org)
+    return _list(request, "directory/user_list.html", items, UserFilter, roles=Role.choices,
+                 role=role, organisation=org)
 
 
 @login_required

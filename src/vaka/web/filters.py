@@ -40,10 +40,27 @@ class StrictBooleanFilter(filters.BooleanFilter):
 
 
 class StrictFilterSet(filters.FilterSet):
-    """The base of every filter set: boolean fields filter strictly."""
+    """The base of every filter set: boolean fields filter strictly, and a value that is not
+    one of the choices, or an id that names no record, is refused naming the value and what
+    it should have been."""
 
     FILTER_DEFAULTS = {**FILTER_FOR_DBFIELD_DEFAULTS,
                        models.BooleanField: {"filter_class": StrictBooleanFilter}}
+
+    @property
+    def form(self) -> forms.Form:
+        if not hasattr(self, "_form"):
+            for field in super().form.fields.values():
+                if isinstance(field, forms.ModelChoiceField):
+                    thing = field.queryset.model._meta.verbose_name
+                    # %%(value)s: filled in by the field with the value that was sent.
+                    field.error_messages = {**field.error_messages, "invalid_choice": _(
+                        "There is no %(thing)s with the id “%%(value)s”.") % {"thing": thing}}
+                elif isinstance(field, forms.ChoiceField):
+                    known = ", ".join(str(key) for key, _label in field.choices if key != "")
+                    field.error_messages = {**field.error_messages, "invalid_choice": _(
+                        "“%%(value)s” is not one of: %(known)s.") % {"known": known}}
+        return self._form
 
 
 class StrictFilterBackend(filters.DjangoFilterBackend):

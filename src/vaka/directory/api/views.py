@@ -2,16 +2,15 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from vaka.directory import selectors, services
 from vaka.directory.api import serializers as s
-from vaka.directory.models import ApiToken, Community, Country, Organisation, Programme, User
+from vaka.directory.filtersets import CountryFilter, OrganisationFilter, UserFilter
+from vaka.directory.models import ApiToken, Community, Country, Organisation, User
 from vaka.directory.roles import Capability
-from vaka.web.filters import StrictFilterSet
 
 
 class PlatformAdminWrites(permissions.BasePermission):
@@ -21,16 +20,6 @@ class PlatformAdminWrites(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         return request.user.can(Capability.MANAGE_PLATFORM)
-
-
-class CountryFilter(StrictFilterSet):
-    programmes__code = filters.ModelChoiceFilter(
-        field_name="programmes", to_field_name="code", queryset=Programme.objects.all(),
-        help_text="A programme's code, e.g. aspjoc.")
-
-    class Meta:
-        model = Country
-        fields = ["programmes__code"]
 
 
 class CountryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -49,7 +38,7 @@ class OrganisationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
                           viewsets.ReadOnlyModelViewSet):
     serializer_class = s.OrganisationSerializer
     permission_classes = [permissions.IsAuthenticated, PlatformAdminWrites]
-    filterset_fields = ["kind", "country", "is_active"]
+    filterset_class = OrganisationFilter
     search_fields = ["name", "short_name"]
     ordering_fields = ["name", "created"]
 
@@ -73,7 +62,7 @@ class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     """The people of every organisation. Org admins manage their own organisation's users."""
 
     serializer_class = s.UserSerializer
-    filterset_fields = ["organisation", "role", "is_active"]
+    filterset_class = UserFilter
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering_fields = ["username", "last_login"]
 
