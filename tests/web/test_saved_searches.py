@@ -81,7 +81,7 @@ def test_the_list_menu_shows_the_users_own_searches_of_that_list_only(region):
 
 
 @pytest.mark.parametrize("url", ["/intel/notes/", "/organisations/", "/users/",
-                                 "/communities/"])
+                                 "/communities/", "/inbox/"])
 def test_every_list_with_filters_offers_saving_them(region, url):
     page = client_for(region.analyst_a).get(url + "?q=unit").content.decode()
     assert 'name="list_name"' in page and 'value="q=unit"' in page

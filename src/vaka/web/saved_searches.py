@@ -23,6 +23,7 @@ from vaka.web.models import MAX_QUERY, SavedSearch
 LISTS: dict[str, Any] = {
     "intel:objects": gettext_lazy("Intelligence"),
     "intel:notes": gettext_lazy("Notes"),
+    "inbox:list": gettext_lazy("Inbox"),
     "organisations": gettext_lazy("Organisations"),
     "users": gettext_lazy("People"),
     "communities": gettext_lazy("Communities"),
