@@ -139,3 +139,21 @@ def test_the_settings_service_refuses_an_unknown_choice(region):
     with pytest.raises(ValidationError) as error:
         services.update_settings(region.analyst_a, email="hourly")
     assert "email" in error.value.message_dict
+
+
+def test_the_list_costs_the_same_queries_for_one_notice_or_many(client, region, hit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import OrganisationFactory, UserFactory
+
+    client.force_login(region.analyst_a)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/inbox/")
+    hold(region.analyst_a, OTHER)
+    for n in range(4):
+        look_up(UserFactory(organisation=OrganisationFactory(name=f"Unit {n}")), OTHER)
+    with CaptureQueriesContext(connection) as five:
+        page = client.get("/inbox/").content.decode()
+    assert page.count("list-group-item d-flex") == 5
+    assert len(five) == len(one)
