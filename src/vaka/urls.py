@@ -12,6 +12,7 @@ from vaka.directory import accounts
 from vaka.directory import views as directory
 from vaka.directory.api import views as directory_api
 from vaka.inbox import api as inbox_api
+from vaka.intel.api import extraction as extraction_api
 from vaka.intel.api import exports as export_api
 from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
@@ -77,6 +78,7 @@ urlpatterns = [
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),
     path("api/lookup/", store_api.lookup, name="lookup"),
+    path("api/extract/", extraction_api.extract_text, name="extract"),
     path("api/broker/hits/", BrokerHitList.as_view(), name="broker-hits"),
     path("api/objects/export/", export_api.ObjectExportView.as_view(), name="object_export"),
     path("api/blocklists/<str:kind>.txt", export_api.BlocklistView.as_view(), name="blocklist"),

@@ -47,7 +47,8 @@ def test_loading_twice_changes_nothing(db, capsys):
     assert counts() == before
     out = capsys.readouterr().out
     assert "nothing new" not in out.splitlines()[0]
-    assert "0 countries, 0 organisations, 0 communities, 0 users created" in out
+    assert ("0 countries, 0 organisations, 0 communities, 0 users, 0 submissions, 0 lookups, "
+            "0 notes, 0 collections created") in out
     assert f"password '{demo.demo_password()}'" in out
 
 
@@ -56,3 +57,60 @@ def test_demo_users_can_sign_in(db, client):
     response = client.post("/accounts/login/", {"username": "fj.analyst",
                                                 "password": demo.demo_password()})
     assert response["Location"] == "/"
+
+
+# --- the demo intelligence -------------------------------------------------------------------
+
+def intel_counts():
+    from vaka.exchange.models import Collection
+    from vaka.inbox.models import Notice
+    from vaka.intel.models import HitNotification, Note, Observable, StixObject, Submission
+
+    return {m.__name__: m.objects.count() for m in (
+        StixObject, Observable, Submission, HitNotification, Notice, Note, Collection,
+        AuditEntry)}
+
+
+def test_loading_the_demo_intelligence_twice_changes_nothing(db):
+    demo.load()
+    before = intel_counts()
+    created = demo.load()
+    assert intel_counts() == before
+    assert not any(created.values())
+
+
+def test_demo_intelligence_correlates_hits_and_notifies(db):
+    from vaka.exchange.models import Collection
+    from vaka.inbox.models import Notice
+    from vaka.intel.models import HitNotification, Submission
+    from vaka.intel.selectors import objects_for, with_correlations
+
+    demo.load()
+    assert set(Submission.objects.values_list("status", flat=True)) == {"stored"}
+    desk_analyst = User.objects.get(username="desk.analyst")
+    assert with_correlations(objects_for(desk_analyst)).count() >= 5
+    askers = set(HitNotification.objects.values_list("asked_by_organisation__name", flat=True))
+    assert {demo.FIJI_TCU, demo.PHILIPPINES_UNIT, "Tonga National CERT"} <= askers
+    assert set(HitNotification.objects.values_list("channel", flat=True)) == {
+        "ingest", "lookup"}
+    holders = set(Notice.objects.filter(kind="hit").values_list("owner__name", flat=True))
+    assert {demo.FIJI_TCU, demo.PHILIPPINES_UNIT, "Kestrel Threat Research"} <= holders
+    assert Collection.objects.get(alias="ransomware").filters == {"label": "ransomware"}
+
+
+def test_demo_value_held_by_two_agencies_at_different_tlps(db):
+    from vaka.intel.models import Observable
+
+    demo.load()
+    tlps = set(Observable.objects.filter(kind="phone", value="+61491570156").values_list(
+        "object__owner__name", "object__tlp"))
+    assert tlps == {(demo.FIJI_TCU, "amber"), ("Tonga National CERT", "green")}
+
+
+def test_demo_ransomware_collection_serves_the_desks_indicators_over_taxii(db):
+    from vaka.exchange import taxii
+
+    demo.load()
+    fiji = User.objects.get(username="fj.analyst")
+    collection = taxii.collection_for(fiji, "ransomware")
+    assert taxii.collection_resource(collection, fiji)["can_read"]

@@ -12,7 +12,7 @@ import pycountry
 from django.conf import settings
 from django.db import transaction
 
-from vaka.directory import services
+from vaka.directory import demo_intel, services
 from vaka.directory.models import Community, Country, Organisation, Programme, User
 from vaka.directory.roles import Role
 
@@ -101,7 +101,8 @@ def demo_password() -> str:
 
 @transaction.atomic
 def load() -> dict[str, int]:
-    """Load the demo region; returns how many records of each kind were created."""
+    """Load the demo region and its intelligence (``demo_intel``); returns how many records
+    of each kind were created."""
     created = {"countries": 0, "organisations": 0, "communities": 0, "users": 0}
     programmes = {}
     for code, (name, description, _members) in PROGRAMMES.items():
@@ -166,4 +167,5 @@ def load() -> dict[str, int]:
             last_name=person.last_name, role=person.role,
             email=f"{person.username}@vaka.example")
         created["users"] += 1
+    created.update(demo_intel.load(DESK, ADMIN_USERNAME))
     return created

@@ -14,7 +14,7 @@ class OrganisationForm(BootstrapMixin, forms.ModelForm):
         model = Organisation
         fields = ["name", "short_name", "kind", "country", "served_by", "contact_email",
                   "description", "is_active"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3, "dir": "auto"})}
 
 
 class CommunityForm(BootstrapMixin, forms.ModelForm):
@@ -25,7 +25,7 @@ class CommunityForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Community
         fields = ["name", "description", "members"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3, "dir": "auto"})}
 
 
 class UserForm(BootstrapMixin, forms.ModelForm):

@@ -24,7 +24,7 @@ class CollectionForm(BootstrapMixin, forms.ModelForm):
         model = Collection
         fields = ["title", "description", "alias", "readers", "can_write"]
         widgets = {"readers": forms.CheckboxSelectMultiple,
-                   "description": forms.Textarea(attrs={"rows": 3})}
+                   "description": forms.Textarea(attrs={"rows": 3, "dir": "auto"})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

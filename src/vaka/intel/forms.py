@@ -8,4 +8,4 @@ class NoteForm(MarkingsForm):
     class Meta:
         model = Note
         fields = ["title", "body", *MarkingsForm.MARKING_FIELDS]
-        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+        widgets = {"body": forms.Textarea(attrs={"rows": 8, "dir": "auto"})}

@@ -75,8 +75,12 @@ def submit(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", str(error))
             else:
                 # What was left out is shown before the analyst stores anything from it.
+                # Uncertain values come too, unticked with their reason: nothing uncertain
+                # is stored unless the analyst ticks it.
+                found = extract(read.text, uncertain=True)
                 return render(request, "intel/review.html", {
-                    "form": form, "found": extract(read.text), "problems": read.problems})
+                    "form": form, "found": found, "problems": read.problems,
+                    "uncertain": sum(not i.certain for i in found)})
         else:
             if "reviewed" in request.POST:  # the analyst's selection of what was found
                 content, fmt = _reviewed_csv(request.POST.getlist("indicator")), "csv"

@@ -194,6 +194,8 @@ ROUTES: dict[str, Route] = {
     "api_docs": _signed_in("Swagger UI over the schema"),
     "api_redoc": _signed_in("Redoc over the schema"),
     "lookup": _covered("check_store", "matches visible, hit/no-hit otherwise"),
+    "extract": _signed_in("reads only the text the caller sends and stores nothing; no "
+                          "shareable record"),
     "object_export": _covered("check_object_exports", "STIX and CSV of the visible objects"),
     "blocklist": _covered("check_blocklists", "values of the visible objects that may be "
                           "blocked"),

@@ -119,7 +119,12 @@ class IngestSerializer(MarkingInputSerializer):  # type: ignore[misc,valid-type]
 
 
 class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Your organisation's submissions. POST ingests a file or pasted content."""
+    """Your organisation's submissions. POST ingests a file or pasted content.
+
+    Free text (``format`` `text`, or guessed) stores only the values the extractor is certain
+    of: a version number or OID in context, a value cut by a line break, is left out. POST
+    the text to `/api/extract/` to see those, flagged with their reason, and submit the
+    ones an analyst chooses as CSV."""
 
     serializer_class = SubmissionSerializer
     parser_classes = [parsers.MultiPartParser, parsers.FormParser, JSONParser]
