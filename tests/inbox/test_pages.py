@@ -83,7 +83,8 @@ def test_the_period_filter_leaves_out_older_notices(client, region, hit):
 def test_a_bad_filter_is_a_400_naming_the_field(client, region, hit):
     response = _page(client, region.analyst_a, state="sideways")
     assert response.status_code == 400
-    assert "<code>state</code>" in response.content.decode()
+    page = response.content.decode()
+    assert "alert-danger" in page and ">state</code>" in page
 
 
 def test_opening_a_notice_marks_it_read_and_goes_to_its_record(client, region, hit):

@@ -5,7 +5,6 @@ in one statement (ingestion is benchmarked: no query per hit). E-mail goes after
 transaction commits (``vaka.inbox.mail``) and its failure never undoes the write.
 """
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -35,16 +34,11 @@ def _columns() -> list[str]:
 
 def _row(values: dict[str, Any]) -> tuple:
     """A notice row in ``_columns()`` order: the given values, the model defaults for the
-    rest (the handling and grading of a notice say nothing; its TLP and audience do)."""
-    row = []
-    for field in Notice._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        value = values.get(field.attname, field.get_default())
-        if field.get_internal_type() == "JSONField":
-            value = json.dumps(value)
-        row.append(value)
-    return tuple(row)
+    rest (the handling and grading of a notice say nothing; its TLP and audience do), each
+    in the form the backend stores (times as the ORM writes them, so they compare)."""
+    return tuple(
+        field.get_db_prep_save(values.get(field.attname, field.get_default()), connection)
+        for field in Notice._meta.concrete_fields if not field.primary_key)
 
 
 def _upsert(rows: Sequence[tuple]) -> None:
