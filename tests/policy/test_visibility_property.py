@@ -34,6 +34,7 @@ from tests.policy import (
     channels_broker,
     channels_exports,
     channels_inbox,
+    channels_relationships,
     channels_sync,
     channels_taxii,
     channels_versions,
@@ -307,7 +308,7 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
 
 CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
-            *channels_broker.CHANNELS]
+            *channels_relationships.CHANNELS, *channels_broker.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):
