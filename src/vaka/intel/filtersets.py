@@ -53,6 +53,9 @@ class StixObjectFilter(StrictFilterSet):
         "or not) or a STIX id."))
     type = filters.CharFilter(label=_("Type"), validators=[stix_type])
     owner = filters.ModelChoiceFilter(label=_("Owner"), queryset=Organisation.objects.all())
+    # "From partners": everything but one's own organisation's (the dashboard links here).
+    not_owner = filters.ModelChoiceFilter(label=_("Owner is not"), field_name="owner",
+                                          exclude=True, queryset=Organisation.objects.all())
     country = filters.CharFilter(method="filter_country", label=_("Country"),
                                  validators=[country_code],
                                  help_text=_("ISO code of the owner's country, e.g. FJ."))
@@ -62,6 +65,8 @@ class StixObjectFilter(StrictFilterSet):
     label = filters.CharFilter(method="filter_label", label=_("Label"))
     modified_after = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="gte")
     modified_before = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="lt")
+    # When the record reached this instance (not its STIX time): "new since my last visit".
+    added_after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
     # Whole days in the current time zone, as the page's date inputs give them.
     since = filters.DateFilter(field_name="stix_modified", lookup_expr="date__gte",
                                label=_("Modified from"),

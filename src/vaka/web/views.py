@@ -8,18 +8,20 @@ from django.views.decorators.http import require_POST
 
 from vaka.directory import selectors as directory
 from vaka.directory.services import update_user
+from vaka.inbox.services import mark_dashboard_seen
 from vaka.intel import selectors as intel
-from vaka.policy.markings import TLP
+from vaka.web import selectors
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """What is new for the user since their last visit, each count a link to its list."""
     user = request.user
-    notes = intel.notes_for(user)
+    last_visit = mark_dashboard_seen(user)
     return render(request, "web/dashboard.html", {
-        "recent_notes": notes[:5],
-        "note_count": notes.count(),
-        "red_count": notes.filter(tlp=TLP.RED).count(),
+        "board": selectors.dashboard_for(user, last_visit),
+        "cap": selectors.CAP,
+        "recent_notes": intel.notes_for(user)[:5],
         "communities": directory.communities_for(user).filter(members=user.organisation_id),
     })
 
