@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.factories import UserFactory
 from vaka.inbox.models import InboxSettings
 from vaka.intel import services
 from vaka.intel.models import StixObject
@@ -154,3 +155,9 @@ def test_the_old_notes_count_is_gone(region, web):
     page = web(region.analyst_a).get("/").content.decode()
     assert "notes you can see" not in page
 
+
+
+def test_user_of_no_organisation_gets_an_empty_dashboard(region, web):
+    page = web(UserFactory(organisation=None)).get("/")
+    assert page.status_code == 200
+    assert _count(page.content.decode(), "unread-count") == "0"

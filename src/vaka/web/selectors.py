@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,6 +64,13 @@ def _count(queryset: QuerySet, url: str, label: str = "") -> Count:
     return Count(n, exact, url, label)
 
 
+def _notices(user: Any) -> QuerySet[Notice]:
+    """The user's notices; a user of no organisation has none (and no ``unread`` column)."""
+    if user.organisation_id is None:
+        return Notice.objects.none().annotate(unread=Value(False))
+    return notices_for(user)
+
+
 def _url(name: str, **params: Any) -> str:
     return f"{reverse(name)}?{urlencode(params)}" if params else reverse(name)
 
@@ -71,7 +78,7 @@ def _url(name: str, **params: Any) -> str:
 def dashboard_for(user: Any, last_visit: datetime | None) -> Dashboard:
     """The dashboard of ``user`` whose previous visit was ``last_visit`` (None: never)."""
     since = last_visit or timezone.now() - FIRST_VISIT
-    notices = notices_for(user)
+    notices = _notices(user)
     unread_hits = notices.filter(kind=Notice.Kind.HIT, unread=True)
     unread = notices.filter(unread=True)
     dashboard = Dashboard(
@@ -111,7 +118,7 @@ def _problems(dashboard: Dashboard, user: Any) -> None:
     """Submissions with problems: the count is of the inbox's notices of them (the list it
     links to), the latest listed are the user's own, rejected or stored in part."""
     dashboard.problem_submissions = _count(
-        notices_for(user).filter(kind=Notice.Kind.SUBMISSION_PROBLEM),
+        _notices(user).filter(kind=Notice.Kind.SUBMISSION_PROBLEM),
         _url("inbox:list", kind=Notice.Kind.SUBMISSION_PROBLEM))
     dashboard.latest_problems = list(submissions_for(user).filter(
         user=user.pk, status__in=(Submission.Status.REJECTED, Submission.Status.PARTIAL))
