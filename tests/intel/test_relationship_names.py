@@ -2,6 +2,7 @@
 shows only the STIX id of an end outside the reader's audience — never its name."""
 
 import json
+import re
 
 from django.test import Client
 
@@ -38,13 +39,19 @@ def page_of(user, stix_id: str) -> str:
     return client.get(f"/intel/objects/{obj.pk}/").content.decode()
 
 
+def shown_as_id(stix_id: str, page: str) -> bool:
+    """The id alone, left to right whatever the page's direction."""
+    return re.search(rf'<bdi dir="ltr"><code[^>]*>{re.escape(stix_id)}</code></bdi>',
+                     page) is not None
+
+
 def test_a_relationship_names_an_end_the_reader_may_see(region):
     sign = indicator("drop-zone.example")
     family = malware("Kraken Loader")
     store(region.analyst_a, sign, family, relationship(sign["id"], family["id"]))
     page = page_of(region.analyst_b, sign["id"])
-    assert "Kraken Loader" in page and "<code class=\"small\">malware</code>" in page
-    assert f'<code class="text-break">{family["id"]}</code>' not in page
+    assert "Kraken Loader" in page and re.search(r"<code[^>]*>malware</code>", page)
+    assert not shown_as_id(family["id"], page)
 
 
 def test_a_relationship_shows_only_the_id_of_an_end_outside_the_readers_audience(region):
@@ -54,7 +61,7 @@ def test_a_relationship_shows_only_the_id_of_an_end_outside_the_readers_audience
     store(region.analyst_a, sign, relationship(sign["id"], family["id"]))
     page = page_of(region.analyst_a, sign["id"])
     assert "Secret Family" not in page
-    assert f'<bdi dir="ltr"><code class="text-break">{family["id"]}</code></bdi>' in page
+    assert shown_as_id(family["id"], page)
 
 
 def test_the_owner_of_the_hidden_end_sees_its_name(region):

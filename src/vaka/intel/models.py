@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from vaka.policy.models import Marked, Shareable
 
@@ -44,6 +45,7 @@ class Submission(Marked):
         CLI = "cli", _("Command line")
         TAXII = "taxii", _("TAXII")
         FEED = "feed", _("Feed")
+        PEER = "peer", _("Connected instance")
 
     class Format(models.TextChoices):
         STIX = "stix", "STIX 2.1"
@@ -76,6 +78,16 @@ class Submission(Marked):
     # New versions stored with their object's stricter markings (a version never widens).
     kept_markings = models.PositiveIntegerField(_("kept stricter markings"), default=0)
     markings = models.JSONField(_("markings applied"), default=dict, blank=True)
+    # What it was, in its sender's words: a file name, a feed's or peer's name, an API
+    # token's name; a paste has none and is named by its length (``pasted_lines``).
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    pasted_lines = models.PositiveIntegerField(null=True, blank=True)
+    # The advisory as it came (``intel.originals``): a file in the default storage, not
+    # the database, since uploads may be up to VAKA_MAX_UPLOAD_MB.
+    original = models.FileField(_("original"), upload_to="submissions/%Y/%m/", blank=True,
+                                max_length=200)
+    original_type = models.CharField(_("content type"), max_length=100, blank=True)
+    original_size = models.PositiveBigIntegerField(_("size"), default=0)
 
     class Meta:
         ordering = ["-received"]
@@ -83,7 +95,15 @@ class Submission(Marked):
         verbose_name_plural = _("submissions")
 
     def __str__(self) -> str:
-        return f"{self.get_format_display()} {self.filename or self.get_source_display()}"
+        return f"{self.get_format_display()} {self.title}"
+
+    @property
+    def title(self) -> str:
+        """What it was: its name, "Paste of 12 lines", or its file name (older rows)."""
+        if self.pasted_lines is not None:
+            return ngettext("Paste of %(count)d line", "Paste of %(count)d lines",
+                            self.pasted_lines) % {"count": self.pasted_lines}
+        return self.name or self.filename or str(self.get_source_display())
 
     def get_absolute_url(self) -> str:
         return reverse("intel:submission", args=[self.pk])
