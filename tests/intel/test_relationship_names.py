@@ -71,3 +71,14 @@ def test_the_owner_of_the_hidden_end_sees_its_name(region):
     store(region.analyst_a, sign, relationship(sign["id"], family["id"]))
     assert "Secret Family" in page_of(region.analyst_b, family["id"])
     assert "drop-zone.example" in page_of(region.analyst_b, family["id"])
+
+
+def test_a_relationships_own_page_names_its_ends_the_reader_may_see(region):
+    family = malware("Secret Family")
+    store(region.analyst_b, family, tlp="amber", distribution="organisation")
+    sign = indicator("drop-zone.example")
+    link = relationship(sign["id"], family["id"])
+    store(region.analyst_a, sign, link)
+    page = page_of(region.analyst_a, link["id"])
+    assert "drop-zone.example" in page and "<strong>indicates</strong>" in page
+    assert "Secret Family" not in page and shown_as_id(family["id"], page)

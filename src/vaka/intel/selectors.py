@@ -120,7 +120,7 @@ def related_objects(obj: StixObject, user: Any) -> tuple[list[StixObject], list[
     referred = list(objects_for(user).filter(stix_id__in=refs[:1000]).order_by("type", "name"))
     relationships = list(objects_for(user).filter(type="relationship").filter(
         Q(data__source_ref=obj.stix_id) | Q(data__target_ref=obj.stix_id))[:200])
-    _name_ends(relationships, user)
+    _name_ends([obj, *relationships] if obj.type == "relationship" else relationships, user)
     return referred, relationships
 
 
