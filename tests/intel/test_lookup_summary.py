@@ -37,7 +37,7 @@ def test_lookup_page_shows_the_summary_line_and_hits_first(region):
     holdings(region)
     web = Client()
     web.force_login(region.cert_user)
-    page = web.post("/intel/lookup/", {"values": "\n".join(VALUES)})
+    page = web.post("/intel/lookup/", {"values": "\n".join(VALUES)}, follow=True)
     text = page.content.decode()
     assert "5 values:" in text and "1 in records you may see" in text
     assert "1 held by another agency" in text and "1 invalid" in text
@@ -49,7 +49,8 @@ def test_only_found_values_are_shown_on_request(region):
     holdings(region)
     web = Client()
     web.force_login(region.cert_user)
-    page = web.post("/intel/lookup/", {"values": "\n".join(VALUES), "only_found": "on"})
+    page = web.post("/intel/lookup/", {"values": "\n".join(VALUES), "only_found": "on"},
+                    follow=True)
     assert [a.value for a in page.context["answers"]] == ["seen-by-us.top",
                                                           "held-by-them.top"]
     assert "5 values:" in page.content.decode()  # the counts are of every value

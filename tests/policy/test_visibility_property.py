@@ -297,6 +297,14 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
     # The counts say no more than the answer: one value, found or held elsewhere.
     assert looked_up["summary"]["matched"] == int(bool(seen))
     assert looked_up["summary"]["held_elsewhere"] == int(len(seen) < len(objects))
+    # The web page keeps the answers and pages them, fetching the matches again through
+    # objects_for: the same records and counts, and nothing of the others.
+    shown = web.post("/intel/lookup/", {"values": SHARED}, follow=True)
+    [kept] = shown.context["answers"]
+    assert {m.pk for m in kept.matches} == seen
+    assert bool(kept.hits) == (len(seen) < len(objects))
+    assert shown.context["summary"].held_elsewhere == int(len(seen) < len(objects))
+    assert not any(obj.name in shown.content.decode() for obj in objects if obj.pk not in seen)
     for obj in objects:
         if obj.pk in seen:
             for correlation in correlations_of(obj, user):

@@ -5,14 +5,18 @@ import io
 import json
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
-from vaka.intel import corrections, selectors, services
+from vaka.intel import corrections, lookup_results, selectors, services
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.forms_store import ExclusionForm, LookupForm, SubmitForm
 from vaka.intel.galaxies import GALAXIES, cluster_values
@@ -127,20 +131,46 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def lookup(request: HttpRequest) -> HttpResponse:
-    """Look values up; the answers come hits first under a line of counts, or as CSV."""
-    form = LookupForm(request.POST or None)
-    answers = summary = None
-    if request.method == "POST" and form.is_valid():
-        answers = services.lookup(form.cleaned_data["values"], user=request.user,
-                                  request=request)
-        summary = services.LookupSummary.of(answers)
-        answers = services.hits_first(answers)
-        if form.cleaned_data["only_found"]:
-            answers = [a for a in answers if a.found]
-        if "csv" in request.POST:
-            return _lookup_csv(answers)
+    """Look values up once (POST), then show the kept answers a page at a time (GET), hits
+    first under a line of counts of every value, or all of them as CSV."""
+    if request.method == "POST":
+        form = LookupForm(request.POST)
+        if not form.is_valid():
+            return _lookup_page(request, form)
+        answers = services.hits_first(services.lookup(
+            form.cleaned_data["values"], user=request.user, request=request))
+        only_found = form.cleaned_data["only_found"]
+        if "csv" in request.POST:  # the download is the answer: nothing to page
+            return _lookup_csv([a for a in answers if a.found or not only_found])
+        result = lookup_results.keep(request.session, answers,
+                                     services.LookupSummary.of(answers), only_found=only_found)
+        # Redirect, so that a reload shows the page again instead of looking up (and
+        # notifying the owners) again.
+        return redirect(f"{reverse('intel:lookup')}?{urlencode({'result': result})}")
+    kept = lookup_results.kept(request.session, request.GET.get("result", ""))
+    if kept is None:
+        if "result" in request.GET:
+            messages.info(request, _("Those results are no longer kept: a newer look-up "
+                                     "replaced them, or you signed out. Look the values up "
+                                     "again."))
+        return _lookup_page(request, LookupForm())
+    if request.GET.get("format") == "csv":
+        return _lookup_csv(lookup_results.answers_of(kept.shown, request.user))
+    page = Paginator(kept.shown, lookup_results.PAGE_SIZE).get_page(request.GET.get("page"))
+    initial = {"only_found": kept.only_found}
+    if kept.summary.values <= lookup_results.PAGE_SIZE:  # a short list stays in the box
+        initial["values"] = "\n".join(row[0] for row in kept.rows)
+    return _lookup_page(request, LookupForm(initial=initial), kept=kept, page=page,
+                        answers=lookup_results.answers_of(page.object_list, request.user))
+
+
+def _lookup_page(request: HttpRequest, form: LookupForm, *,
+                 kept: lookup_results.KeptLookup | None = None, page: Page | None = None,
+                 answers: list[services.LookupAnswer] | None = None) -> HttpResponse:
     return render(request, "intel/lookup.html", {
-        "form": form, "answers": answers, "summary": summary,
+        "form": form, "answers": answers, "page": page,
+        "summary": kept.summary if kept else None, "result": kept.id if kept else "",
+        "query": urlencode({"result": kept.id}) if kept else "",
         "contact": services.desk_contact()})
 
 

@@ -135,8 +135,8 @@ ROUTES: dict[str, Route] = {
     "intel:submission_correct": _self("re-marks or revokes the caller organisation's "
                                       "records of its own submission, among objects_for"),
     "intel:lookup": _covered("check_store", "the lookup page calls the same services.lookup "
-                             "as the API: matches visible, hit/no-hit otherwise",
-                             probe="/api/lookup/"),
+                             "as the API: matches visible, hit/no-hit otherwise; its kept "
+                             "pages fetch the matches again through objects_for"),
     "intel:inbox": _signed_in("the old address of the hit list: redirects to the inbox"),
     "intel:broker": _covered("check_broker", "the desk's broker view of every hit: desk "
                              "brokers only (policy.brokering), 404 for anyone else; audited"),

@@ -176,11 +176,16 @@ def lookup(request: Request) -> Response:
     answers = services.lookup(form.validated_data["values"], user=request.user,
                               request=request)
     contact = services.desk_contact()
+    # One serializer for all the matched records: one per value cost four fifths of the
+    # answer's time for 10,000 values, as DRF builds a serializer's fields afresh each time.
+    matched = {o.pk: o for a in answers for o in a.matches}
+    serialised = dict(zip(matched, StixObjectSerializer(list(matched.values()), many=True).data,
+                          strict=True))
     return Response({"count": len(answers),
                      "summary": asdict(services.LookupSummary.of(answers)), "results": [{
         "value": a.value, "type": a.type, "canonical": a.canonical,
         "warninglists": a.warninglists, "error": a.error,
-        "matches": StixObjectSerializer(a.matches, many=True).data,
+        "matches": [serialised[m.pk] for m in a.matches],
         "hits": hit_answer(bool(a.hits), a.holders, contact),
     } for a in answers]})
 
