@@ -91,6 +91,13 @@ def test_other_agency_lookup_page_never_names_the_holder(desk):
     assert "Unit B" not in page
 
 
+def test_broker_lookup_page_names_the_holder(desk):
+    page = _web(desk.broker).post("/intel/lookup/", {"values": HELD}, follow=True)
+    page = page.content.decode()
+    assert "Held by:" in page and "Unit B" in page
+    assert SECRET not in page
+
+
 def test_broker_sees_the_holder_in_an_objects_correlations(desk):
     services.ingest_bytes(f"value\n{HELD}\n".encode(), organisation=desk.desk,
                           user=desk.broker, source="api", fmt="csv",
