@@ -14,6 +14,8 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   anyone else; others' look-ups never name the holding agency;
 * the inbox (``channels_inbox``): page, API, badge and unread count — a notice reaches
   the record's owner organisation only, within the record's audience;
+* relationship ends (``channels_relationships``): a page names an end only to readers in
+  its audience, and shows the others by STIX id alone;
 * versions (each object has an older version with markings of its own: it is served only
   to readers in both its own and its record's audience), submissions, the audit log and
   admins' own directory edits (``channels_versions``).
