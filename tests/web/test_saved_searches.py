@@ -143,3 +143,11 @@ def test_deleting_removes_the_search_and_is_audited(region):
     client_for(region.analyst_a).post(f"/saved-searches/{search.pk}/delete/")
     assert not SavedSearch.objects.exists()
     assert AuditEntry.objects.get(action="delete").detail["name"] == "Red phishing"
+
+
+def test_a_search_of_a_list_that_is_gone_is_listed_but_not_run(region):
+    search = saved(region.analyst_a)
+    SavedSearch.objects.filter(pk=search.pk).update(list_name="intel:gone")
+    client = client_for(region.analyst_a)
+    assert "Red phishing" in client.get("/saved-searches/").content.decode()
+    assert client.get(f"/saved-searches/{search.pk}/").status_code == 404

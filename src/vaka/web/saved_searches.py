@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, QueryDict
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -63,8 +63,11 @@ def filters_of(query: str | QueryDict) -> str:
 
 
 def url_of(search: SavedSearch) -> str:
-    """Where running the search goes: its list, with its filters."""
-    url = reverse(search.list_name)
+    """Where running the search goes: its list, with its filters ("" if that list is gone)."""
+    try:
+        url = reverse(search.list_name)
+    except NoReverseMatch:  # a list renamed or removed since the search was saved
+        return ""
     return f"{url}?{search.query}" if search.query else url
 
 

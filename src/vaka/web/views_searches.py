@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,7 +49,10 @@ def search_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def search_run(request: HttpRequest, pk: int) -> HttpResponse:
-    return redirect(saved_searches.url_of(saved_searches.search_for(request.user, pk)))
+    url = saved_searches.url_of(saved_searches.search_for(request.user, pk))
+    if not url:
+        raise Http404
+    return redirect(url)
 
 
 @login_required
