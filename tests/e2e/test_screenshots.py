@@ -56,7 +56,10 @@ def test_readme_screenshots(new_context, live_server, region):
     page.wait_for_url(home)
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Josefa")
     expect(page.locator("main table")).to_contain_text(RED_TITLE)
-    expect(page.locator("main")).to_contain_text("4 notes you can see")
+    # The demo's hits on Fiji's records, and the desk's indicators new to Fiji.
+    expect(page.locator("#new-hits-count")).not_to_have_text("0")
+    expect(page.locator("#partner-intel-count")).not_to_have_text("0")
+    expect(page.locator("#dashboard-partners")).to_contain_text("TLP:GREEN")
     screenshot(page, "dashboard.png")
 
     page.goto("/intel/notes/new/")
@@ -81,12 +84,14 @@ def test_readme_screenshots(new_context, live_server, region):
     screenshot(admin, "totp-enrol.png")
 
     # A browser asking for Arabic gets the right-to-left interface.
+    # (Another analyst, on a first visit: Fiji's analyst has seen what was new.)
     arabic = new_context(locale="ar").new_page()
-    sign_in(arabic, "fj.analyst", password)
+    sign_in(arabic, "ph.analyst", password)
     arabic.wait_for_url(home)
     expect(arabic.locator("html")).to_have_attribute("dir", "rtl")
     expect(arabic.locator("link[rel=stylesheet]").first).to_have_attribute(
         "href", re.compile(r"bootstrap\.rtl"))
+    expect(arabic.locator("#partner-intel-count")).not_to_have_text("0")
     screenshot(arabic, "dashboard-ar.png")
 
     phone = new_context(viewport=PHONE).new_page()
