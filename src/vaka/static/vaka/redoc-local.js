@@ -4,9 +4,14 @@
 (() => {
   const remoteLogo = "https://cdn.redoc.ly/redoc/logo-mini.svg";
   const emptyImage = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E";
+  const local = (value) => (String(value) === remoteLogo ? emptyImage : value);
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (name, value) {
-    return setAttribute.call(this, name, name === "src" && value === remoteLogo ? emptyImage
-      : value);
+    return setAttribute.call(this, name, name === "src" ? local(value) : value);
   };
+  const src = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, "src");
+  Object.defineProperty(HTMLImageElement.prototype, "src", {
+    ...src,
+    set(value) { src.set.call(this, local(value)); },
+  });
 })();

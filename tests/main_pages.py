@@ -1,0 +1,121 @@
+"""The pages people use every day, on a populated demo region.
+
+Shared by the checks that go over every main page: accessibility and page weight in the
+browser (``tests/e2e``) and the rendered-translation check (``tests/web``).
+"""
+
+from dataclasses import dataclass
+
+from tests.factories import confirmed_totp, make_note
+from tests.intel.store_data import bundle, indicator
+from vaka.directory import demo
+from vaka.directory.models import Community, User
+from vaka.exchange.models import Collection
+from vaka.intel import services
+from vaka.intel.exports import create_export_link
+from vaka.intel.models import StixObject, Submission
+from vaka.policy.markings import PAP, TLP, Distribution
+from vaka.policy.services import Markings
+
+ANALYST = "fj.analyst"
+ADMIN = demo.ADMIN_USERNAME
+ASKER = "ph.analyst"
+HELD = "c2-relay-44.net"
+# A pasted advisory: the submit page's review step shows what it found.
+ADVISORY = ("Advisory 2024-17: credential phishing against Pacific police staff.\n"
+            "Staff were asked to re-validate their accounts at "
+            "hxxps://login-portal-update[.]net/verify, served from 198.51.100.23.\n")
+
+
+@dataclass(frozen=True)
+class MainPage:
+    name: str
+    path: str
+    """The address, with ``{object}``, ``{note}``, ``{submission}``, ``{organisation}``,
+    ``{user}`` and ``{community}`` standing for records of the store."""
+    who: str = ANALYST
+    """Who looks at it: the analyst, the platform administrator, or "" for nobody signed in."""
+    form: tuple[tuple[str, str], ...] = ()
+    """When given, the page is the answer to posting these fields to the address (after any
+    redirect): the review step of a pasted advisory, the results of a look-up."""
+
+
+MAIN_PAGES = [
+    MainPage("sign-in", "/accounts/login/", who=""),
+    MainPage("dashboard", "/"),
+    MainPage("object list", "/intel/objects/"),
+    MainPage("object detail", "/intel/objects/{object}/"),
+    MainPage("notes", "/intel/notes/"),
+    MainPage("note", "/intel/notes/{note}/"),
+    MainPage("submit", "/intel/submit/"),
+    MainPage("review", "/intel/submit/", form=(("content", ADVISORY), ("tlp", "green"),
+                                               ("distribution", "members"), ("pap", "green"))),
+    MainPage("lookup", "/intel/lookup/", form=(("values", f"{HELD}\nnothing-here-55.net"),)),
+    MainPage("submissions", "/intel/submissions/"),
+    MainPage("submission", "/intel/submissions/{submission}/"),
+    MainPage("exports", "/intel/export-links/"),
+    MainPage("inbox", "/inbox/"),
+    MainPage("collections", "/exchange/collections/"),
+    MainPage("feeds", "/exchange/feeds/", who=ADMIN),
+    MainPage("peers", "/exchange/peers/", who=ADMIN),
+    MainPage("organisations", "/organisations/"),
+    MainPage("organisation", "/organisations/{organisation}/"),
+    MainPage("people", "/users/"),
+    MainPage("person", "/users/{user}/"),
+    MainPage("communities", "/communities/"),
+    MainPage("community", "/communities/{community}/"),
+    MainPage("countries", "/countries/"),
+    MainPage("audit log", "/audit/", who=ADMIN),
+]
+
+
+@dataclass
+class Store:
+    password: str
+    ids: dict[str, int | str]
+    admin_device: object
+
+    def path(self, page: MainPage) -> str:
+        return page.path.format(**self.ids)
+
+
+def populate() -> Store:
+    """The demo region with what each main page lists: indicators of several kinds, notes,
+    a submission, a hit on the analyst's record (an inbox notice), a collection and an
+    export link."""
+    demo.load()
+    analyst = User.objects.get(username=ANALYST)
+    asker = User.objects.get(username=ASKER)
+    green = Markings(tlp=TLP.GREEN, distribution=Distribution.MEMBERS, pap=PAP.GREEN)
+    submission = services.ingest_bytes(
+        bundle(indicator("pay.pacific-telco-login.net", labels=["phishing"]),
+               indicator("https://login-portal-update.net/verify", "url:value"),
+               indicator("198.51.100.23", "ipv4-addr:value"),
+               indicator("44d88612fea8a8f36de82e1278abb02f", "file:hashes.MD5")),
+        organisation=analyst.organisation, user=analyst, source="api", markings=green)
+    assert submission.status == Submission.Status.STORED, submission.errors
+    services.ingest_bytes(f"value\n{HELD}\n".encode(), organisation=analyst.organisation,
+                          user=analyst, source="api", filename="held.csv",
+                          markings=Markings(tlp=TLP.AMBER, distribution="organisation"))
+    services.lookup([HELD], user=asker)  # a hit: a notice in the analyst's inbox
+    ptcn = Community.objects.get(name="Pacific Transnational Crime Network")
+    note = make_note(analyst, "Invoice-fraud mule accounts at two Suva banks",
+                     distribution=Distribution.COMMUNITIES, communities=[ptcn],
+                     tlp=TLP.AMBER)
+    make_note(asker, "SIM-box fraud ring routing calls through Manila",
+              distribution=Distribution.MEMBERS, tlp=TLP.GREEN, pap=PAP.GREEN)
+    Collection.objects.create(title="TLP:GREEN indicators", alias="green-indicators",
+                              description="Indicators every member may use and block.",
+                              filters={"type": "indicator", "tlp": "green"})
+    create_export_link(analyst, name="Phishing domains for the firewall", fmt="csv",
+                       filters={"label": "phishing"})
+    admin = User.objects.get(username=ADMIN)
+    ids = {
+        "object": StixObject.objects.get(name="https://login-portal-update.net/verify").pk,
+        "note": note.pk,
+        "submission": submission.pk,
+        "organisation": analyst.organisation_id,
+        "user": analyst.pk,
+        "community": ptcn.pk,
+    }
+    return Store(password=demo.demo_password(), ids=ids, admin_device=confirmed_totp(admin))
