@@ -109,6 +109,8 @@ def test_a_taxii_collection_is_stored_then_only_what_was_added_since(
     assert held.count() == 5
     assert refreshed(feed).state["added_after"] > cursor
     assert Submission.objects.filter(source="feed").count() == 2
+    page = Submission.objects.filter(source="feed").first()
+    assert page.title == feed.name and page.original.read().startswith(b"{")
 
 
 def test_taxii_pages_are_each_one_submission(region, medallion):

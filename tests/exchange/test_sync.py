@@ -236,7 +236,7 @@ def test_received_records_keep_owner_and_markings(twin):
     assert (stand_in.name, stand_in.short_name, stand_in.country_id) == ("A Police", "AP", "FJ")
     assert not stand_in.is_active and not stand_in.users.exists()
     submission = Submission.objects.filter(organisation=stand_in).first()
-    assert (submission.source, submission.filename) == ("feed", "sync: Twin")
+    assert (submission.source, submission.title) == ("peer", "Twin")
 
 
 def test_records_received_from_a_peer_are_never_offered_to_another(twin):

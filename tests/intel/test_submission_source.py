@@ -144,7 +144,8 @@ def test_a_rejected_submission_keeps_nothing_of_what_was_sent(region):
     assert submission.status == "rejected" and not submission.original
 
 
-def test_erasing_a_submission_removes_its_original(region, client, django_capture_on_commit_callbacks):
+def test_erasing_a_submission_removes_its_original(region, client,
+                                                   django_capture_on_commit_callbacks):
     submission = _ingest_csv(region.analyst_a, ["drop-zone.net"])
     path = submission.original.name
     assert default_storage.exists(path)

@@ -18,7 +18,9 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   its audience, and shows the others by STIX id alone;
 * versions (each object has an older version with markings of its own: it is served only
   to readers in both its own and its record's audience), submissions, the audit log and
-  admins' own directory edits (``channels_versions``).
+  admins' own directory edits (``channels_versions``);
+* submissions' originals (``channels_originals``): downloaded by the submission's audience
+  only, 404 for everyone else.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -37,6 +39,7 @@ from tests.policy import (
     channels_broker,
     channels_exports,
     channels_inbox,
+    channels_originals,
     channels_relationships,
     channels_sync,
     channels_taxii,
@@ -323,7 +326,8 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
 
 CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
-            *channels_relationships.CHANNELS, *channels_broker.CHANNELS]
+            *channels_relationships.CHANNELS, *channels_broker.CHANNELS,
+            *channels_originals.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

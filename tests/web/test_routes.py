@@ -32,6 +32,7 @@ from vaka.exchange.models import Collection, Feed, Peer, TaxiiStatus
 from vaka.inbox.models import Notice
 from vaka.intel import exports, services
 from vaka.intel.models import HitNotification, Note, StixObject
+from vaka.intel.originals import Original
 from vaka.policy.services import Markings
 from vaka.web.routes import ROUTES, Exposure
 from vaka.web.saved_searches import save_search
@@ -139,11 +140,11 @@ class World:
         self.note = services.create_note(
             user=carol, title=f"{MARKER} title", body=f"{MARKER} body",
             markings=Markings(**red))
+        sent = bundle(indicator(SECRET_VALUE, name=f"{MARKER} name",
+                                description=f"{MARKER} description"))
         submission = services.ingest_bytes(
-            bundle(indicator(SECRET_VALUE, name=f"{MARKER} name",
-                             description=f"{MARKER} description")),
-            organisation=unit_a, user=carol, markings=Markings(**red), source="api",
-            fmt="stix")
+            sent, organisation=unit_a, user=carol, markings=Markings(**red), source="api",
+            fmt="stix", original=Original(sent, f"{MARKER}.json"))
         assert submission.status == "stored", submission.errors
         self.submission = submission
         self.object = StixObject.objects.get(submission=submission)
@@ -209,6 +210,8 @@ PK: dict[str, Callable[[World], Any]] = {
     "intel:submission": lambda w: w.submission.pk,
     "submission-detail": lambda w: w.submission.pk,
     "intel:submission_correct": lambda w: w.submission.pk,
+    "intel:submission_original": lambda w: w.submission.pk,
+    "intel:submission_erase": lambda w: w.submission.pk,
     "notification-detail": lambda w: w.notification.pk,
     "intel:export_link_revoke": lambda w: w.alice_link.pk,
     **{f"web:{name}": lambda w: w.alice_search.pk

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +38,7 @@ from vaka.directory.roles import Capability
 from vaka.exchange import outbound
 from vaka.exchange.models import MARKING_COLUMNS, Feed, FeedPoll
 from vaka.intel.models import Submission
+from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import ingest_bytes
 from vaka.policy import audit
@@ -231,11 +233,14 @@ def _markings(feed: Feed) -> Markings:
 
 def _store(feed: Feed, run: _Run, data: bytes, *, fmt: str, filename: str,
            where: dict[str, Any], state: dict[str, Any]) -> Submission:
-    """One page or event, and the resume point after it, in one transaction."""
+    """One page or event, and the resume point after it, in one transaction. What was
+    fetched is kept as the submission's original when it is within the upload limit."""
+    kept = Original(data, filename) if len(data) <= settings.MAX_UPLOAD_MB * 2**20 else None
     with transaction.atomic():
         submission = ingest_bytes(
             data, organisation=feed.organisation, user=None, markings=_markings(feed),
-            source=Submission.Source.FEED, fmt=fmt, filename=filename, partial=True)
+            source=Submission.Source.FEED, fmt=fmt, filename=filename, partial=True,
+            name=feed.name, original=kept)
         Feed.objects.filter(pk=feed.pk).update(state=state)
         feed.state = state
         run.stored(submission, where)

@@ -476,8 +476,8 @@ def _store_group(peer: Peer, owner: Organisation, markings: Markings,
             if not fresh:
                 return
             submission = store(fresh, organisation=owner, user=None, markings=markings,
-                               source=Submission.Source.FEED, fmt=Submission.Format.STIX,
-                               filename=f"sync: {peer.name}", partial=True, request=request)
+                               source=Submission.Source.PEER, fmt=Submission.Format.STIX,
+                               name=peer.name, partial=True, request=request)
     except ValidationError as error:  # the markings themselves are wrong
         reason = "; ".join(error.messages)
         result.errors.extend({"index": item.position, "reason": reason} for item in fresh)

@@ -26,6 +26,7 @@ from vaka.exchange.models import Collection, TaxiiStatus
 from vaka.exchange.taxii import TAXII_TYPE, TaxiiError
 from vaka.intel import corrections, ingest
 from vaka.intel.models import StixObjectVersion, Submission
+from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import desk_contact
 from vaka.policy import audit
@@ -305,8 +306,8 @@ def add_objects(request: HttpRequest, user: User, found: Collection) -> HttpResp
         submission = ingest.store(
             ingest.stix_items(enumerate(sent)), organisation=user.organisation, user=user,
             markings=markings, source=Submission.Source.TAXII, fmt="stix",
-            filename=f"TAXII: {found.title}"[:255], partial=True, request=request,
-            worker=True)
+            name=found.title, partial=True, request=request, worker=True,
+            original=Original(body))  # within VAKA_MAX_UPLOAD_MB, checked above
     except ValidationError as error:
         raise TaxiiError(422, "This collection's markings cannot be applied",
                          "; ".join(error.messages)) from None

@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Organisation, User
 from vaka.inbox import services as inbox
-from vaka.intel import bulk
+from vaka.intel import bulk, originals
 from vaka.intel.models import (
     HitNotification,
     StixObject,
     Submission,
 )
+from vaka.intel.originals import Original
 from vaka.intel.parsing import stix
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.observables import value_hash
@@ -430,14 +431,21 @@ def store(
     items: Iterable[Incoming], *, organisation: Organisation, user: User | None,
     markings: Markings, source: str, fmt: str, filename: str = "", sha256: str = "",
     partial: bool = False, problems: list[Problem] | None = None, request: Any = None,
-    worker: bool = False,
+    worker: bool = False, name: str = "", original: Original | None = None,
 ) -> Submission:
     """Write validated-on-the-way objects as one submission; see the module docstring.
 
     The submission carries the markings it was sent with: its file name, counts and
     errors reach only that audience. ``worker``: the items are plain JSON (a STIX
-    bundle), so a big input may be prepared by a second process (see ``prepare``)."""
+    bundle), so a big input may be prepared by a second process (see ``prepare``).
+    ``name`` says what it was (a file, feed, peer, API token); ``original``, what was
+    sent, is kept with the submission unless it is rejected (``intel.originals``)."""
     problems = Problems(problems or [])
+    pasted = original.lines if original is not None and source == Submission.Source.PASTE \
+        else None
+    if original is not None:
+        sha256 = original.sha256
+    kept: Submission | None = None
     principal = user if user is not None and user.pk else org_principal(organisation)
     summary = {"distribution": markings.distribution, "tlp": markings.tlp,
                "communities": [c.name for c in markings.communities]}
@@ -447,7 +455,8 @@ def store(
             submission = Submission(
                 organisation=organisation, user=user if user and user.pk else None,
                 source=source, format=fmt, filename=filename[:255], sha256=sha256,
-                status=Submission.Status.STORED, markings=summary)
+                status=Submission.Status.STORED, markings=summary, name=name[:255],
+                pasted_lines=pasted)
             _mark(submission, *resolver.for_tlp(markings.tlp))
             submission.save()
             writer = Writer(organisation, user, resolver, submission, principal)
@@ -475,6 +484,9 @@ def store(
             submission.more_errors = problems.more
             if problems:
                 submission.status = Submission.Status.PARTIAL
+            if original is not None:
+                originals.keep(submission, original)
+                kept = submission
             submission.save()
             if problems:
                 inbox.notify_submission_problems(submission)
@@ -485,7 +497,11 @@ def store(
         if isinstance(error, InputError):
             problems.extend(error.problems)
         return _rejected(organisation, user, markings, source, fmt, filename, sha256,
-                         problems, summary)
+                         problems, summary, name=name[:255], pasted_lines=pasted)
+    except BaseException:
+        if kept is not None:
+            originals.discard(kept)  # nothing of a failed submission stays behind
+        raise
 
 
 def _mark(submission: Submission, markings: Markings, audience: Any) -> None:
@@ -503,10 +519,12 @@ def _audit_detail(submission: Submission) -> dict[str, Any]:
 
 def _rejected(organisation: Organisation, user: User | None, markings: Markings,
               source: str, fmt: str, filename: str, sha256: str, problems: Problems,
-              summary: dict[str, Any]) -> Submission:
+              summary: dict[str, Any], *, name: str, pasted_lines: int | None
+              ) -> Submission:
     submission = Submission(
         organisation=organisation, user=user if user and user.pk else None, source=source,
-        format=fmt, filename=filename[:255], sha256=sha256,
+        format=fmt, filename=filename[:255], sha256=sha256, name=name,
+        pasted_lines=pasted_lines,
         status=Submission.Status.REJECTED, rejected=problems.total,
         errors=[p.as_dict() for p in problems], more_errors=problems.more, markings=summary)
     try:

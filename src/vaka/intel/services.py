@@ -25,6 +25,7 @@ from vaka.intel.models import (
     Submission,
     WarninglistEntry,
 )
+from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits, stix
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.extract import extract, read_text
@@ -167,11 +168,13 @@ def with_labels(items: Iterable[Incoming], labels: list[str]) -> Iterator[Incomi
 def ingest_bytes(
     data: bytes, *, organisation: Organisation, user: User | None, markings: Markings,
     source: str, fmt: str | None = None, filename: str = "", partial: bool = False,
-    labels: list[str] | None = None, request: Any = None,
+    labels: list[str] | None = None, request: Any = None, name: str = "",
+    original: Original | None = None,
 ) -> Submission:
     """Ingest one file or paste. Bad input never raises: it is in the submission's errors.
 
-    ``labels`` go on every object (relationships and markings excepted)."""
+    ``labels`` go on every object (relationships and markings excepted). ``name`` says
+    what it was, ``original`` is what to keep of what was sent (see ``ingest.store``)."""
     fmt = fmt or guess_format(data[:65536], filename)
     if fmt not in FORMATS:
         raise ValidationError({"format": _("Unknown format “%s”.") % fmt})
@@ -184,7 +187,7 @@ def ingest_bytes(
     return store(with_labels(items, labels or []), organisation=organisation, user=user,
                  markings=markings, source=source, fmt=fmt, filename=filename,
                  sha256=_sha256(data), partial=partial, problems=problems, request=request,
-                 worker=fmt == "stix")
+                 worker=fmt == "stix", name=name, original=original)
 
 
 def ingest_path(
@@ -198,18 +201,18 @@ def ingest_path(
     if fmt != "stix":
         return ingest_bytes(path.read_bytes(), organisation=organisation, user=user,
                             markings=markings, source=source, fmt=fmt, filename=path.name,
-                            partial=partial)
+                            partial=partial, name=path.name)
     upgrade = is_stix20_bundle(head)
     with path.open("rb") as handle:
         try:
             return store(stix_items(stix.iter_bundle(handle), upgrade=upgrade),
                          organisation=organisation, user=user, markings=markings,
                          source=source, fmt=fmt, filename=path.name, partial=partial,
-                         worker=True)
+                         worker=True, name=path.name)
         except InputError as error:  # the JSON broke off mid-stream
             return store([], organisation=organisation, user=user, markings=markings,
                          source=source, fmt=fmt, filename=path.name,
-                         problems=error.problems)
+                         problems=error.problems, name=path.name)
 
 
 # --- Lookup ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from vaka.intel import (
     views_broker,
     views_corrections,
     views_exports,
+    views_originals,
     views_selection,
     views_store,
 )
@@ -27,6 +28,10 @@ urlpatterns = [
     path("submissions/<int:pk>/", views_store.submission_detail, name="submission"),
     path("submissions/<int:pk>/correct/", views_corrections.submission_correct,
          name="submission_correct"),
+    path("submissions/<int:pk>/original", views_originals.submission_original,
+         name="submission_original"),
+    path("submissions/<int:pk>/erase/", views_originals.submission_erase,
+         name="submission_erase"),
     path("lookup/", views_store.lookup, name="lookup"),
     path("inbox/", views_store.inbox, name="inbox"),
     path("broker/", views_broker.hit_list, name="broker"),

@@ -16,13 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
-from vaka.intel import corrections, lookup_results, selectors, services
+from vaka.intel import corrections, lookup_results, originals, selectors, services
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.forms_store import ExclusionForm, LookupForm, SubmitForm
 from vaka.intel.galaxies import GALAXIES, cluster_values
 from vaka.intel.models import StixObject, Submission, WarninglistEntry
+from vaka.intel.originals import Original
 from vaka.intel.parsing.errors import InputError
 from vaka.intel.parsing.extract import extract, read_text
+from vaka.intel.review import review_flags
 from vaka.web.pagination import paginate, query_without_page
 
 OBJECT_TYPES = ["indicator", "vulnerability", "malware", "threat-actor", "intrusion-set",
@@ -75,8 +77,8 @@ def submit(request: HttpRequest) -> HttpResponse:
         if fmt == "text" and "reviewed" not in request.POST:
             try:
                 read = read_text(content, filename or "pasted.txt")
-            except InputError as error:
-                form.add_error("file", str(error))
+            except InputError as error:  # names the file and why; nothing is kept
+                form.add_error("file" if upload else "content", str(error))
             else:
                 # What was left out is shown before the analyst stores anything from it.
                 # Uncertain values come too, unticked with their reason: nothing uncertain
@@ -84,18 +86,25 @@ def submit(request: HttpRequest) -> HttpResponse:
                 found = extract(read.text, uncertain=True)
                 return render(request, "intel/review.html", {
                     "form": form, "found": found, "problems": read.problems,
-                    "uncertain": sum(not i.certain for i in found)})
+                    "uncertain": sum(not i.certain for i in found),
+                    "flags": review_flags(found, user=request.user, request=request),
+                    "contact": services.desk_contact(),
+                    "original": originals.stash(request.session, Original(content, filename))})
         else:
+            original: Original | None = Original(content, filename)
             if "reviewed" in request.POST:  # the analyst's selection of what was found
                 content, fmt = _reviewed_csv(request.POST.getlist("indicator")), "csv"
                 filename = request.POST.get("reviewed_name") or "reviewed.csv"
+                # The advisory the values came from, kept since the review began.
+                original = originals.take(request.session, request.POST.get("original", ""))
+            from_file = bool(upload or request.POST.get("reviewed_name"))
             try:
                 submission = services.ingest_bytes(
                     content, organisation=request.user.organisation, user=request.user,
                     markings=form.markings(), labels=form.labels(),
-                    source=Submission.Source.UPLOAD if upload else Submission.Source.PASTE,
-                    fmt=fmt, filename=filename,
-                    partial=data["partial"], request=request)
+                    source=Submission.Source.UPLOAD if from_file else Submission.Source.PASTE,
+                    fmt=fmt, filename=filename, name=filename if from_file else "",
+                    original=original, partial=data["partial"], request=request)
             except ValidationError as error:  # the markings break a rule: nothing stored
                 form.apply_errors(error)
             else:

@@ -134,6 +134,11 @@ ROUTES: dict[str, Route] = {
                               "are listed through objects_for"),
     "intel:submission_correct": _self("re-marks or revokes the caller organisation's "
                                       "records of its own submission, among objects_for"),
+    "intel:submission_original": _covered(
+        "check_originals", "the file or text a submission came as, to the submission's "
+        "audience only (submissions_for): 404 for everyone else"),
+    "intel:submission_erase": _self("erases one submission of the caller's organisation "
+                                    "that they are in the audience of, with its original"),
     "intel:lookup": _covered("check_store", "the lookup page calls the same services.lookup "
                              "as the API: matches visible, hit/no-hit otherwise; its kept "
                              "pages fetch the matches again through objects_for"),

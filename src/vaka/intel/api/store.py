@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -21,6 +22,7 @@ from vaka.intel.api.corrections import CorrectionsMixin
 from vaka.intel.api.serializers import OwnerFields
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.models import HitNotification, StixObject, Submission
+from vaka.intel.originals import Original
 from vaka.intel.parsing.observables import KINDS
 from vaka.policy.api.serializers import MarkingInputSerializer
 from vaka.web.drf import JSONParser
@@ -82,10 +84,19 @@ class StixObjectViewSet(CorrectionsMixin, viewsets.ReadOnlyModelViewSet):
 
 class SubmissionSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    title = serializers.CharField(read_only=True, help_text="What it was, in words.")
+    original_url = serializers.SerializerMethodField(
+        help_text="Where its audience downloads the original; null when none was kept.")
+
+    def get_original_url(self, submission: Submission) -> str | None:
+        if not submission.original:
+            return None
+        return reverse("intel:submission_original", args=[submission.pk])
 
     class Meta:
         model = Submission
-        fields = ["id", "received", "user", "source", "format", "filename", "sha256", "status",
+        fields = ["id", "received", "user", "source", "format", "name", "title", "filename",
+                  "sha256", "original_type", "original_size", "original_url", "status",
                   "new", "updated", "unchanged", "rejected", "kept_markings", "errors",
                   "more_errors", "markings"]
 
@@ -144,12 +155,15 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = form.validated_data
         upload = data.get("file")
         content = upload.read() if upload else data["content"].encode()
+        # Named by the token that sent it (or the signed-in user): what the API call was.
+        sender = getattr(request.auth, "name", "") or request.user.username
         submission = services.ingest_bytes(
             content, organisation=request.user.organisation, user=request.user,
             markings=form.markings(),
             source=Submission.Source.API, fmt=data.get("format"),
             filename=upload.name if upload else "", partial=data["partial"],
-            labels=data["labels"], request=request)
+            labels=data["labels"], request=request, name=sender,
+            original=Original(content, upload.name if upload else ""))
         code = (status.HTTP_400_BAD_REQUEST if submission.status == Submission.Status.REJECTED
                 else status.HTTP_201_CREATED)
         return Response(SubmissionSerializer(submission).data, status=code)

@@ -69,6 +69,7 @@ from vaka.intel.parsing.observables import (
     is_tld,
     refang,
 )
+from vaka.intel.parsing.readable import why_unreadable
 
 
 class Indicator(NamedTuple):
@@ -806,13 +807,22 @@ def read_text(data: bytes, filename: str) -> Text:
     ``MAX_PDF_PAGES``, ``MAX_PDF_CONTENT``, ``MAX_PDF_OPERATIONS``, ``MAX_TEXT``); what was
     not read is listed as a "truncated: …" problem.
     """
+    why = why_unreadable(data, filename)
+    if why:
+        raise InputError(Problem(why, file=filename))
     suffix = filename.lower().rpartition(".")[2] if "." in filename else ""
     if suffix in ("html", "htm"):
-        return _capped(_html_text(data), filename)
-    if suffix == "pdf":
-        return _pdf_text(data, filename)
-    # A character is at most 4 bytes in UTF-8: no need to decode what would be cut anyway.
-    return _capped(_decode(data[:4 * MAX_TEXT + 4]), filename)
+        read = _capped(_html_text(data), filename)
+    elif suffix == "pdf":
+        read = _pdf_text(data, filename)
+    else:
+        # A character is at most 4 bytes in UTF-8: no need to decode what would be cut anyway.
+        read = _capped(_decode(data[:4 * MAX_TEXT + 4]), filename)
+    if not read.text.strip():  # a scanned PDF, a page of markup only
+        raise InputError(Problem("no text could be read from the file (a scanned document "
+                                 "holds only images): upload a copy with its text",
+                                 file=filename))
+    return read
 
 
 def text_of(data: bytes, filename: str) -> str:

@@ -21,6 +21,7 @@ _BINARY = [
 ]
 # Share of undecodable characters above which a "text" file is taken as another encoding.
 MAX_UNDECODABLE = 0.05
+MIN_UNDECODABLE = 16
 SAMPLE = 65536
 
 
@@ -32,6 +33,8 @@ def why_unreadable(data: bytes, filename: str) -> str | None:
     head = data[:SAMPLE]
     if b"%PDF-" in head[:1024]:
         return _pdf_problem(data)
+    if filename.lower().endswith(".pdf"):
+        return None  # the PDF reader says it is not one
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None  # UTF-16 with a byte-order mark: decoded as such
     for signature, what in _BINARY:
@@ -42,7 +45,8 @@ def why_unreadable(data: bytes, filename: str) -> str | None:
         return "the file is binary, not text: upload the advisory as .txt, .md, .html " \
                "or .pdf"
     text = head.decode("utf-8", errors="replace")
-    if text.count("\ufffd") > MAX_UNDECODABLE * len(text):
+    # A few stray bytes are replaced and the rest read; a whole file of them is not text.
+    if text.count("\ufffd") > max(MIN_UNDECODABLE, MAX_UNDECODABLE * len(text)):
         return "the file is not UTF-8 text (perhaps an older encoding such as " \
                "Windows-1252): save it as UTF-8 and upload it again"
     return None

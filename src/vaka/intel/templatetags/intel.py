@@ -9,3 +9,11 @@ register = template.Library()
 def tag_label(tag: str) -> str:
     """'misp-galaxy:threat-actor="APT1"' → 'Threat actor: APT1'."""
     return _tag_label(str(tag))
+
+
+@register.filter
+def review_flag(flags: dict[tuple[str, str], object] | None, indicator: object) -> object:
+    """The review flags (``intel.review``) of one indicator found in free text."""
+    if not flags:
+        return None
+    return flags.get((getattr(indicator, "kind", ""), getattr(indicator, "value", "")))
