@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import screenshot
 from tests.e2e.main_pages import open_main_page, signed_in_pages
 from tests.main_pages import populate
 
@@ -15,6 +16,8 @@ pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 FAILING = {"serious", "critical"}
+UNNAMED_TABLES = "table:not(:has(> caption)):not([aria-label]):not([aria-labelledby])"
+SCREENSHOTS = {"object detail", "lookup"}  # values among right-to-left text
 # axe runs through the DevTools protocol, which the page's CSP does not govern (a <script>
 # tag it added would be refused as inline script).
 RUN_AXE = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
@@ -40,6 +43,10 @@ def test_main_pages_have_no_serious_accessibility_violations(new_context, live_s
     failing: list[str] = []
     for main_page, page in signed_in_pages(new_context, live_server, store, language):
         open_main_page(page, store, main_page)
+        if page.locator(UNNAMED_TABLES).count():
+            failing.append(f"{main_page.name} ({language}) a table has no caption or label")
+        if main_page.name in SCREENSHOTS:
+            screenshot(page, f"{main_page.name.replace(' ', '-')}-{language}.png", full_page=True)
         page.evaluate(axe_source)
         for violation in page.evaluate(RUN_AXE):
             line = f"{main_page.name} ({language}) {describe(violation)}"
