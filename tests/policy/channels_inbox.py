@@ -30,7 +30,7 @@ def check_inbox(user, visible: set[int], notes: list) -> None:
     services.notify_hits([(obj.pk, "domain", _value(i), value_hash("domain", _value(i)),
                            None, "lookup") for i, obj in enumerate(objects)])
     notices = {n.target_args[0]: n for n in Notice.objects.filter(
-        group_key__in=[f"hit:{obj.pk}:{value_hash('domain', _value(i))}:0"
+        group_key__in=[f"hit:{obj.pk}:{value_hash('domain', _value(i))}:0:lookup"
                        for i, obj in enumerate(objects)])}
     api, web = APIClient(), Client()
     if user is None:

@@ -21,9 +21,10 @@ class Notice(Marked):
         HIT = "hit", _("Hit on your record")
         SUBMISSION_PROBLEM = "submission_problem", _("Submission with problems")
 
+    # No index of its own: the group-key constraint and the recent index both start with it.
     owner = models.ForeignKey(
         "directory.Organisation", on_delete=models.CASCADE, related_name="+",
-        verbose_name=_("recipient organisation"),
+        verbose_name=_("recipient organisation"), db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     group_key = models.CharField(max_length=200)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,23 +23,38 @@ from vaka.policy.markings import Distribution
 # (object id, value kind, value, value hash, asking organisation id, channel)
 Hit = tuple[int, str, str, int, int | None, str]
 
+# A repeat counts up and takes the current markings of what it is about; the params and
+# target are the same for one group key by construction, so they are left alone.
 _UPSERT_SET = ("count = {table}.count + excluded.count, last_at = excluded.last_at, "
-               "tlp = excluded.tlp, audience_id = excluded.audience_id, "
-               "params = excluded.params, target_name = excluded.target_name, "
-               "target_args = excluded.target_args")
+               "tlp = excluded.tlp, audience_id = excluded.audience_id")
+
+
+_encode = msgspec.json.Encoder().encode
+_IN_CHUNK = 5000  # ids per query, well inside SQLite's and PostgreSQL's limits
 
 
 def _columns() -> list[str]:
     return [f.column for f in Notice._meta.concrete_fields if not f.primary_key]
 
 
-def _row(values: dict[str, Any]) -> tuple:
-    """A notice row in ``_columns()`` order: the given values, the model defaults for the
-    rest (the handling and grading of a notice say nothing; its TLP and audience do), each
-    in the form the backend stores (times as the ORM writes them, so they compare)."""
-    return tuple(
-        field.get_db_prep_save(values.get(field.attname, field.get_default()), connection)
-        for field in Notice._meta.concrete_fields if not field.primary_key)
+def _rows(common: dict[str, Any], each: Iterable[dict[str, Any]]) -> list[tuple]:
+    """Notice rows in ``_columns()`` order: ``common`` and then each row's own values, the
+    model defaults for the rest (the handling and grading of a notice say nothing; its TLP
+    and audience do), in the form the backend stores (times as the ORM writes them, so they
+    compare). What all rows share is converted once: a batch can hold thousands."""
+    fields = [f for f in Notice._meta.concrete_fields if not f.primary_key]
+    shared = [f.get_db_prep_save(common.get(f.attname, f.get_default()), connection)
+              for f in fields]
+    # Per row only plain values (ids, text, counts) and JSON, encoded as bulk writes do.
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    return [tuple((_json(own[field.attname]) if field.attname in json_fields
+                   else own[field.attname]) if field.attname in own else shared[i]
+                  for i, field in enumerate(fields))
+            for own in each]
+
+
+def _json(value: Any) -> str:
+    return _encode(value).decode()
 
 
 def _upsert(rows: Sequence[tuple]) -> None:
@@ -65,47 +81,50 @@ def notify(*, kind: str, owner_id: int, group_key: str, tlp: str, audience_id: i
     ``group_key`` counted up (and so unread again). ``params`` are rendered when read."""
     at = at or timezone.now()
     with transaction.atomic():
-        _upsert([_row({
+        _upsert(_rows({
             "distribution": Distribution.ORGANISATION, "tlp": tlp, "audience_id": audience_id,
             "owner_id": owner_id, "kind": kind, "group_key": group_key[:200], "count": count,
             "first_at": at, "last_at": at, "target_name": target_name,
-            "target_args": list(target_args), "params": params or {}})])
+            "target_args": list(target_args), "params": params or {}}, [{}]))
         _after_commit([owner_id])
 
 
 def notify_hits(hits: Iterable[Hit], *, at: datetime | None = None) -> int:
     """Tell the owners of the records in ``hits`` that someone outside their audience
     checked or ingested one of their values, one notice per (record, value, asking
-    organisation): repeats count up. One query for the records' markings, one upsert."""
+    organisation, lookup or ingest): repeats count up. One query for the records'
+    markings, one upsert."""
     from vaka.intel.models import StixObject
 
     grouped: dict[str, list[Any]] = {}
     for object_id, kind, value, hashed, asker_org, channel in hits:
-        key = f"hit:{object_id}:{hashed}:{asker_org or 0}"
+        key = f"hit:{object_id}:{hashed}:{asker_org or 0}:{channel}"
         if key in grouped:
             grouped[key][1] += 1
         else:
             grouped[key] = [(object_id, kind, value, asker_org, channel), 1]
     if not grouped:
         return 0
-    object_ids = {entry[0][0] for entry in grouped.values()}
-    marks = {pk: (owner_id, tlp, audience_id) for pk, owner_id, tlp, audience_id in
-             StixObject.objects.filter(pk__in=object_ids).values_list(
+    object_ids = sorted({entry[0][0] for entry in grouped.values()})
+    marks = {pk: (owner_id, tlp, audience_id)
+             for start in range(0, len(object_ids), _IN_CHUNK)
+             for pk, owner_id, tlp, audience_id in StixObject.objects.filter(
+                 pk__in=object_ids[start:start + _IN_CHUNK]).values_list(
                  "pk", "owner_id", "tlp", "audience_id")}
     at = at or timezone.now()
-    rows, owners = [], set()
+    each, owners = [], set()
     for key, ((object_id, kind, value, asker_org, channel), count) in grouped.items():
         if object_id not in marks:
             continue
         owner_id, tlp, audience_id = marks[object_id]
         owners.add(owner_id)
-        rows.append(_row({
-            "distribution": Distribution.ORGANISATION, "tlp": tlp, "audience_id": audience_id,
-            "owner_id": owner_id, "kind": Notice.Kind.HIT, "group_key": key, "count": count,
-            "first_at": at, "last_at": at, "target_name": "intel:object",
-            "target_args": [object_id],
+        each.append({
+            "tlp": tlp, "audience_id": audience_id, "owner_id": owner_id, "group_key": key,
+            "count": count, "target_args": [object_id],
             "params": {"type": kind, "value": value, "organisation": asker_org,
-                       "channel": channel}}))
+                       "channel": channel}})
+    rows = _rows({"distribution": Distribution.ORGANISATION, "kind": Notice.Kind.HIT,
+                  "first_at": at, "last_at": at, "target_name": "intel:object"}, each)
     with transaction.atomic():
         _upsert(rows)
         _after_commit(sorted(owners))
