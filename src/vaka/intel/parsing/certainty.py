@@ -22,6 +22,7 @@ pass of a literal-led pattern, so extraction stays linear and fast.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -71,8 +72,19 @@ _ADDRESS_WORDS = _words(
 # Two-word phrases, keyed by their last word: `prior to 7.0.14.1`, `object identifier`.
 _PHRASES = {("prior", "to"): VERSION, ("earlier", "than"): VERSION, ("older", "than"): VERSION,
             ("up", "to"): VERSION, ("object", "identifier"): OID}
-# Dotted names are one token too; of those only the last part counts (`OSVersion.Version`).
-_WORD = re.compile(r"[\w&§]+(?:[-.][\w&§]+)*|->")
+# The window before a quad is read backwards, word by word, from the quad: most quads have
+# their telling word right before them, so reading stops after a word or two. Dotted names
+# are one token (of those only the last part counts: `OSVersion.Version`), and so is the
+# end of a clause (a blank line, a sentence end before a capital), before which nothing
+# counts. The pattern is the forward one reversed.
+_WORD_BACKWARDS = re.compile(
+    r"[\w&§]+(?:[-.][\w&§]+)*|>-|\n[ \t]*\n|(?<=[A-Z])\s+[\"')\]]?[.;!?]"
+)
+_PHRASE_ENDS = frozenset(last for _first, last in _PHRASES)
+_DOUBTS = {**dict.fromkeys(_VERSION_WORDS, VERSION), **dict.fromkeys(_OID_WORDS, OID),
+           **dict.fromkeys(_SECTION_WORDS, SECTION), **dict.fromkeys(_ADDRESS_WORDS, "")}
+
+
 # After the quad: `7.0.14.1 and earlier`, `… or later`, `3.2.1.0 et antérieures`.
 _VERSION_AFTER = re.compile(
     r"\s*(?:and|or|et|ou)\s+(?:earlier|later|older|newer|higher|lower|above|below|prior|"
@@ -86,50 +98,53 @@ _RANGE_AFTER = re.compile(r"\s*(?:to|through|thru|till|until|-|–|and|or|à|et)
 _DOTTED_NUMBER = re.compile(r"\d\.\d+\.")
 # A heading: `4.1.2.3 Lateral movement` at the start of a line.
 _HEADING_AFTER = re.compile(r" [A-Z][a-z]")
-# A break in the text that ends a clause: a blank line, or a sentence end before a capital.
-_CLAUSE_END = re.compile(r"\n[ \t]*\n|[.;!?][\"')\]]?\s+(?=[A-Z])")
 
 
-def _small(quad: str) -> bool:
-    """Every number at most 30: what versions and section numbers look like."""
-    return all(part.isdigit() and int(part) <= 30 for part in quad.split("/")[0].split("."))
+def _numbers(quad: str) -> list[int]:
+    return [int(part) for part in quad.split("/")[0].split(".")]
 
 
-def _telling_word(window: str) -> tuple[str | None, bool]:
-    """The doubt the nearest telling word gives (None if it is an address word or there is
-    none), and whether that word is an address word."""
-    words = _WORD.findall(window.lower())
-    for i in range(len(words) - 1, -1, -1):
-        word = words[i].rpartition(".")[2]
-        if word == "v" and i == len(words) - 1:
-            return VERSION, False  # `v 1.2.3.4`
-        phrase = _PHRASES.get((words[i - 1], word)) if i else None
-        if phrase:
-            return phrase, False
-        if word in _ADDRESS_WORDS:
-            return None, True
-        if word in _VERSION_WORDS:
-            return VERSION, False
-        if word in _OID_WORDS:
-            return OID, False
-        if word in _SECTION_WORDS:
-            return SECTION, False
-    return None, False
+def _version_shaped(numbers: list[int]) -> bool:
+    """Versions, sections and OIDs count in small numbers (a build number may be large):
+    the first at most 30 and at most one above it. Most public addresses are not."""
+    return numbers[0] <= 30 and sum(n > 30 for n in numbers) <= 1
+
+
+def _telling_word(window: str) -> tuple[str | None, bool, int]:
+    """The doubt the nearest telling word in the clause gives (None if it is an address word
+    or there is none), whether that word is an address word, and where the clause starts."""
+    backwards = window[::-1]
+    tokens = _WORD_BACKWARDS.findall(backwards)  # strings: far cheaper than match objects
+    for i, token in enumerate(tokens):
+        if not (token[0].isalnum() or token[0] in "_&§>"):  # the end of a clause
+            end = next(itertools.islice(_WORD_BACKWARDS.finditer(backwards), i, None))
+            return None, False, len(window) - end.start()
+        word = token[::-1].rpartition(".")[2].lower()
+        if word == "v" and i == 0:
+            return VERSION, False, 0  # `v 1.2.3.4`
+        if word in _PHRASE_ENDS and i + 1 < len(tokens):
+            phrase = _PHRASES.get((tokens[i + 1][::-1].lower(), word))
+            if phrase:
+                return phrase, False, 0
+        doubt = _DOUBTS.get(word)
+        if doubt is not None:
+            return doubt or None, doubt == "", 0
+    return None, False, 0
 
 
 def ipv4_doubt(text: str, start: int, end: int) -> str | None:
     """Why the dotted quad ``text[start:end]`` may not be an address, or None if it is one."""
-    window_start = max(0, start - _CONTEXT_CHARS)
-    window = text[window_start:start]
-    clause_ends = [m.end() for m in _CLAUSE_END.finditer(window)]
-    if clause_ends:
-        window = window[clause_ends[-1] :]
-    doubt, address = _telling_word(window)
+    numbers = _numbers(text[start:end])
+    if not _version_shaped(numbers):
+        return None
+    window = text[max(0, start - _CONTEXT_CHARS) : start]
+    doubt, address, clause = _telling_word(window)
+    window = window[clause:]
     if doubt:
         return doubt
     if _VERSION_AFTER.match(text, end, end + 30):
         return VERSION
-    if not address and _small(text[start:end]):  # no telling word: the shape decides
+    if not address and max(numbers) <= 30:  # no telling word: the shape decides
         if _RANGE_BEFORE.search(window[-30:]) or _RANGE_AFTER.match(text, end, end + 30):
             return VERSION
         line_start = text.rfind("\n", max(0, start - 200), start) + 1

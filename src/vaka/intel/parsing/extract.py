@@ -341,6 +341,18 @@ def _part_of_longer_number(text: str, start: int, end: int) -> bool:
     return text[end : end + 1] == "." and text[end + 1 : end + 2].isdigit()
 
 
+def _ipv4_value(quad: str) -> str | None:
+    """The canonical address, checked here for a plain dotted quad (the common case: the
+    general check parses with :mod:`ipaddress`, which costs more than the rest of the scan).
+    Same rules: each number at most 255, no leading zeros."""
+    if "/" in quad:
+        return _valid(IPV4, quad)
+    for part in quad.split("."):
+        if (len(part) > 1 and part[0] == "0") or int(part) > 255:
+            return None
+    return quad
+
+
 def _scan_ipv4(text: str, found: Found) -> None:
     for m in _V4_AFTER_FIRST_OCTET.finditer(text):
         dot, end = m.span()
@@ -349,11 +361,12 @@ def _scan_ipv4(text: str, found: Found) -> None:
             start -= 1
         if start == dot or _part_of_longer_number(text, start, end):
             continue
-        value = _valid(IPV4, text[start:end])
+        value = _ipv4_value(text[start:end])
         if value:
             # `versions prior to 7.0.14.1`, `OID 2.5.29.37`: offered for review, not stored.
             doubt = certainty.ipv4_doubt(text, start, end)
-            found.append((start, Indicator(IPV4, value, doubt is None, doubt or "")))
+            found.append((start, Indicator(IPV4, value, False, doubt) if doubt
+                          else Indicator(IPV4, value)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,13 +541,13 @@ def _scan(text: str) -> tuple[Found, list[tuple[int, int]]]:
 
 
 def _across(join: certainty.Join) -> Found:
-    """The values that the joined text holds and neither piece does: they cross the join."""
+    """The values of the joined text that cross the join: they start in the first piece,
+    which is one token ending at the break, so they go on into the second."""
     # Most line-end hyphens are in prose (`well-⏎known`): nothing there can be an indicator.
     if len(join.text) < 25 and not any(c in join.text for c in ".@:"):
         return []
-    alone = {i[:2] for piece in (join.left, join.right) for _, i in _scan(piece)[0]}
     return [(join.position, i._replace(certain=False, reason=certainty.JOINED))
-            for _, i in _scan(join.text)[0] if i[:2] not in alone]
+            for start, i in _scan(join.text)[0] if start < len(join.left)]
 
 
 def _line_break_doubts(text: str, found: Found, urls: list[tuple[int, int]]) -> Found:
@@ -576,12 +589,16 @@ def extract(text: str, *, uncertain: bool = False) -> list[Indicator]:
     if "\n" in text:
         found = _line_break_doubts(text, found, urls)
     found.sort(key=lambda item: item[0])
-    chosen: dict[tuple[str, str], Indicator] = {}
-    for _, indicator in found:
-        key = (indicator.kind, indicator.value)
-        if key not in chosen or (indicator.certain and not chosen[key].certain):
-            chosen[key] = indicator
-    return [i for i in chosen.values() if uncertain or i.certain]
+    if not uncertain or all(i.certain for _, i in found):
+        return list(dict.fromkeys(i for _, i in found if i.certain))
+    sure = {i[:2] for _, i in found if i.certain}
+    kept, seen = [], set()
+    # A value found both ways is certain; an uncertain one is listed once, at its first place.
+    for indicator in dict.fromkeys(i for _, i in found if i.certain or i[:2] not in sure):
+        if indicator[:2] not in seen:
+            seen.add(indicator[:2])
+            kept.append(indicator)
+    return kept
 
 
 # --------------------------------------------------------------------------------------------
