@@ -162,9 +162,10 @@ def ipv4_doubt(text: str, start: int, end: int) -> str | None:
 
 # A hyphen ending a line right after a letter, digit or bracket: `akira-⏎support`.
 _HYPHEN_BREAK = re.compile(r"-[ \t]*\r?\n[ \t]*(?=[A-Za-z0-9\[])")
-# A line ending inside a long hex run and the next one going on with hex: a split hash.
-_HEX_BREAK = re.compile(r"\n(?<=[0-9A-Fa-f]\n)[ \t]*(?=[0-9A-Fa-f])")
-_HEX_LEFT = re.compile(r"[0-9A-Fa-f]{1,128}\Z")
+# A line ending inside a long hex run and the next one going on with hex: a split hash. A
+# layout only cuts a word too long for a whole line (or a table cell), so the part before
+# the break is at least 8 characters: lines ending in a year or a short number are skipped.
+_HEX_BREAK = re.compile(r"\n(?<=[0-9A-Fa-f]{8}\n)[ \t]*(?=[0-9A-Fa-f])")
 _HEX_RIGHT = re.compile(r"[0-9A-Fa-f]{1,128}")
 _LINE_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
 # What the next line must start with to carry on a URL: a path or query piece, not a word.
@@ -223,15 +224,17 @@ def hex_breaks(text: str) -> Iterator[tuple[int, int, Join]]:
 
     for m in _HEX_BREAK.finditer(text):
         newline, after = m.start(), m.end()
-        left = _HEX_LEFT.search(text, max(0, newline - 128), newline)
+        # The run before the break, read backwards: a pattern anchored at its end would be
+        # tried at every position of the window.
+        left = _HEX_RIGHT.match(text[max(0, newline - 128) : newline][::-1])
         right = _HEX_RIGHT.match(text, after)
         if not left or not right:
             continue
-        first, second = left.group(), right.group()
+        first, second = left.group()[::-1], right.group()
         if (len(first) in HASH_KINDS_BY_LENGTH or len(second) in HASH_KINDS_BY_LENGTH
                 or len(first + second) not in HASH_KINDS_BY_LENGTH):
             continue
-        yield newline, after, Join(first + second, first, second, left.start())
+        yield newline, after, Join(first + second, first, second, newline - len(first))
 
 
 def url_continuation(text: str, url_end: int) -> tuple[int, str] | None:
