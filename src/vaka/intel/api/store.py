@@ -184,6 +184,10 @@ def lookup(request: Request) -> Response:
     broker is told instead which agencies hold it: `hits` lists each `holder`. `summary`
     counts the values: `matched` (by records you see), `held_elsewhere`, `warninglisted`,
     `unknown` (valid, held by nobody) and `invalid`.
+
+    Not paged: every answer comes in this one response, in the order asked (10,000 values
+    answer in a few seconds). Send the values again only for a new question: each call
+    tells the owners of hits again.
     """
     form = LookupSerializer(data=request.data)
     form.is_valid(raise_exception=True)
