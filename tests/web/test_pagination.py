@@ -164,3 +164,19 @@ def test_keyset_walk_keeps_rows_whose_sort_key_is_null():
         order = pagination.ordering_of(queryset)
         assert walked == list(queryset.order_by(*order).values_list("pk", flat=True))
         assert sorted(walked) == sorted(wanted)
+
+
+def test_api_sorts_by_an_offered_field_across_pages(region, api_for):
+    for title in ("Bravo", "Alpha", "Charlie"):
+        make_note(region.analyst_a, title=title, tlp="green")
+    client = api_for(region.analyst_a)
+    first = client.get("/api/notes/", {"ordering": "title", "page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    titles = [row["title"] for row in first["results"] + second["results"]]
+    assert titles == ["Alpha", "Bravo", "Charlie"]
+
+
+def test_api_refuses_a_sort_field_it_does_not_offer_naming_it(region, api_for):
+    answer = api_for(region.analyst_a).get("/api/notes/", {"ordering": "-body"})
+    assert answer.status_code == 400
+    assert "“body”" in answer.json()["ordering"][0]

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
+from rest_framework import exceptions
+from rest_framework.filters import OrderingFilter
 
 TRUE, FALSE = ("true", "1"), ("false", "0")
 
@@ -67,3 +69,21 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
     """The API's filter backend: views declaring only ``filterset_fields`` get strict sets."""
 
     filterset_base = StrictFilterSet
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's ``ordering``, refusing a field the list cannot be sorted by (a 400 naming it
+    and the fields it can) instead of quietly answering in the default order."""
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
+        params = request.query_params.get(self.ordering_param)
+        if params:
+            valid = [name for name, _label in self.get_valid_fields(
+                queryset, view, {"request": request})]
+            for term in (part.strip() for part in params.split(",")):
+                if term and term.lstrip("-") not in valid:
+                    raise exceptions.ValidationError({self.ordering_param: [
+                        _("This list cannot be sorted by “%(name)s”. Sort by one of: "
+                          "%(known)s.") % {"name": term.lstrip("-"),
+                                           "known": ", ".join(valid) or "—"}]})
+        return super().get_ordering(request, queryset, view)
