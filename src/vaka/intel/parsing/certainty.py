@@ -40,8 +40,8 @@ REASONS = (VERSION, OID, SECTION, LINE_BREAK_PART, JOINED)
 # Dotted quads in context
 # --------------------------------------------------------------------------------------------
 
-# How far back the telling word may be: a clause, or a table row with its header cell.
-_CONTEXT_CHARS = 90
+# How far back the telling word may be: about a clause (a table row: `versions prior to …`).
+_CONTEXT_CHARS = 60
 def _words(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
 
