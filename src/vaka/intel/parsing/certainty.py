@@ -57,7 +57,8 @@ _OID_WORDS = _words("oid oids eku arc")
 _SECTION_WORDS = _words(
     "section sections sec chapter chapters clause clauses paragraph paragraphs paragraphe "
     "paragraphes appendix annex annexes annexe table tables figure figures fig row rows item "
-    "items step steps article articles rule rules §"
+    "items step steps article articles rule rules § ref reference references procedure "
+    "procedures part parts point points handbook guide manual"
 )
 _ADDRESS_WORDS = _words(
     "ip ips ipv4 address addresses adresse adresses host hosts server servers serveur "
