@@ -126,6 +126,9 @@ def test_add_objects_is_a_submission_and_its_status_names_each_failure(url, regi
                                                                "members")
     record = TaxiiStatus.objects.get()
     assert record.submission.source == "taxii" and record.submission.rejected == 1
+    # Named by its collection; what was pushed is kept as its original.
+    assert record.submission.title == record.collection.title
+    assert json.loads(record.submission.original.read())["objects"][0]["id"] == good["id"]
     # Another user cannot read the status.
     other = requests.get(f"{url.split('collections')[0]}status/{record.id}/", headers={
         "Accept": TAXII, "Authorization": f"Token {key_for(region.analyst_b)}"}, timeout=10)
