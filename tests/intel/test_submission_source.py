@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from pypdf import PdfWriter
 
 from tests.intel.store_data import bundle, indicator
@@ -83,6 +84,16 @@ def test_an_api_submission_is_named_by_the_token_that_sent_it(region, api_for):
     assert answer.status_code == 201, answer.json()
     assert (answer.json()["source"], answer.json()["title"]) == ("api", "firewall sync")
     assert answer.json()["original_url"] == f"/intel/submissions/{answer.json()['id']}/original"
+
+
+def test_a_command_line_csv_is_named_by_its_file_and_kept(region, tmp_path):
+    path = tmp_path / "night-shift.csv"
+    path.write_bytes(b"value\ncli-sent.net\n")
+    call_command("ingest", str(path), "--org", "Unit A", "--tlp", "green",
+                 "--distribution", "members")
+    submission = Submission.objects.get()
+    assert (submission.source, submission.title) == ("cli", "night-shift.csv")
+    assert submission.original.read() == b"value\ncli-sent.net\n"
 
 
 def test_the_list_and_the_detail_page_say_what_each_submission_was(region, client):

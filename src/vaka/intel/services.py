@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -199,9 +200,13 @@ def ingest_path(
         head = handle.read(65536)
     fmt = fmt or guess_format(head, path.name)
     if fmt != "stix":
-        return ingest_bytes(path.read_bytes(), organisation=organisation, user=user,
+        data = path.read_bytes()
+        # Kept like an upload's when within the upload limit; a streamed bundle is not.
+        kept = Original(data, path.name) if len(data) <= settings.MAX_UPLOAD_MB * 2**20 \
+            else None
+        return ingest_bytes(data, organisation=organisation, user=user,
                             markings=markings, source=source, fmt=fmt, filename=path.name,
-                            partial=partial, name=path.name)
+                            partial=partial, name=path.name, original=kept)
     upgrade = is_stix20_bundle(head)
     with path.open("rb") as handle:
         try:
