@@ -2,6 +2,7 @@
 on the review page (unticked, with the reason), through the API and by every ingest path."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from vaka.intel import services
 from vaka.intel.models import Observable
@@ -98,3 +99,13 @@ def test_api_extract_says_why_a_file_cannot_be_read(region, api_for):
 
 def test_api_extract_needs_sign_in(db, client):
     assert client.post("/api/extract/", {"content": ADVISORY}).status_code in (401, 403)
+
+
+def test_cli_extract_prints_uncertain_values_only_when_asked(tmp_path, capsys):
+    advisory = tmp_path / "advisory.txt"
+    advisory.write_text(ADVISORY)
+    call_command("extract", str(advisory))
+    assert "7.0.14.1" not in capsys.readouterr().out
+    call_command("extract", str(advisory), "--uncertain")
+    lines = capsys.readouterr().out.splitlines()
+    assert '{"type": "ipv4", "value": "7.0.14.1", "certain": false, "reason": "version"}' in lines
