@@ -145,3 +145,12 @@ def test_a_mail_server_that_fails_never_breaks_the_lookup(
     assert answers[0].hits == 1
     settings_row = InboxSettings.objects.get(user=people.analyst_a)
     assert settings_row.last_mailed_at is not None  # tried once, not once per hit
+
+
+def test_the_scheduler_round_sends_the_digests_that_are_due(smtp, people):
+    from vaka.exchange.scheduler import run_due
+
+    hold(people.analyst_a, VALUE)
+    look_up(people.analyst_b, VALUE)
+    assert run_due()["mail"] == {"immediate": 0, "daily": 2}
+    assert "mail" not in run_due()  # nothing more to send this round

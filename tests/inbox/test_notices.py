@@ -113,6 +113,26 @@ def test_a_rejected_submission_makes_a_notice_for_its_submitter(region):
     assert not selectors.notices_for(region.analyst_b).exists()
 
 
+def test_a_partly_stored_submission_makes_a_notice_saying_how_many_were_refused(
+        region, client):
+    from tests.intel.store_data import bundle, indicator
+    from vaka.intel import services as intel
+    from vaka.policy.services import Markings
+
+    bad = {**indicator("x.example.com"), "id": "indicator--not-a-uuid"}
+    intel.ingest_bytes(bundle(indicator("fine.example.com"), bad), organisation=region.unit_a,
+                       user=region.analyst_a, markings=Markings(), source="api", partial=True)
+    [notice] = selectors.notices_for(region.colleague_a)
+    assert notice.params == {"status": "partial", "rejected": 1}
+    client.force_login(region.colleague_a)
+    assert "1 item was refused" in client.get("/inbox/").content.decode()
+
+
+def test_a_clean_submission_makes_no_notice(region):
+    hold(region.analyst_a, VALUE)
+    assert not Notice.objects.exists()
+
+
 def test_mark_dashboard_seen_returns_the_previous_visit(region):
     assert services.mark_dashboard_seen(region.analyst_a) is None
     before = timezone.now()

@@ -37,6 +37,7 @@ from vaka.directory.models import User
 from vaka.directory.roles import Capability
 from vaka.exchange import outbound
 from vaka.exchange.models import MARKING_COLUMNS, Feed, FeedPoll
+from vaka.intel import originals
 from vaka.intel.models import Submission
 from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits
@@ -236,14 +237,20 @@ def _store(feed: Feed, run: _Run, data: bytes, *, fmt: str, filename: str,
     """One page or event, and the resume point after it, in one transaction. What was
     fetched is kept as the submission's original when it is within the upload limit."""
     kept = Original(data, filename) if len(data) <= settings.MAX_UPLOAD_MB * 2**20 else None
-    with transaction.atomic():
-        submission = ingest_bytes(
-            data, organisation=feed.organisation, user=None, markings=_markings(feed),
-            source=Submission.Source.FEED, fmt=fmt, filename=filename, partial=True,
-            name=feed.name, original=kept)
-        Feed.objects.filter(pk=feed.pk).update(state=state)
-        feed.state = state
-        run.stored(submission, where)
+    submission = None
+    try:
+        with transaction.atomic():
+            submission = ingest_bytes(
+                data, organisation=feed.organisation, user=None, markings=_markings(feed),
+                source=Submission.Source.FEED, fmt=fmt, filename=filename, partial=True,
+                name=feed.name, original=kept)
+            Feed.objects.filter(pk=feed.pk).update(state=state)
+            feed.state = state
+            run.stored(submission, where)
+    except BaseException:
+        if submission is not None:
+            originals.discard(submission)  # its row was rolled back: the file goes too
+        raise
     return submission
 
 
