@@ -109,8 +109,11 @@ def test_demo_value_held_by_two_agencies_at_different_tlps(db):
 
 def test_demo_ransomware_collection_serves_the_desks_indicators_over_taxii(db):
     from vaka.exchange import taxii
+    from vaka.intel.filtersets import filtered_objects
 
     demo.load()
     fiji = User.objects.get(username="fj.analyst")
     collection = taxii.collection_for(fiji, "ransomware")
     assert taxii.collection_resource(collection, fiji)["can_read"]
+    shared, _used = filtered_objects(fiji, collection.filters)
+    assert shared.count() == 4  # the desk's TLP:GREEN re-share, not the partner's report
