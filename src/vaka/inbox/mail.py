@@ -4,7 +4,8 @@ A notice's value, organisation, record or title never goes into a mail: mail lea
 platform's access control (it is stored and forwarded by servers nobody here runs). So
 the bodies below take no notice at all, only a count and the inbox's address.
 
-* ``immediate``: after a notice is written (``transaction.on_commit``), at most one mail
+* ``immediate``: after a notice is written (``transaction.on_commit``; by a worker when
+  there is a Celery broker, ``vaka.inbox.tasks``), at most one mail
   per user per ``VAKA_EMAIL_BURST_MINUTES``: a 500-hit submission is one mail. What
   arrives inside the window is picked up by the next scheduler round once it has passed.
 * ``daily`` (the default): once a day, "you have N unread notices", when something came

@@ -5,6 +5,7 @@ in one statement (ingestion is benchmarked: no query per hit). E-mail goes after
 transaction commits (``vaka.inbox.mail``) and its failure never undoes the write.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ _UPSERT_SET = ("count = {table}.count + excluded.count, last_at = excluded.last_
                "tlp = excluded.tlp, audience_id = excluded.audience_id")
 
 
+log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
 _IN_CHUNK = 5000  # ids per query, well inside SQLite's and PostgreSQL's limits
 
@@ -142,9 +144,19 @@ def notify_submission_problems(submission: Any) -> None:
 
 
 def _after_commit(owner_ids: list[int]) -> None:
-    from vaka.inbox import mail
+    transaction.on_commit(lambda: _enqueue_mail(owner_ids))
 
-    transaction.on_commit(lambda: mail.send_immediate(owner_ids))
+
+def _enqueue_mail(owner_ids: list[int]) -> None:
+    """A worker sends the mail when there is a broker (no SMTP wait in the request);
+    without one it runs here. Neither a broker nor a mail server that fails may fail the
+    request whose notices are already stored."""
+    from vaka.inbox import tasks
+
+    try:
+        tasks.send_immediate.delay(owner_ids)
+    except Exception:
+        log.exception("inbox: could not queue the mail for organisations %s", owner_ids)
 
 
 # --- Read state ------------------------------------------------------------------------------
