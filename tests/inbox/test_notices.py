@@ -161,3 +161,30 @@ def test_a_user_without_an_organisation_has_no_notices_and_no_count(region):
     loner = UserFactory(organisation=None)
     assert selectors.unread_count(loner) == 0
     assert not selectors.notices_for(loner).filter(unread=True).exists()
+
+
+def test_a_remark_to_red_takes_the_hit_notice_from_colleagues_outside_the_audience(region):
+    from vaka.intel import corrections
+    from vaka.intel.models import StixObject
+    from vaka.policy.services import Markings
+
+    hold(region.analyst_a, VALUE)
+    look_up(region.analyst_b, VALUE)
+    assert selectors.unread_count(region.colleague_a) == 1
+    obj = StixObject.objects.get(owner=region.unit_a)
+    named = UserFactory(organisation=region.unit_a)
+    corrections.remark(obj, user=region.analyst_a, markings=Markings(
+        tlp="red", distribution="organisation", recipients=[named]))
+    assert selectors.unread_count(region.colleague_a) == 0
+    assert not selectors.notices_for(region.colleague_a).exists()
+    assert selectors.unread_count(named) == 1
+
+
+def test_deleting_a_record_deletes_its_hit_notices(region):
+    from vaka.intel import corrections
+    from vaka.intel.models import StixObject
+
+    hold(region.analyst_a, VALUE)
+    look_up(region.analyst_b, VALUE)
+    corrections.delete(StixObject.objects.get(owner=region.unit_a), user=region.analyst_a)
+    assert not Notice.objects.filter(kind=Notice.Kind.HIT).exists()

@@ -133,6 +133,30 @@ def notify_hits(hits: Iterable[Hit], *, at: datetime | None = None) -> int:
     return len(rows)
 
 
+def _hit_notices_of(object_ids: Sequence[int]) -> Any:
+    """The hit notices about any of ``object_ids`` (their group keys start with the id)."""
+    from django.db.models import Q
+
+    about = Q()
+    for pk in object_ids:
+        about |= Q(group_key__startswith=f"hit:{pk}:")
+    return Notice.objects.filter(about, kind=Notice.Kind.HIT)
+
+
+def follow_records(objects: Iterable[Any]) -> None:
+    """Hit notices take their records' markings now: a re-mark to TLP:RED takes the notice
+    away from the people no longer in the record's audience at once, not at the next hit."""
+    for obj in objects:
+        _hit_notices_of([obj.pk]).filter(owner=obj.owner_id).update(
+            tlp=obj.tlp, audience_id=obj.audience_id)
+
+
+def forget_records(object_ids: Sequence[int]) -> None:
+    """Hit notices about records that are gone go with them (as their hits do)."""
+    for start in range(0, len(object_ids), 200):
+        _hit_notices_of(object_ids[start:start + 200]).delete()
+
+
 def notify_submission_problems(submission: Any) -> None:
     """A rejected or partly stored submission: its organisation's people in its audience
     are told there is something to look at."""

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vaka.directory.models import User
+from vaka.inbox import services as inbox_services
 from vaka.intel import bulk
 from vaka.intel.models import StixObject, StixObjectVersion, Withdrawal
 from vaka.intel.outgoing import shared_stix
@@ -123,6 +124,7 @@ def remark(obj: StixObject, *, user: User, markings: Markings, widen: bool = Fal
         setattr(obj, name, value)
     StixObjectVersion.objects.filter(object=obj).update(**values)
     _new_version(obj, shared_stix(obj.data, obj.tlp), user=user)
+    inbox_services.follow_records([obj])
     if withdrawal is not None:  # the sync sends a tombstone only where it no longer crosses
         withdrawal.save()
     audit.record(audit.Action.REMARK, actor=user, target=obj, request=request,
@@ -205,9 +207,11 @@ def bulk_revoke(objects: QuerySet[StixObject], *, user: User, request: Any = Non
 
 def erase(objects: Iterable[StixObject]) -> None:
     """Remove records outright: versions, observable index and hit notices go with them
-    (the foreign keys cascade), and their words leave the full-text table."""
+    (the foreign keys cascade; inbox notices are deleted), and their words leave the
+    full-text table."""
     pks = [obj.pk for obj in objects]
     StixObject.objects.filter(pk__in=pks).delete()
+    inbox_services.forget_records(pks)
     bulk.index_text(pks)  # re-indexing rows that are gone drops their words
 
 
