@@ -19,6 +19,7 @@ from vaka.intel.api.views import NoteViewSet
 from vaka.intel.views_broker import BrokerHitList
 from vaka.policy import views as policy
 from vaka.web import views as web
+from vaka.web.api_searches import SavedSearchViewSet
 from vaka.web.forms import BootstrapMixin
 
 
@@ -32,6 +33,7 @@ router.register("organisations", directory_api.OrganisationViewSet, basename="or
 router.register("users", directory_api.UserViewSet, basename="user")
 router.register("communities", directory_api.CommunityViewSet, basename="community")
 router.register("tokens", directory_api.TokenViewSet, basename="token")
+router.register("saved-searches", SavedSearchViewSet, basename="saved-search")
 router.register("notes", NoteViewSet, basename="note")
 router.register("objects", store_api.StixObjectViewSet, basename="object")
 router.register("submissions", store_api.SubmissionViewSet, basename="submission")

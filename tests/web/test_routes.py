@@ -216,6 +216,7 @@ PK: dict[str, Callable[[World], Any]] = {
     "intel:export_link_revoke": lambda w: w.alice_link.pk,
     **{f"web:{name}": lambda w: w.alice_search.pk
        for name in ("saved_search", "saved_search_rename", "saved_search_delete")},
+    "saved-search-detail": lambda w: w.alice_search.pk,
     "exchange:collection_edit": lambda w: w.spare.pk,
     "exchange:collection_delete": lambda w: w.spare.pk,
     **{f"exchange:{name}": lambda w: w.feed.pk for name in ("feed", "feed_edit", "feed_poll")},

@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from tests.conftest import api_client_for
 from tests.factories import make_note
 from vaka.policy.models import AuditEntry
 from vaka.web import saved_searches
@@ -151,3 +152,37 @@ def test_a_search_of_a_list_that_is_gone_is_listed_but_not_run(region):
     client = client_for(region.analyst_a)
     assert "Red phishing" in client.get("/saved-searches/").content.decode()
     assert client.get(f"/saved-searches/{search.pk}/").status_code == 404
+
+
+def test_the_api_saves_and_lists_the_callers_own_searches(region):
+    saved(region.colleague_a, name="Colleague's")
+    api = api_client_for(region.analyst_a)
+    answer = api.post("/api/saved-searches/", {"list_name": "intel:objects", "name": "Red",
+                                               "query": "tlp=red&page=4"}, format="json")
+    assert answer.status_code == 201
+    assert answer.json()["url"] == "/intel/objects/?tlp=red"
+    listed = api.get("/api/saved-searches/").json()
+    assert [row["name"] for row in listed["results"]] == ["Red"]
+
+
+def test_the_api_names_the_field_of_a_refused_search(region):
+    saved(region.analyst_a, name="Red")
+    answer = api_client_for(region.analyst_a).post("/api/saved-searches/", {
+        "list_name": "intel:objects", "name": "Red", "query": ""}, format="json")
+    assert answer.status_code == 400 and list(answer.json()) == ["name"]
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_the_api_answers_404_for_another_users_search(region, method):
+    search = saved(region.analyst_a)
+    answer = getattr(api_client_for(region.colleague_a), method)(
+        f"/api/saved-searches/{search.pk}/", {"name": "Taken over"}, format="json")
+    assert answer.status_code == 404
+    assert SavedSearch.objects.get().name == "Red phishing"
+
+
+def test_the_api_renames_with_patch(region):
+    search = saved(region.analyst_a)
+    answer = api_client_for(region.analyst_a).patch(
+        f"/api/saved-searches/{search.pk}/", {"name": "Renamed"}, format="json")
+    assert answer.status_code == 200 and answer.json()["name"] == "Renamed"

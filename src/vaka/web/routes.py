@@ -214,6 +214,9 @@ ROUTES: dict[str, Route] = {
     "community-detail": _signed_in(_DIRECTORY + "; changing needs manage-platform"),
     "token-list": _self("the caller's own API tokens"),
     "token-detail": _self("one of the caller's own API tokens"),
+    "saved-search-list": _self("the caller's own saved searches; POST saves one"),
+    "saved-search-detail": _self("one of the caller's own saved searches: read, rename, "
+                                 "delete"),
     "note-list": _covered("check_api", "the notes a user may see"),
     "note-detail": _covered("check_api", "one note, 404 outside its audience"),
     "object-list": _covered("check_store", "the STIX objects a user may see"),
