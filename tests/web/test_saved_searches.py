@@ -23,7 +23,7 @@ def saved(user, name="Red phishing", query="tlp=red&type=indicator", list_name="
 
 
 def test_saving_keeps_the_filters_without_paging_and_is_audited(region):
-    search = saved(region.analyst_a, query="type=indicator&page=3&tlp=red&label=")
+    search = saved(region.analyst_a, query="type=indicator&page=3&cursor=abc&tlp=red&label=")
     assert search.query == "tlp=red&type=indicator"
     entry = AuditEntry.objects.get(action="create", target_type="web.savedsearch")
     assert entry.actor == region.analyst_a and entry.detail["query"] == search.query

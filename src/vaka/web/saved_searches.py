@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from vaka.policy import audit
 from vaka.web.models import MAX_QUERY, SavedSearch
+from vaka.web.pagination import PAGING_PARAMETERS
 
 # The lists a search can be saved on (those with filters), by URL name, with their titles;
 # each shows ``{% saved_search_menu %}``.
@@ -29,7 +30,6 @@ LISTS: dict[str, Any] = {
     "communities": gettext_lazy("Communities"),
     "audit_log": gettext_lazy("Audit log"),
 }
-PAGING = ("page", "cursor", "per_page")  # where you were in the list, not what you asked
 MAX_PER_LIST = 50
 
 
@@ -50,11 +50,12 @@ def search_for(user: Any, pk: int) -> SavedSearch:
 
 
 def filters_of(query: str | QueryDict) -> str:
-    """The query string of a list's filters: paging dropped, empty values dropped."""
+    """The query string of a list's filters, sort and page size: the place in the list
+    (cursor, page) and empty values dropped."""
     params = QueryDict(query) if isinstance(query, str) else query.copy()
     kept = QueryDict(mutable=True)
     for key in sorted(params):
-        if key in PAGING:
+        if key in PAGING_PARAMETERS:  # where you were in the list, not what you asked
             continue
         for value in params.getlist(key):
             if value != "":
