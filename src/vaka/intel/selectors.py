@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import In
 from django.http import Http404
 
 from vaka.directory.models import Organisation
@@ -124,6 +125,12 @@ def related_objects(obj: StixObject, user: Any) -> tuple[list[StixObject], list[
     return referred, relationships
 
 
+def name_relationship_rows(objects: list[StixObject], user: Any) -> None:
+    """Name the ends of the relationships among ``objects`` (a page of a list), as their own
+    page does: a relationship's row says what it links, not its own STIX id."""
+    _name_ends([obj for obj in objects if obj.type == "relationship"], user)
+
+
 def _name_ends(relationships: list[StixObject], user: Any) -> None:
     """Give each relationship its ``source`` and ``target``: the object the user may see
     under that STIX id, or None — then a page shows the id only, never a hidden name."""
@@ -159,6 +166,32 @@ def notifications_for(user: Any) -> QuerySet[HitNotification]:
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: how both databases split text
 
 
+_MANY_MATCHES = 2_000
+
+
+class _PkUnindexedWhenOrdered(Func):
+    """(SQLite) The pk as ``+id`` in an ordered query: not an index SQLite can drive the
+    query from, so it walks the list's sort index and stops after a page; a count (no
+    order) keeps ``id`` and is driven from the full-text matches, which is cheaper there."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        query = compiler.query
+        ordered = bool(query.order_by) or (query.default_ordering
+                                           and bool(query.get_meta().ordering))
+        template = "+%(expressions)s" if ordered else "%(expressions)s"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+def _matches_many(match: str) -> bool:
+    """(SQLite) Whether the full-text ``match`` finds more rows than it pays to sort."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM intel_object_search WHERE "
+                       "intel_object_search MATCH %s LIMIT %s)", [match, _MANY_MATCHES + 1])
+        return cursor.fetchone()[0] > _MANY_MATCHES
+
+
 def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObject]:
     """Objects whose name or description holds every word of ``text`` (as prefixes), that
     carry ``text`` as an indicator value (defanged or not), or whose STIX id it is.
@@ -181,9 +214,15 @@ def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObj
                 value_hash=value_hash(kind, value), kind=kind, value=value).values("object_id"))
     words = _WORD.findall(text)[:12]
     if words and connection.vendor == "sqlite":
-        condition |= Q(pk__in=RawSQL(
-            "SELECT rowid FROM intel_object_search WHERE intel_object_search MATCH %s",
-            [" ".join(f'"{word}"*' for word in words)]))
+        match = " ".join(f'"{word}"*' for word in words)
+        found = RawSQL(
+            "SELECT rowid FROM intel_object_search WHERE intel_object_search MATCH %s", [match])
+        if _matches_many(match):
+            # A common word matches 100,000s of rows: SQLite would fetch and sort all of
+            # them for one page (2 s at 1,000,000 objects).
+            condition = Q(In(_PkUnindexedWhenOrdered(F("pk")), found)) | condition
+        else:
+            condition |= Q(pk__in=found)
     elif words and connection.vendor == "postgresql":
         condition |= Q(pk__in=RawSQL(  # noqa: S611 - the words are bound parameters
             f"SELECT id FROM {StixObject._meta.db_table} WHERE "  # noqa: S608

@@ -41,10 +41,11 @@ def object_list(request: HttpRequest) -> HttpResponse:
     valid = not filterset.is_bound or filterset.is_valid()
     used = {name: request.GET[name] for name in filterset.filters
             if request.GET.get(name, "") != ""} if valid else None
+    page = paginate(request, filterset.qs if valid else filterset.queryset.none())
+    selectors.name_relationship_rows(page.object_list, request.user)
     return render(request, "intel/object_list.html", {
         "form": filterset.form, "types": OBJECT_TYPES, "query": query_without_page(request),
-        "export_query": None if used is None else urlencode(used),
-        "page": paginate(request, filterset.qs if valid else filterset.queryset.none())},
+        "export_query": None if used is None else urlencode(used), "page": page},
         status=200 if valid else 400)
 
 
