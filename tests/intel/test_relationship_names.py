@@ -82,3 +82,15 @@ def test_a_relationships_own_page_names_its_ends_the_reader_may_see(region):
     page = page_of(region.analyst_a, link["id"])
     assert "drop-zone.example" in page and "<strong>indicates</strong>" in page
     assert "Secret Family" not in page and shown_as_id(family["id"], page)
+
+
+def test_a_relationship_row_in_the_list_names_the_ends_the_reader_may_see(region):
+    family = malware("Secret Family")
+    store(region.analyst_b, family, tlp="amber", distribution="organisation")
+    sign = indicator("drop-zone.example")
+    store(region.analyst_a, sign, relationship(sign["id"], family["id"]))
+    client = Client()
+    client.force_login(region.analyst_a)
+    listing = client.get("/intel/objects/?type=relationship").content.decode()
+    assert "<bdi>drop-zone.example</bdi> indicates <bdi dir=\"ltr\">malware--" in listing
+    assert "Secret Family" not in listing

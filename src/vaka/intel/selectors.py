@@ -134,6 +134,8 @@ def name_relationship_rows(objects: list[StixObject], user: Any) -> None:
 def _name_ends(relationships: list[StixObject], user: Any) -> None:
     """Give each relationship its ``source`` and ``target``: the object the user may see
     under that STIX id, or None — then a page shows the id only, never a hidden name."""
+    if not relationships:
+        return
     refs = {str(r.data.get(end, "")) for r in relationships for end in ("source_ref",
                                                                         "target_ref")}
     named = {o.stix_id: o for o in objects_for(user, include_revoked=True).filter(
