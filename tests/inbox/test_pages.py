@@ -158,3 +158,11 @@ def test_the_list_costs_the_same_queries_for_one_notice_or_many(client, region, 
         page = client.get("/inbox/").content.decode()
     assert page.count("list-group-item d-flex") == 5
     assert len(five) == len(one)
+
+
+def test_a_notice_keeps_its_value_left_to_right_and_escaped(client, region):
+    hold(region.analyst_a, VALUE)
+    look_up(region.analyst_b, VALUE)
+    client.force_login(region.analyst_a)
+    page = client.get("/inbox/").content.decode()
+    assert f'<bdi dir="ltr">{VALUE}</bdi>' in page

@@ -92,7 +92,8 @@ def test_new_hits_count_unread_hit_notices_and_link_to_them(region, web):
     page = client.get("/").content.decode()
     assert _count(page, "new-hits-count") == "1"
     assert _href(page, "new-hits-count") == "/inbox/?kind=hit&state=unread"
-    assert "Unit A looked up" in client.get(_href(page, "new-hits-count")).content.decode()
+    assert "<bdi>Unit A</bdi> looked up" in client.get(
+        _href(page, "new-hits-count")).content.decode()
 
 
 def test_a_hit_on_another_agencys_record_is_not_counted(region, web):
@@ -110,7 +111,7 @@ def test_unread_notices_are_listed_and_counted(region, web):
     services.lookup([HELD], user=region.analyst_a)
     page = web(region.analyst_b).get("/").content.decode()
     assert _count(page, "unread-count") == "1"
-    assert f"looked up {HELD}" in page
+    assert f'looked up <bdi dir="ltr">{HELD}</bdi>' in page
 
 
 def test_own_rejected_submission_is_listed_with_a_problem_count(region, web):

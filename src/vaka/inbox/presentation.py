@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -13,19 +15,27 @@ from vaka.inbox.models import Notice
 @dataclass
 class Shown:
     notice: Notice
-    text: str
+    text: str  # plain text (the API)
+    html: SafeString  # for pages: names isolated, values left to right in Arabic too
 
 
-def _hit_text(params: dict[str, Any], organisations: dict[int, str], count: int) -> str:
+def _hit_text(params: dict[str, Any], organisations: dict[int, str], count: int, *,
+              html: bool = False) -> str:
     who = organisations.get(params.get("organisation") or 0) or _("An agency")
     value = params.get("value", "")
     if params.get("channel") == "ingest":
-        return ngettext("%(who)s submitted %(value)s, which your record holds.",
-                        "%(who)s submitted %(value)s, which your record holds (%(count)d "
-                        "times).", count) % {"who": who, "value": value, "count": count}
-    return ngettext("%(who)s looked up %(value)s, which your record holds.",
-                    "%(who)s looked up %(value)s, which your record holds (%(count)d times).",
-                    count) % {"who": who, "value": value, "count": count}
+        sentence = ngettext("%(who)s submitted %(value)s, which your record holds.",
+                            "%(who)s submitted %(value)s, which your record holds (%(count)d "
+                            "times).", count)
+    else:
+        sentence = ngettext("%(who)s looked up %(value)s, which your record holds.",
+                            "%(who)s looked up %(value)s, which your record holds (%(count)d "
+                            "times).", count)
+    if not html:
+        return sentence % {"who": who, "value": value, "count": count}
+    return mark_safe(escape(sentence) % {  # noqa: S308 - every part is escaped
+        "who": format_html("<bdi>{}</bdi>", who),
+        "value": format_html('<bdi dir="ltr">{}</bdi>', value), "count": count})
 
 
 def _submission_text(params: dict[str, Any]) -> str:
@@ -49,11 +59,14 @@ def describe(notices: list[Notice]) -> list[Shown]:
     for notice in notices:
         if notice.kind == Notice.Kind.HIT:
             text = _hit_text(notice.params, names, notice.count)
+            html = _hit_text(notice.params, names, notice.count, html=True)
         elif notice.kind == Notice.Kind.SUBMISSION_PROBLEM:
             text = _submission_text(notice.params)
+            html = escape(text)
         else:
             text = str(notice.get_kind_display())
-        shown.append(Shown(notice, text))
+            html = escape(text)
+        shown.append(Shown(notice, text, html))
     return shown
 
 
