@@ -5,7 +5,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import In
 from django.http import Http404
@@ -168,6 +178,21 @@ def notifications_for(user: Any) -> QuerySet[HitNotification]:
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: how both databases split text
 
 
+class _TextMatches(Func):
+    """(PostgreSQL) The object's name and description hold the words of a tsquery: the
+    expression of the GIN index ``intel_object_search``, so that index serves it."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        (name, name_params), (description, description_params), (query, query_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions())
+        return (f"to_tsvector('simple', regexp_replace({name} || ' ' || {description}, "
+                f"'[^[:alnum:]]+', ' ', 'g')) @@ to_tsquery('simple', {query})",
+                [*name_params, *description_params, *query_params])
+
+
 _MANY_MATCHES = 2_000
 
 
@@ -226,11 +251,11 @@ def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObj
         else:
             condition |= Q(pk__in=found)
     elif words and connection.vendor == "postgresql":
-        condition |= Q(pk__in=RawSQL(  # noqa: S611 - the words are bound parameters
-            f"SELECT id FROM {StixObject._meta.db_table} WHERE "  # noqa: S608
-            "to_tsvector('simple', regexp_replace(name || ' ' || description, "
-            "'[^[:alnum:]]+', ' ', 'g')) @@ to_tsquery('simple', %s)",
-            [" & ".join(f"{word}:*" for word in words)]))
+        # On the row itself, not "id IN (every match)": the planner can then walk the
+        # list's sort index for a page and use the GIN index to count (a common word's
+        # 100,000s of matches were fetched and sorted for every page: 1.4 s at 1,000,000).
+        condition |= Q(_TextMatches(F("name"), F("description"),
+                                    Value(" & ".join(f"{word}:*" for word in words))))
     elif words:
         for word in words:
             condition |= Q(name__icontains=word) | Q(description__icontains=word)
