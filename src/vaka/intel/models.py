@@ -165,7 +165,11 @@ class StixObject(Shareable):
         indexes = [models.Index(fields=["owner", "stix_id"], name="intel_object_owner_stix"),
                    models.Index(fields=["type", "stix_modified"]),
                    # TAXII and sync page through objects in the order they were added.
-                   models.Index(fields=["modified", "id"], name="intel_object_added")]
+                   models.Index(fields=["modified", "id"], name="intel_object_added"),
+                   # The list's sortable columns (web.pagination.SORTABLE): a keyset page
+                   # walks these instead of sorting every visible row (1 s at 1,000,000).
+                   models.Index(fields=["name", "id"], name="intel_object_name"),
+                   models.Index(fields=["type", "id"], name="intel_object_type")]
 
     def __str__(self) -> str:
         return self.name or self.stix_id

@@ -32,8 +32,9 @@ PAGING_PARAMETERS = ("cursor", "page", "count")
 # The columns each HTML list may be sorted by: the name in the address, then the field.
 # The API's sortable fields are its views' ``ordering_fields``.
 SORTABLE: dict[str, dict[str, str]] = {
-    "intel.stixobject": {"modified": "stix_modified", "name": "name", "type": "type",
-                         "created": "stix_created", "confidence": "confidence"},
+    # Each has an index (intel migration 0009): sorting 1,000,000 rows by an unindexed column
+    # took a second a page.
+    "intel.stixobject": {"modified": "stix_modified", "name": "name", "type": "type"},
     "intel.note": {"created": "created", "modified": "modified", "title": "title"},
     "intel.submission": {"received": "received", "name": "name", "status": "status"},
     "inbox.inboxitem": {},
