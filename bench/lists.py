@@ -203,8 +203,14 @@ def measure(reader: object, runs: int) -> None:
                     ["indicator", "amber", False])
                 cursor.fetchall()
 
+        from vaka.intel import selectors
+        from vaka.web import pagination
+
+        visible = selectors.objects_for(reader).filter(type="indicator", tlp="amber")
         cases = {
             "baseline: raw SQL of one page, no policy": baseline,
+            "db: one page with the policy (ORM)": lambda: pagination.window(visible, 25),
+            "db: capped count with the policy": lambda: pagination.capped_count(visible),
             "web: filtered list page 1": ok(web, "/intel/objects/", filtered),
             "web: filtered list page 2 (cursor)": ok(
                 web, "/intel/objects/", {**filtered, "cursor": _cursor(next_url)}),
