@@ -84,3 +84,16 @@ def test_taxii_collection_refuses_a_bad_saved_filter_naming_the_field(region, cl
         "title": "Fiji", "country": "FJ", "pap": "green", "write_tlp": "green",
         "write_distribution": "members"})
     assert Collection.objects.get().filters == {"country": "FJ", "pap": "green"}
+
+
+def test_saved_filter_is_shown_with_translated_names_not_codes(region):
+    from django.utils import translation
+
+    from vaka.intel.filtersets import described_filters
+
+    saved = {"type": "indicator", "tlp": "amber+strict", "owner": region.unit_a.pk,
+             "label": "ransomware"}
+    with translation.override("fr"):
+        shown = [(str(name), str(value)) for name, value in described_filters(saved)]
+    assert shown == [("Type", "Indicateur"), ("TLP", "TLP:AMBER+STRICT"),
+                     ("Propriétaire", region.unit_a.name), ("Étiquette", "ransomware")]

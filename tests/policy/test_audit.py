@@ -121,3 +121,7 @@ def test_postgresql_refuses_direct_updates_of_the_audit_log(db):
     with (pytest.raises(DatabaseError, match="append-only"), transaction.atomic(),
           connection.cursor() as cursor):
         cursor.execute("UPDATE policy_auditentry SET actor_name = 'x'")
+
+
+def test_every_audit_action_has_a_label_for_the_audit_page():
+    assert set(audit.ACTION_LABELS) == set(audit.ACTIONS)

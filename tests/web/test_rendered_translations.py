@@ -45,7 +45,7 @@ CATALOGUES = Path(settings.BASE_DIR) / "locale"
 # Names and codes that stay as they are in every language.
 NAMES = {"Vaka", "STIX", "TAXII", "MISP", "CSV", "JSON", "API", "TLP", "PAP", "URL", "URLs",
          "CVE", "ATT", "Redoc", "Swagger", "TOTP", "MITRE", "ASPJOC", "PTCN", "CLEAR", "GREEN",
-         "AMBER", "STRICT", "RED", "WHITE"}
+         "AMBER", "STRICT", "RED", "WHITE", "SHA", "Europol"}
 SKIPPED_ELEMENTS = {"script", "style", "code", "pre", "kbd", "samp", "textarea"}
 SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
@@ -125,7 +125,8 @@ def translation_words(language: str) -> set[str]:
 def without_data(piece: str, data: list[str]) -> str:
     for text in data:
         if text in piece:
-            piece = piece.replace(text, " ")
+            # Whole words only: stored "cli" must not leave "ent" of "client" behind.
+            piece = re.sub(rf"(?<![A-Za-z]){re.escape(text)}(?![A-Za-z])", " ", piece)
     return VALUE_SHAPES.sub(" ", piece)
 
 

@@ -29,6 +29,17 @@ from vaka.web.forms import BootstrapMixin
 STIX_TYPES = frozenset(OBJ_MAP) | frozenset(OBJ_MAP_OBSERVABLE)
 CUSTOM_TYPE = re.compile(r"x-[a-z0-9][a-z0-9-]{0,250}")
 TRUE, FALSE = ("true", "1"), ("false", "0")
+# The types the object list offers as a filter, and what pages call each: the value sent
+# stays the STIX type, the reader sees a translated name.
+TYPE_LABELS = {
+    "indicator": _("Indicator"), "vulnerability": _("Vulnerability"),
+    "malware": _("Malware"), "threat-actor": _("Threat actor"),
+    "intrusion-set": _("Intrusion set"), "attack-pattern": _("Attack pattern"),
+    "campaign": _("Campaign"), "report": _("Report"), "grouping": _("Grouping"),
+    "relationship": _("Relationship"), "identity": _("Identity"),
+    "ipv4-addr": _("IPv4 address"), "domain-name": _("Domain name"),
+    "url": _("URL"), "file": _("File"), "note": _("Note"),
+}
 
 
 def stix_type(value: str) -> None:
@@ -98,6 +109,23 @@ class StixObjectFilter(StrictFilterSet):
 
     def filter_noop(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset
+
+
+def described_filters(params: dict[str, Any] | None) -> list[tuple[Any, Any]]:
+    """A saved filter (e.g. a TAXII collection's) as the reader should see it: each
+    parameter's label and its value's name where it has one (type, markings, owner)."""
+    described = []
+    for name, value in (params or {}).items():
+        spec = StixObjectFilter.base_filters.get(name)
+        shown: Any = value
+        if name == "type":
+            shown = TYPE_LABELS.get(value, value)
+        elif name == "owner":
+            shown = Organisation.objects.filter(pk=value).first() or value
+        elif spec is not None and spec.extra.get("choices"):
+            shown = dict(spec.extra["choices"]).get(value, value)
+        described.append((spec.label if spec is not None and spec.label else name, shown))
+    return described
 
 
 def as_query(params: QueryDict | dict[str, Any] | None) -> QueryDict:

@@ -4,13 +4,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import User
 from vaka.intel.galaxies import tag_for
 from vaka.intel.models import ExportLink
 from vaka.intel.parsing.observables import KINDS
-from vaka.intel.services import FORMATS, MAX_LOOKUP
+from vaka.intel.services import FORMAT_LABELS, FORMATS, MAX_LOOKUP
 from vaka.policy.forms import MarkingFields
 from vaka.web.forms import BootstrapMixin
 
@@ -25,7 +26,7 @@ class SubmitForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type
                               widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "dir": "auto"}))
     format = forms.ChoiceField(label=_("Format"), required=False,
                                choices=[("", _("Guess from the content")),
-                                        *[(f, f.upper()) for f in FORMATS]])
+                                        *[(f, FORMAT_LABELS[f]) for f in FORMATS]])
     technique = forms.CharField(
         label=_("ATT&CK technique"), required=False, max_length=300,
         widget=forms.TextInput(attrs={"list": "galaxy-mitre-attack-pattern",
@@ -88,9 +89,11 @@ class LookupForm(BootstrapMixin, forms.Form):
     values = forms.CharField(
         label=_("Values"),
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "dir": "ltr"}),
-        help_text=_("One per line (up to %(n)d): IP addresses, domains, URLs, e-mail "
-                    "addresses, hashes, CVE ids, wallets, phone numbers; defanged is fine.")
-        % {"n": MAX_LOOKUP})
+        # Lazy, with the number filled in when shown: ``%`` on a lazy text would translate
+        # it once, at import, in English.
+        help_text=lazy(lambda: _("One per line (up to %(n)d): IP addresses, domains, URLs, "
+                                 "e-mail addresses, hashes, CVE ids, wallets, phone numbers; "
+                                 "defanged is fine.") % {"n": MAX_LOOKUP}, str)())
     only_found = forms.BooleanField(label=_("Show only values something is known of"),
                                     required=False)
 

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from vaka.directory.models import Organisation, User
 from vaka.directory.roles import Capability
@@ -74,6 +75,8 @@ def delete_note(note: Note, *, user: User, request: Any = None) -> None:
 # --- Ingestion -------------------------------------------------------------------------
 
 FORMATS = ("stix", "misp", "csv", "text")
+# How forms name each format: standards keep their names, plain text is translated.
+FORMAT_LABELS = {"stix": "STIX", "misp": "MISP", "csv": "CSV", "text": gettext_lazy("Text")}
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
 from vaka.intel import corrections, lookup_results, originals, selectors, services
-from vaka.intel.filtersets import StixObjectFilter, wants_revoked
+from vaka.intel.filtersets import TYPE_LABELS, StixObjectFilter, wants_revoked
 from vaka.intel.forms_store import ExclusionForm, LookupForm, SubmitForm
 from vaka.intel.galaxies import GALAXIES, cluster_values
 from vaka.intel.models import StixObject, Submission, WarninglistEntry
@@ -26,10 +26,6 @@ from vaka.intel.parsing.errors import InputError
 from vaka.intel.parsing.extract import extract, read_text
 from vaka.intel.review import review_flags
 from vaka.web.pagination import paginate, query_without_page
-
-OBJECT_TYPES = ["indicator", "vulnerability", "malware", "threat-actor", "intrusion-set",
-                "attack-pattern", "campaign", "report", "grouping", "relationship",
-                "identity", "ipv4-addr", "domain-name", "url", "file", "note"]
 
 
 @login_required
@@ -44,7 +40,7 @@ def object_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, filterset.qs if valid else filterset.queryset.none())
     selectors.name_relationship_rows(page.object_list, request.user)
     return render(request, "intel/object_list.html", {
-        "form": filterset.form, "types": OBJECT_TYPES, "query": query_without_page(request),
+        "form": filterset.form, "types": TYPE_LABELS, "query": query_without_page(request),
         "export_query": None if used is None else urlencode(used), "page": page},
         status=200 if valid else 400)
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from vaka.policy.models import AuditEntry
 
@@ -38,6 +39,28 @@ class Action:
 
 
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())
+# What the audit page calls each action; the log itself stores the code.
+ACTION_LABELS = {
+    Action.CREATE: _("Created"),
+    Action.UPDATE: _("Changed"),
+    Action.DELETE: _("Deleted"),
+    Action.VIEW: _("Viewed"),
+    Action.LOGIN: _("Signed in"),
+    Action.LOGIN_FAILED: _("Sign-in failed"),
+    Action.LOGOUT: _("Signed out"),
+    Action.PASSWORD_CHANGE: _("Password changed"),
+    Action.TWO_FACTOR_ENROL: _("Two-factor sign-in set up"),
+    Action.TWO_FACTOR_FAILED: _("Two-factor code refused"),
+    Action.TWO_FACTOR_RESET: _("Two-factor sign-in reset by an admin"),
+    Action.RECOVERY_CODES_CREATE: _("Recovery codes made"),
+    Action.RECOVERY_CODE_USED: _("Recovery code used"),
+    Action.TOKEN_CREATE: _("API token created"),
+    Action.TOKEN_REVOKE: _("API token revoked"),
+    Action.REFUSED: _("Change refused"),
+    Action.REMARK: _("Markings changed"),
+    Action.REVOKE: _("Revoked"),
+    Action.BROKER_VIEW: _("Broker view read"),
+}
 
 
 def client_ip(request: HttpRequest | None) -> str | None:

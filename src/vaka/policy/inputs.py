@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,7 +66,9 @@ class MarkingInput:
 
 def _described(choices: Iterable[tuple[str, str]], descriptions: Mapping[str, Any]
                ) -> tuple[tuple[str, Any], ...]:
-    return tuple((code, f"{label} — {descriptions[code]}") for code, label in choices)
+    # format_lazy: the choices are built at import, the description is translated when shown.
+    return tuple((code, format_lazy("{} — {}", label, descriptions[code]))
+                 for code, label in choices)
 
 
 MARKING_INPUTS: tuple[MarkingInput, ...] = (
@@ -107,7 +110,8 @@ def grade_choices(part: str) -> list[tuple[str, list[tuple[str, str]]]]:
     for scheme in GRADING_SCHEMES.values():
         table = getattr(scheme, part)
         if table:
-            groups.append((scheme.label, [(f"{scheme.code}:{code}", f"{code} — {label}")
+            groups.append((scheme.label, [(f"{scheme.code}:{code}",
+                                           format_lazy("{} — {}", code, label))
                                           for code, label in table.items()]))
     return groups
 

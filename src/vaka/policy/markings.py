@@ -6,6 +6,7 @@ Codes follow DESIGN.md §2 and REFERENCE.md exactly; nothing here touches the da
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -80,7 +81,7 @@ class Handling(models.TextChoices):
 @dataclass(frozen=True)
 class GradingScheme:
     code: str
-    label: str
+    label: str | Promise
     source: dict[str, str]
     information: dict[str, str]
     handling: dict[str, str]
@@ -88,7 +89,7 @@ class GradingScheme:
 
 ADMIRALTY = GradingScheme(
     "admiralty",
-    "Admiralty (NATO) A–F / 1–6",
+    _("Admiralty (NATO) A–F / 1–6"),
     source={
         "A": _("Completely reliable"),
         "B": _("Usually reliable"),
@@ -109,7 +110,7 @@ ADMIRALTY = GradingScheme(
 )
 UK3X5X2 = GradingScheme(
     "uk3x5x2",
-    "UK 3x5x2",
+    _("UK 3x5x2"),
     source={"1": _("Reliable"), "2": _("Untested"), "3": _("Not reliable")},
     information={
         "A": _("Known directly to the source"),
@@ -125,7 +126,7 @@ UK3X5X2 = GradingScheme(
 )
 EUROPOL4X4 = GradingScheme(
     "europol4x4",
-    "Europol 4x4",
+    _("Europol 4x4"),
     source={
         "A": _("No doubt as to the source"),
         "B": _("Source in most instances reliable"),

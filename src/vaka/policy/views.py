@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from vaka.directory.models import Organisation
 from vaka.directory.roles import Capability
 from vaka.policy import selectors
-from vaka.policy.audit import ACTIONS
+from vaka.policy.audit import ACTION_LABELS, ACTIONS
 from vaka.web.forms import BootstrapMixin
 from vaka.web.pagination import paginate, query_without_page
 
@@ -17,8 +17,9 @@ class AuditFilterForm(BootstrapMixin, forms.Form):
     user = forms.CharField(label=_("User name"), required=False)
     organisation = forms.ModelChoiceField(label=_("Organisation"), required=False,
                                           queryset=Organisation.objects.all())
-    action = forms.ChoiceField(label=_("Action"), required=False,
-                               choices=[("", "—"), *[(a, a) for a in ACTIONS]])
+    action = forms.ChoiceField(
+        label=_("Action"), required=False,
+        choices=[("", "—"), *[(a, ACTION_LABELS.get(a, a)) for a in ACTIONS]])
     since = forms.DateField(label=_("From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False,

@@ -1,5 +1,8 @@
+from typing import Any
+
 from django import template
 
+from vaka.intel.filtersets import described_filters as _described_filters
 from vaka.intel.galaxies import tag_label as _tag_label
 
 register = template.Library()
@@ -9,6 +12,12 @@ register = template.Library()
 def tag_label(tag: str) -> str:
     """'misp-galaxy:threat-actor="APT1"' → 'Threat actor: APT1'."""
     return _tag_label(str(tag))
+
+
+@register.filter
+def described_filters(params: dict[str, Any] | None) -> list[tuple[Any, Any]]:
+    """A saved object filter as (label, value) pairs to show (``intel.filtersets``)."""
+    return _described_filters(params)
 
 
 @register.filter
