@@ -111,6 +111,12 @@ def _version_shaped(numbers: list[int]) -> bool:
     return numbers[0] <= 30 and sum(n > 30 for n in numbers) <= 1
 
 
+def version_shaped(quad: str) -> bool:
+    """Whether the dotted quad (maybe with a `/prefix`) could be a version, section or OID
+    number by its numbers alone; only then can its context make it uncertain."""
+    return _version_shaped(_numbers(quad))
+
+
 def _telling_word(window: str) -> tuple[str | None, bool, int]:
     """The doubt the nearest telling word in the clause gives (None if it is an address word
     or there is none), whether that word is an address word, and where the clause starts."""

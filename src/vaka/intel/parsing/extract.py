@@ -49,7 +49,9 @@ import codecs
 import io
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from html.parser import HTMLParser
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from vaka.intel.parsing import certainty
@@ -86,6 +88,8 @@ class Indicator(NamedTuple):
 
 
 Found = list[tuple[int, Indicator]]  # (position in the refanged text, indicator)
+_POSITION = itemgetter(0)
+_INDICATOR = itemgetter(1)
 
 # Top-level domains that are more often a file extension in prose; see the module docstring.
 FILE_LIKE_TLDS = frozenset({"zip", "mov", "py", "sh", "md", "rs", "ps", "so", "cab", "one", "run"})
@@ -117,10 +121,23 @@ def _word_after(text: str, end: int) -> bool:
 
 
 def _valid(kind: str, value: str) -> str | None:
+    # Texts repeat their indicators (a report names its C2 domain a dozen times), and IDNA
+    # encoding or `ipaddress` cost more than finding the value: short values are validated
+    # once. Long ones (URLs up to 8 KiB) are not kept, so the cache stays small.
+    if len(value) <= _CACHED_LENGTH:
+        return _valid_cached(kind, value)
+    return _canonical_or_none(kind, value)
+
+
+def _canonical_or_none(kind: str, value: str) -> str | None:
     try:
         return canonical(kind, value)
     except ValueError:
         return None
+
+
+_CACHED_LENGTH = 256
+_valid_cached = lru_cache(maxsize=8192)(_canonical_or_none)
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -341,16 +358,21 @@ def _part_of_longer_number(text: str, start: int, end: int) -> bool:
     return text[end : end + 1] == "." and text[end + 1 : end + 2].isdigit()
 
 
-def _ipv4_value(quad: str) -> str | None:
-    """The canonical address, checked here for a plain dotted quad (the common case: the
-    general check parses with :mod:`ipaddress`, which costs more than the rest of the scan).
-    Same rules: each number at most 255, no leading zeros."""
+@lru_cache(maxsize=4096)  # bounded; a text names the same few addresses over and over
+def _ipv4_value(quad: str) -> tuple[str | None, bool]:
+    """The canonical address (None if it is not one), and whether it is shaped like a version
+    (only then are the words around it worth reading: see :mod:`.certainty`).
+
+    A plain dotted quad (the common case) is checked here, with the same rules as the general
+    check, which parses with :mod:`ipaddress` and costs more than the rest of the scan: each
+    number at most 255, no leading zeros."""
     if "/" in quad:
-        return _valid(IPV4, quad)
-    for part in quad.split("."):
-        if (len(part) > 1 and part[0] == "0") or int(part) > 255:
-            return None
-    return quad
+        value = _valid(IPV4, quad)
+    else:
+        parts = quad.split(".")
+        bad = any((len(part) > 1 and part[0] == "0") or int(part) > 255 for part in parts)
+        value = None if bad else quad
+    return value, value is not None and certainty.version_shaped(quad)
 
 
 def _scan_ipv4(text: str, found: Found) -> None:
@@ -361,10 +383,11 @@ def _scan_ipv4(text: str, found: Found) -> None:
             start -= 1
         if start == dot or _part_of_longer_number(text, start, end):
             continue
-        value = _ipv4_value(text[start:end])
+        value, shaped = _ipv4_value(text[start:end])
         if value:
             # `versions prior to 7.0.14.1`, `OID 2.5.29.37`: offered for review, not stored.
-            doubt = certainty.ipv4_doubt(text, start, end)
+            # Most addresses are not shaped like a version, and need no look at their context.
+            doubt = certainty.ipv4_doubt(text, start, end) if shaped else None
             found.append((start, Indicator(IPV4, value, False, doubt) if doubt
                           else Indicator(IPV4, value)))
 
@@ -437,7 +460,10 @@ def _scan_domains(text: str, found: Found) -> None:
 # Hashes, CVE ids, cryptocurrency addresses, phone numbers
 # --------------------------------------------------------------------------------------------
 
-_HEX_RUN = re.compile(r"[0-9A-Fa-f]{32,}")
+# A hex digit not preceded by an ASCII word character then 31 more: the lookbehind rejects a
+# start inside a word at once, so prose costs one test per hex letter, not a rescan of each
+# word from each of its letters. The run is the whole token, as the word checks require.
+_HEX_RUN = re.compile(r"[0-9A-Fa-f](?<![0-9A-Za-z_][0-9A-Fa-f])[0-9A-Fa-f]{31,}")
 # Patterns below lead with a literal (fast search) where they can; a lookbehind right after it
 # rejects a start inside a longer word at once, which keeps attempts in hex runs cheap.
 _CVE_ID = re.compile(r"-(?<=[Cc][Vv][Ee]-)[0-9]{4}-[0-9]{4,}")
@@ -516,14 +542,17 @@ def _scan_phones(text: str, found: Found) -> None:
             found.append((start, Indicator(PHONE, value)))
 
 
-_LATE_SCANS: tuple[Callable[[str, Found], None], ...] = (
-    _scan_ipv4,
-    _scan_domains,
-    _scan_hashes,
-    _scan_simple(_CVE_ID, CVE, lead=3),
-    *(_scan_simple(pattern, BTC) for pattern in _BTC_BASE58 + _BTC_BECH32),
-    _scan_simple(_ETH_ADDRESS, ETH),
-    _scan_phones,
+# Each scan with a string its pattern cannot match without: a scan of text lacking it is
+# skipped (most of the short texts joined across line breaks need two or three scans of ten).
+_LATE_SCANS: tuple[tuple[str, Callable[[str, Found], None]], ...] = (
+    (".", _scan_ipv4),
+    (".", _scan_domains),
+    ("", _scan_hashes),
+    ("-", _scan_simple(_CVE_ID, CVE, lead=3)),
+    *((p.pattern[0], _scan_simple(p, BTC)) for p in _BTC_BASE58),
+    *((p.pattern[:3], _scan_simple(p, BTC)) for p in _BTC_BECH32),
+    ("0", _scan_simple(_ETH_ADDRESS, ETH)),
+    ("+", _scan_phones),
 )
 
 
@@ -532,11 +561,14 @@ def _scan(text: str) -> tuple[Found, list[tuple[int, int]]]:
     found: Found = []
     # URLs, then e-mails, then IPv6 mask what they consumed, so that the later scans do not
     # report a URL's host, an address's domain, or the IPv4 tail of `::ffff:192.0.2.1` again.
-    text, urls = _scan_urls(text, found)
-    text = _scan_emails(text, found)
-    text = _scan_ipv6(text, found)
-    for scan in _LATE_SCANS:
-        scan(text, found)
+    text, urls = _scan_urls(text, found) if "://" in text else (text, [])
+    if "@" in text:
+        text = _scan_emails(text, found)
+    if ":" in text:
+        text = _scan_ipv6(text, found)
+    for needle, scan in _LATE_SCANS:
+        if needle in text:
+            scan(text, found)
     return found, urls
 
 
@@ -551,14 +583,15 @@ def _across(join: certainty.Join) -> Found:
 
 
 def _line_break_doubts(text: str, found: Found, urls: list[tuple[int, int]]) -> Found:
-    """``found`` with the values a line break may have cut flagged, and the values that
-    joining the lines would make added, all uncertain (see :mod:`.certainty`)."""
+    """``found`` (in order of position) with the values a line break may have cut flagged,
+    and the values that joining the lines would make added, all uncertain (see
+    :mod:`.certainty`); still in order of position."""
     parts: set[int] = set()  # positions of values that may be only part of one
     joined: Found = []
-    starts = sorted({position for position, _ in found})
     for left_start, hyphen, after, joins in certainty.hyphen_breaks(text):
-        first = bisect.bisect_left(starts, left_start)
-        parts.update(p for p in starts[first : bisect.bisect_left(starts, hyphen)])
+        first = bisect.bisect_left(found, left_start, key=_POSITION)
+        last = bisect.bisect_left(found, hyphen, first, key=_POSITION)
+        parts.update(position for position, _ in found[first:last])
         parts.add(after)
         for join in joins:
             joined += _across(join)
@@ -570,11 +603,20 @@ def _line_break_doubts(text: str, found: Found, urls: list[tuple[int, int]]) -> 
             parts.add(start)
             joined += _across(certainty.Join(text[start:end] + more[1], text[start:end],
                                              more[1], start))
-    if not parts and not joined:
-        return found
-    flagged = [(p, i._replace(certain=False, reason=certainty.LINE_BREAK_PART))
-               if p in parts and i.certain else (p, i) for p, i in found]
-    return flagged + joined
+    # Found values are flagged where they are, not by rebuilding the list: there are tens of
+    # thousands in a long report, and a handful of line breaks that matter.
+    for position in parts:
+        at = bisect.bisect_left(found, position, key=_POSITION)
+        while at < len(found) and found[at][0] == position:
+            indicator = found[at][1]
+            if indicator.certain:
+                found[at] = (position, indicator._replace(
+                    certain=False, reason=certainty.LINE_BREAK_PART))
+            at += 1
+    if joined:
+        found += joined
+        found.sort(key=_POSITION)  # stable, and nearly sorted already: about linear
+    return found
 
 
 def extract(text: str, *, uncertain: bool = False) -> list[Indicator]:
@@ -586,18 +628,23 @@ def extract(text: str, *, uncertain: bool = False) -> list[Indicator]:
     """
     text = refang(text)
     found, urls = _scan(text)
+    found.sort(key=_POSITION)
     if "\n" in text:
         found = _line_break_doubts(text, found, urls)
-    found.sort(key=lambda item: item[0])
-    if not uncertain or all(i.certain for _, i in found):
-        return list(dict.fromkeys(i for _, i in found if i.certain))
-    sure = {i[:2] for _, i in found if i.certain}
+    # Each indicator once, at its first place: a text repeats its values, so the work below
+    # is on a few hundred values, not on every occurrence.
+    unique = dict.fromkeys(map(_INDICATOR, found))
+    if not uncertain:
+        return [i for i in unique if i.certain]
+    sure = {i[:2] for i in unique if i.certain}
     kept, seen = [], set()
     # A value found both ways is certain; an uncertain one is listed once, at its first place.
-    for indicator in dict.fromkeys(i for _, i in found if i.certain or i[:2] not in sure):
-        if indicator[:2] not in seen:
-            seen.add(indicator[:2])
-            kept.append(indicator)
+    for indicator in unique:
+        key = indicator[:2]
+        if key in seen or (not indicator.certain and key in sure):
+            continue
+        seen.add(key)
+        kept.append(indicator)
     return kept
 
 
