@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import UserFactory
 from vaka.inbox.models import InboxSettings
@@ -49,6 +49,13 @@ def test_partner_intelligence_is_counted_by_tlp_and_type(region):
     assert (board.partner_intel.n, board.partner_intel.exact) == (2, True)
     assert [(c.key, c.n) for c in board.partner_by_tlp] == [("green", 2)]
     assert [(c.key, c.n) for c in board.partner_by_type] == [("indicator", 2)]
+
+
+def test_partner_intelligence_types_are_named_in_the_readers_language(region):
+    _ingest(region.analyst_b, b"value\nshared-one.top\n", tlp="green", distribution="members")
+    board = selectors.dashboard_for(region.analyst_a, None)
+    with translation.override("es"):
+        assert [str(c.label) for c in board.partner_by_type] == ["Indicador"]
 
 
 def test_own_intelligence_is_not_partner_intelligence(region):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from vaka.inbox.models import Notice
 from vaka.inbox.presentation import Shown, describe
 from vaka.inbox.selectors import notices_for
+from vaka.intel.filtersets import TYPE_LABELS
 from vaka.intel.models import Submission
 from vaka.intel.selectors import objects_for, submissions_for
 from vaka.policy.markings import TLP
@@ -110,7 +111,8 @@ def _partner_intel(dashboard: Dashboard, user: Any, since: datetime) -> None:
         for tlp, label in TLP.choices if by_tlp[tlp]]
     by_type = Counter(kind for _tlp, kind in rows)
     dashboard.partner_by_type = [
-        Count(n, exact, _url("intel:objects", **params, type=kind), kind, kind)
+        Count(n, exact, _url("intel:objects", **params, type=kind), TYPE_LABELS.get(kind, kind),
+              kind)
         for kind, n in by_type.most_common(6)]
 
 
