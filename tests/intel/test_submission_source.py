@@ -236,6 +236,31 @@ def test_checking_values_at_review_tells_the_owner_as_a_look_up_does(region, cli
         "held-elsewhere.net", "lookup", region.analyst_a)
 
 
+def test_an_uncertain_value_at_review_tells_no_owner(region, client):
+    # `7.0.14.1` after "prior to" is a version number that happens to be a stored address.
+    _ingest_csv(region.analyst_b, ["7.0.14.1"])
+    _review(client, region.analyst_a, b"Versions prior to 7.0.14.1 are affected.\n", "v.txt")
+    assert not HitNotification.objects.exists()
+
+
+def test_an_uncertain_value_at_review_shows_no_flag_until_ticked(region, client):
+    _ingest_csv(region.analyst_b, ["7.0.14.1"])
+    _ingest_csv(region.analyst_a, ["7.0.14.1"])
+    page = _review(client, region.analyst_a, b"Versions prior to 7.0.14.1 are affected.\n",
+                   "v.txt").content.decode()
+    row = _flag_cell(page, "7.0.14.1")
+    assert "Uncertain" in page.split("&#9;7.0.14.1")[1].split("</tr>")[0]
+    assert "You hold this" not in row and "holds this" not in row and "—" in row
+
+
+def test_a_certain_value_at_review_is_still_checked_beside_an_uncertain_one(region, client):
+    _ingest_csv(region.analyst_b, ["7.0.14.1", "held-elsewhere.net"])
+    _review(client, region.analyst_a,
+            b"Versions prior to 7.0.14.1 call home to held-elsewhere.net.\n", "v.txt")
+    assert list(HitNotification.objects.values_list("value", flat=True)) == [
+        "held-elsewhere.net"]
+
+
 def test_the_review_names_the_warninglist_holding_a_value(region, client):
     page = _review(client, region.analyst_a, b"They resolved it through 8.8.8.8 at night.",
                    "dns.txt").content.decode()

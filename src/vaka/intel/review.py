@@ -23,13 +23,18 @@ class ReviewFlag:
 
 def review_flags(found: list[Indicator], *, user: User, request: Any = None
                  ) -> dict[tuple[str, str], ReviewFlag]:
-    """(kind, value) → its flags, for the first ``MAX_LOOKUP`` values found.
+    """(kind, value) → its flags, for the first ``MAX_LOOKUP`` certain values found.
 
     The check is a look-up: it is audited, and the owners of hidden records carrying a
     value are told, as for any look-up. Showing "another agency holds this" without
     telling the owner would make the review page a silent look-up; a value the analyst
-    then stores is reported to the owner again at ingestion (the inbox counts repeats)."""
-    values = list(dict.fromkeys((i.kind, i.value) for i in found))[:MAX_LOOKUP]
+    then stores is reported to the owner again at ingestion (the inbox counts repeats).
+
+    Uncertain values (``certain=False``: a version number shaped like an address, a value
+    a line break may have cut) are not looked up and get no flags: a version number that
+    happens to match a stored address must not send its owner a hit notice. Ticked and
+    stored, they are checked at ingestion like any value."""
+    values = list(dict.fromkeys((i.kind, i.value) for i in found if i.certain))[:MAX_LOOKUP]
     answers = lookup([value for _kind, value in values], user=user, request=request)
     flags = {}
     for key, answer in zip(values, answers, strict=True):
