@@ -108,6 +108,9 @@ URL_SCHEMES = frozenset(
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
+_WORD_OR_DOT = _ASCII_WORD | {"."}
+
+
 def _is_word(char: str) -> bool:
     return char in _ASCII_WORD
 
@@ -138,6 +141,17 @@ def _canonical_or_none(kind: str, value: str) -> str | None:
 
 _CACHED_LENGTH = 256
 _valid_cached = lru_cache(maxsize=8192)(_canonical_or_none)
+
+
+def _certain(kind: str, value: str) -> Indicator:
+    """The indicator of a value found for sure: one shared object per short value, as a
+    text repeats its values and making a named tuple costs more than finding it again."""
+    if len(value) <= _CACHED_LENGTH:
+        return _shared_certain(kind, value)
+    return Indicator(kind, value)
+
+
+_shared_certain = lru_cache(maxsize=8192)(Indicator)
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
@@ -222,7 +236,7 @@ def _scan_urls(text: str, found: Found) -> tuple[str, list[tuple[int, int]]]:
         hit = _url_at(text, sep, run_end)
         if hit:
             start, url, value = hit
-            found.append((start, Indicator(URL, value)))
+            found.append((start, _certain(URL, value)))
             host_end = _AUTHORITY_END.search(url, sep - start + 3)
             hosts.append((start, start + (host_end.start() if host_end else len(url))))
             spans.append((start, start + len(url)))
@@ -286,7 +300,7 @@ def _scan_emails(text: str, found: Found) -> str:
         hit = _email_at(text, at)
         if hit:
             start, end, value = hit
-            found.append((start, Indicator(EMAIL, value)))
+            found.append((start, _certain(EMAIL, value)))
             spans.append((start, end))
         at = text.find("@", hit[1] if hit else at + 1)
     return _mask(text, spans)
@@ -337,7 +351,7 @@ def _scan_ipv6(text: str, found: Found) -> str:
             continue
         value = _valid(IPV6, candidate)
         if value:
-            found.append((start, Indicator(IPV6, value)))
+            found.append((start, _certain(IPV6, value)))
             spans.append((start, end))
     return _mask(text, spans)
 
@@ -348,14 +362,16 @@ def _scan_ipv6(text: str, found: Found) -> str:
 
 # Led by the first dot (a literal, found by fast search); the first octet is read leftwards.
 _V4_AFTER_FIRST_OCTET = re.compile(r"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:/[0-9]{1,2})?")
+_DIGITS_BEFORE = re.compile(r"[0-9]*")  # matched on the reversed three characters before
 
 
 def _part_of_longer_number(text: str, start: int, end: int) -> bool:
-    if start > 0 and (_is_word(text[start - 1]) or text[start - 1] == "."):
+    if start > 0 and text[start - 1] in _WORD_OR_DOT:
         return True
-    if _word_after(text, end):
+    after = text[end : end + 1]
+    if after and after in _ASCII_WORD:
         return True
-    return text[end : end + 1] == "." and text[end + 1 : end + 2].isdigit()
+    return after == "." and text[end + 1 : end + 2].isdigit()
 
 
 @lru_cache(maxsize=4096)  # bounded; a text names the same few addresses over and over
@@ -378,9 +394,8 @@ def _ipv4_value(quad: str) -> tuple[str | None, bool]:
 def _scan_ipv4(text: str, found: Found) -> None:
     for m in _V4_AFTER_FIRST_OCTET.finditer(text):
         dot, end = m.span()
-        start = dot
-        while start > dot - 3 and start > 0 and "0" <= text[start - 1] <= "9":
-            start -= 1
+        # The first octet: up to three digits before the dot.
+        start = dot - len(_DIGITS_BEFORE.match(text[max(0, dot - 3) : dot][::-1]).group())
         if start == dot or _part_of_longer_number(text, start, end):
             continue
         value, shaped = _ipv4_value(text[start:end])
@@ -389,7 +404,7 @@ def _scan_ipv4(text: str, found: Found) -> None:
             # Most addresses are not shaped like a version, and need no look at their context.
             doubt = certainty.ipv4_doubt(text, start, end) if shaped else None
             found.append((start, Indicator(IPV4, value, False, doubt) if doubt
-                          else Indicator(IPV4, value)))
+                          else _certain(IPV4, value)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,7 +445,15 @@ def _plausible_domain(name: str) -> bool:
 
 
 def _domain_value(name: str) -> str | None:
-    return _valid(DOMAIN, name) if _plausible_domain(name) else None
+    # Names repeat in a text; those short enough to be a domain are judged once.
+    return _judged_name(name) if len(name) <= _CACHED_LENGTH else _judge_name(name)
+
+
+def _judge_name(name: str) -> str | None:
+    return _canonical_or_none(DOMAIN, name) if _plausible_domain(name) else None
+
+
+_judged_name = lru_cache(maxsize=8192)(_judge_name)
 
 
 def _scan_domains(text: str, found: Found) -> None:
@@ -453,7 +476,7 @@ def _scan_domains(text: str, found: Found) -> None:
                 start += core.start()
                 value = _domain_value(core.group())
         if value:
-            found.append((start, Indicator(DOMAIN, value)))
+            found.append((start, _certain(DOMAIN, value)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,7 +512,7 @@ def _scan_hashes(text: str, found: Found) -> None:
         # Real digests mix digits and letters; all-digit runs are numbers, all-letter words.
         if run.isdigit() or run.isalpha():
             continue
-        found.append((start, Indicator(kind, run.lower())))
+        found.append((start, _certain(kind, run.lower())))
 
 
 def _scan_simple(
@@ -508,7 +531,7 @@ def _scan_simple(
                 continue
             value = _valid(kind, text[start:end])
             if value:
-                found.append((start, Indicator(kind, value)))
+                found.append((start, _certain(kind, value)))
 
     return scan
 
@@ -539,7 +562,7 @@ def _scan_phones(text: str, found: Found) -> None:
             number = number[:cut]
         value = _valid(PHONE, number)
         if value:
-            found.append((start, Indicator(PHONE, value)))
+            found.append((start, _certain(PHONE, value)))
 
 
 # Each scan with a string its pattern cannot match without: a scan of text lacking it is
