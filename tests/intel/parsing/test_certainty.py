@@ -52,6 +52,21 @@ def test_a_version_in_the_previous_sentence_does_not_count():
     assert ("ipv4", "10.20.1.5") in certain(text)
 
 
+def test_a_telling_word_further_back_in_the_clause_still_counts():
+    assert uncertain("The version number 2.0.0.1 is affected.") == {
+        ("ipv4", "2.0.0.1"): "version"}
+
+
+def test_a_line_break_flags_only_the_value_it_touches_among_many():
+    before = "".join(f"C2 198.51.100.{n} seen.\n" for n in range(1, 40))
+    after = "".join(f"C2 203.0.113.{n} seen.\n" for n in range(1, 40))
+    text = before + "write to akira-\nsupport@onionmail.org now\n" + after
+    found = uncertain(text)
+    assert found.pop(("email", "support@onionmail.org")) == "line-break-part"
+    assert set(found.values()) == {"joined-across-line-break"}
+    assert len(certain(text)) == 78
+
+
 def test_value_split_at_a_hyphen_across_lines_is_not_stored_as_its_second_half():
     text = "write to akira-\nsupport[@]onionmail[.]org for help"
     assert certain(text) == set()

@@ -205,6 +205,12 @@ def test_hash_inside_a_longer_hex_run_is_not_reported():
     assert pairs(f"blob {SHA256}ab end") == []
 
 
+def test_a_value_too_long_to_be_remembered_is_still_validated_each_time():
+    url = "http://evil.com/" + "a" * 400
+    assert pairs(f"get {url} and {url}!") == [("url", url)]
+    assert pairs("get http://evil.invalid/" + "a" * 400) == []
+
+
 def test_sha256_does_not_also_yield_sha1_or_md5():
     assert pairs(f"hash {SHA256} end") == [("sha256", SHA256)]
 
