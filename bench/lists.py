@@ -242,6 +242,8 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--data-dir", help="keep the store here and reuse it on the next run "
+                        "(SQLite only; built when the folder is empty)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # the child: the data dir
     args = parser.parse_args()
     if args.measure:  # a fresh process, as a server's would be: none of the build's garbage
@@ -255,22 +257,27 @@ def main() -> None:
         os.environ["VAKA_DATABASE_URL"], stop = start_postgres()
     elif not args.postgres:
         os.environ.pop("VAKA_DATABASE_URL", None)
-    data_dir = tempfile.mkdtemp(prefix="vaka-bench-")
+    kept = bool(args.data_dir) and not args.postgres
+    data_dir = args.data_dir if kept else tempfile.mkdtemp(prefix="vaka-bench-")
     try:
         setup_django(data_dir)
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        build(args.objects)
-        print(f"built {args.objects:,} objects in {time.perf_counter() - started:.0f} s")
+        from vaka.directory.models import User
+
+        if not User.objects.filter(username="bench").exists():
+            started = time.perf_counter()
+            build(args.objects)
+            print(f"built {args.objects:,} objects in {time.perf_counter() - started:.0f} s")
         from django.db import connections
 
         connections.close_all()
         subprocess.run([sys.executable, __file__, "--measure", data_dir, "--runs",
                         str(args.runs)], check=True, env=os.environ.copy())
     finally:
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not kept:
+            shutil.rmtree(data_dir, ignore_errors=True)
         if stop:
             stop()
 

@@ -247,9 +247,9 @@ CELERY_BEAT_SCHEDULE = {"exchange-due": {"task": "vaka.exchange.tasks.run_due",
 # these host names and IP networks are let through too, e.g. "taxii.lan,10.20.0.0/16".
 OUTBOUND_ALLOW = env_list("OUTBOUND_ALLOW")
 
-# Lists (pages and API) count matching rows exactly up to this many, then say "10,000+":
+# Lists (pages and API) count matching rows exactly up to this many, then say "1,000+":
 # counting every visible row of a large store took seconds. ``count=exact`` asks for all.
-LIST_COUNT_CAP = int(env("LIST_COUNT_CAP", "10000"))
+LIST_COUNT_CAP = int(env("LIST_COUNT_CAP", "1000"))
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,6 +5,8 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import UserFactory, make_note
 from vaka.directory.models import User
@@ -80,6 +82,33 @@ def test_exact_count_is_given_on_demand(region, api_for, settings):
     _notes(region.analyst_a, 5, tlp="green")
     answer = api_for(region.analyst_a).get("/api/notes/", {"count": "exact"})
     assert answer.json()["count"] == 5
+
+
+def test_single_page_is_counted_from_its_rows_without_a_count_query(region, api_for):
+    _notes(region.analyst_a, 4, tlp="green")
+    with CaptureQueriesContext(connection) as queries:
+        answer = api_for(region.analyst_a).get("/api/notes/").json()
+    assert answer["count"] == 4
+    assert not [query for query in queries if "COUNT(" in query["sql"].upper()]
+
+
+def test_page_past_the_end_still_counts_every_row(region, api_for):
+    _notes(region.analyst_a, 3, tlp="green")
+    client = api_for(region.analyst_a)
+    last = client.get("/api/notes/", {"page_size": 3}).json()["results"][-1]
+    past = pagination.encode_cursor(["-created", "-pk"], [SAME_MOMENT, last["id"]], False)
+    answer = client.get("/api/notes/", {"page_size": 3, "cursor": past}).json()
+    assert (answer["count"], answer["results"]) == (3, [])
+
+
+def test_html_list_beyond_the_cap_says_more_than_the_setting_and_links_the_exact_count(
+        region, client, settings):
+    settings.LIST_COUNT_CAP = 2
+    _notes(region.analyst_a, 3, tlp="green")
+    client.force_login(region.analyst_a)
+    html = client.get("/intel/notes/", {"page_size": "25"}).content.decode()
+    assert "More than 2 results" in html
+    assert "count=exact" in html
 
 
 def test_unknown_way_to_count_is_a_400_naming_count(region, api_for):

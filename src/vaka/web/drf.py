@@ -20,8 +20,8 @@ class Pagination(BasePagination):
     """Keyset (cursor) paging for every API list, the paging of the HTML lists
     (``vaka.web.pagination``): ``next``/``previous`` carry a signed ``cursor``, ``page_size``
     sets the page length (up to 1,000), and ``count`` is exact up to the cap, then a string
-    such as ``"10000+"``; ``count=exact`` asks for the exact figure. A bad cursor, page size
-    or count request is a 400 naming the parameter."""
+    such as ``"1000+"`` (``VAKA_LIST_COUNT_CAP``); ``count=exact`` asks for the exact figure.
+    A bad cursor, page size or count request is a 400 naming the parameter."""
 
     page_size_query_param = "page_size"
     max_page_size = 1000
@@ -41,7 +41,7 @@ class Pagination(BasePagination):
                 return self.window.rows
             self.window = pagination.window(
                 queryset, size, request.query_params.get("cursor") or None)
-            found, is_exact = pagination.capped_count(queryset, exact)
+            found, is_exact = pagination.capped_count(queryset, exact, self.window)
         except pagination.PageError as error:
             raise exceptions.ValidationError(error.message_dict) from None
         self.count = found if is_exact else f"{found}+"
@@ -77,7 +77,7 @@ class Pagination(BasePagination):
             "properties": {
                 "count": {"oneOf": [{"type": "integer"}, {"type": "string"}],
                           "description": "Exact up to the cap; beyond it a string such as "
-                          "\"10000+\" (ask count=exact for the exact figure)."},
+                          "\"1000+\" (ask count=exact for the exact figure)."},
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},
                 "results": schema}}

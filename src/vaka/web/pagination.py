@@ -7,7 +7,8 @@ going back), so it cannot be forged to reach rows by another route, and a cursor
 another sort order is refused rather than misread.
 
 Counting every visible row cost seconds on a large store, so the count is exact up to
-``VAKA_LIST_COUNT_CAP`` and "10,000+" beyond; ``count=exact`` asks for the exact figure.
+``VAKA_LIST_COUNT_CAP`` (1,000 by default) and "1,000+" beyond; ``count=exact`` asks for
+the exact figure.
 """
 
 from collections.abc import Iterator, Sequence
@@ -51,7 +52,7 @@ class PageError(ValidationError):
 
 
 def count_cap() -> int:
-    return int(getattr(settings, "LIST_COUNT_CAP", 10_000))
+    return int(getattr(settings, "LIST_COUNT_CAP", 1_000))
 
 
 # --- Ordering and cursors -----------------------------------------------------------------
@@ -239,9 +240,18 @@ def window(queryset: QuerySet, size: int, cursor: str | None = None) -> Window:
         ordering=ordering)
 
 
-def capped_count(queryset: QuerySet, exact: bool = False) -> tuple[int, bool]:
+def capped_count(queryset: QuerySet, exact: bool = False, page: Window | None = None
+                 ) -> tuple[int, bool]:
     """How many rows ``queryset`` has, and whether that is exact: counting stops after
-    the cap (a count of every visible row was most of a large list's time)."""
+    the cap (a count of every visible row was most of a large list's time). ``page``, the
+    window just fetched, answers without a query when it is the whole list."""
+    if page is not None and page.rows and page.next_cursor is None \
+            and page.previous_cursor is None:
+        # Rows with no page before or after: the page holds every row, so no second query
+        # (for a search it would read the full-text matches again). An empty page may be
+        # one past the end, so it is counted.
+        found = len(page.rows)
+        return (found, True) if exact or found <= count_cap() else (count_cap(), False)
     rows = queryset.order_by().values("pk")
     if exact:
         return rows.count(), True
@@ -401,7 +411,7 @@ def paginate(request: HttpRequest, items: Any, per_page: int = PAGE_SIZE,
         return page
     page.rows, page.next_cursor, page.previous_cursor = (
         found.rows, found.next_cursor, found.previous_cursor)
-    page.count, page.count_exact = capped_count(items, exact)
+    page.count, page.count_exact = capped_count(items, exact, found)
     return page
 
 
