@@ -12,8 +12,8 @@ from vaka.directory import accounts
 from vaka.directory import views as directory
 from vaka.directory.api import views as directory_api
 from vaka.inbox import api as inbox_api
-from vaka.intel.api import extraction as extraction_api
 from vaka.intel.api import exports as export_api
+from vaka.intel.api import extraction as extraction_api
 from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
 from vaka.intel.views_broker import BrokerHitList

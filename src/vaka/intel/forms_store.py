@@ -23,7 +23,8 @@ class SubmitForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type
                            help_text=_("STIX 2.x bundle, MISP JSON, CSV, or a .txt, .md, .html "
                                        "or .pdf advisory."))
     content = forms.CharField(label=_("Or paste"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "dir": "auto"}))
+                              widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false",
+                                                           "dir": "auto"}))
     format = forms.ChoiceField(label=_("Format"), required=False,
                                choices=[("", _("Guess from the content")),
                                         *[(f, FORMAT_LABELS[f]) for f in FORMATS]])
