@@ -157,6 +157,8 @@ def ipv4_doubt(text: str, start: int, end: int) -> str | None:
     window = window[clause:]
     if doubt:
         return doubt
+    if _range_with_non_address(text, end):
+        return VERSION  # `Server 2022  22.1.0.0 to 22.1.6.300`: the other end is no address
     if _VERSION_AFTER.match(text, end, end + 30):
         return VERSION
     if not address and max(numbers) <= 30:  # no telling word: the shape decides
@@ -166,9 +168,33 @@ def ipv4_doubt(text: str, start: int, end: int) -> str | None:
         before = text[line_start:start]
         if not before.strip() and _HEADING_AFTER.match(text, end, end + 3):
             return SECTION
-        if _DOTTED_NUMBER.search(before):
+        # A table of versions (`2.0.0.1 and earlier    2.0.13.5`), not prose naming a version
+        # then an address (`rclone (v1.65.2) … staged on 10.14.2.9`).
+        if _DOTTED_NUMBER.search(before) and (
+            _COLUMN_GAP.search(before) or not _LETTER.search(before[_last_dotted(before) :])
+        ):
             return VERSION
     return None
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+_COLUMN_GAP = re.compile(r"(?: {2,}|\t)\Z")
+_RANGE_END = re.compile(r"\s*(?:to|through|thru|till|until|-|–|à)\s*(\d+(?:\.\d+)+)")
+
+
+def _last_dotted(before: str) -> int:
+    """Where the last dotted number on the line before the quad ends."""
+    return max(m.end() for m in _DOTTED_NUMBER.finditer(before))
+
+
+def _range_with_non_address(text: str, end: int) -> bool:
+    """Whether the quad starts a range whose other end is a dotted number but no address
+    (a part above 255, or not four parts): then both are versions, whatever the words say."""
+    m = _RANGE_END.match(text, end, end + 40)
+    if not m:
+        return False
+    parts = m.group(1).split(".")
+    return len(parts) != 4 or any(int(part) > 255 for part in parts)
 
 
 # --------------------------------------------------------------------------------------------

@@ -439,6 +439,10 @@ def _public_tld(name: str) -> bool:
     return not tld.isascii() or is_tld(tld)
 
 
+# First labels of reverse-DNS identifiers; no one registers a host named `com.` under a name.
+_REVERSED_NAME_STARTS = frozenset({"com", "org", "net"})
+
+
 def _plausible_domain(name: str) -> bool:
     if not _public_tld(name):
         return False  # cheap reject for `report.pdf`, `1.2.3`, `e.g`
@@ -448,6 +452,8 @@ def _plausible_domain(name: str) -> bool:
         return False  # `System.IO`, `Foo.Bar`: code identifiers
     if name in FRAMEWORK_NAMES:
         return False  # written in capitals, as the framework is; `asp.net` is a domain
+    if name.count(".") >= 2 and name[: name.find(".")].lower() in _REVERSED_NAME_STARTS:
+        return False  # `com.vendor.app`: an Android package or Java name, written backwards
     return not (name.count(".") == 1 and tld in FILE_LIKE_TLDS)
 
 
@@ -505,8 +511,9 @@ _BTC_BECH32 = (  # bech32 may be all lower or all upper case, never mixed
     re.compile(r"BC1[02-9AC-HJ-NP-Z]{11,71}"),
 )
 _ETH_ADDRESS = re.compile(r"0[xX][0-9A-Fa-f]{40}")
-# `+`, a non-zero digit, then 7–14 digits each optionally after one space or hyphen.
-_E164 = re.compile(r"\+[1-9](?:[ -]?[0-9]){7,14}")
+# `+`, a non-zero digit, then 7–14 digits each optionally after one space, hyphen or dot
+# (`+687 75.12.34`), or with the area code in brackets (`+1 (415) 555-0132`).
+_E164 = re.compile(r"\+[1-9](?:(?:[ .-]| ?\(|\) ?)?[0-9]){7,14}")
 
 
 def _scan_hashes(text: str, found: Found) -> None:
@@ -519,7 +526,21 @@ def _scan_hashes(text: str, found: Found) -> None:
         # Real digests mix digits and letters; all-digit runs are numbers, all-letter words.
         if run.isdigit() or run.isalpha():
             continue
+        if _not_a_digest(text, start):
+            continue
         found.append((start, _certain(kind, run.lower())))
+
+
+# Words that name a hex run of hash length as something else: a certificate serial, a TLS
+# client fingerprint (JA3 is an MD5 of a handshake, not of a file), a transaction id.
+_NOT_DIGEST_WORDS = frozenset({"serial", "ja3", "ja3s", "txid", "tx"})
+_WORD_RUN = re.compile(r"[A-Za-z0-9]+")
+
+
+def _not_a_digest(text: str, start: int) -> bool:
+    """Whether one of the three words right before the run says it is not a digest."""
+    words = _WORD_RUN.findall(text[max(0, start - 40) : start])[-3:]
+    return any(word.lower() in _NOT_DIGEST_WORDS for word in words)
 
 
 def _scan_simple(
