@@ -119,3 +119,25 @@ def test_uncertain_values_are_left_out_unless_asked_for():
 @pytest.mark.parametrize("name", ["ASP.NET", "VB.NET"])
 def test_framework_names_in_capitals_are_not_domains(name):
     assert certain(f"built with {name} 4.8") == set()
+
+
+def test_quad_in_a_version_range_whose_other_end_is_no_address_is_uncertain():
+    text = "Northwind Document Server 2022   22.1.0.0 to 22.1.6.300    22.1.7.412"
+    assert ("ipv4", "22.1.0.0") in uncertain(text)
+    assert not certain(text)
+
+
+def test_address_after_a_version_named_in_the_same_sentence_is_certain():
+    text = "a renamed rclone.exe (v1.65.2) to a Mega account, and staged data on 10.14.2.9."
+    assert certain(text) == {("ipv4", "10.14.2.9")}
+
+
+def test_url_cut_right_after_its_scheme_is_offered_joined_and_its_host_is_not_certain():
+    text = "The shortcut ran mshta.exe against hxxps://\ncdn.evil-portal[.]com/assets/offer.hta"
+    assert ("url", "https://cdn.evil-portal.com/assets/offer.hta") in uncertain(text)
+    assert ("domain", "cdn.evil-portal.com") not in certain(text)
+
+
+def test_cve_id_cut_after_its_year_is_offered_joined():
+    text = "Exploitation of CVE-2023-\n27997 was attempted."
+    assert ("cve", "CVE-2023-27997") in uncertain(text)

@@ -472,3 +472,33 @@ def test_text_of_replaces_undecodable_bytes():
 
 def test_text_of_honours_a_utf16_byte_order_mark():
     assert text_of("evil.com".encode("utf-16"), "export.txt") == "evil.com"
+
+
+# --- held-out corpus misses (issue 9) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Scam phone  +687 75.12.34 (service client)", "+687751234"),
+    ("vishing number +1 (415) 555-0132 in the notes", "+14155550132"),
+])
+def test_phone_number_with_dotted_groups_or_bracketed_area_code_is_found(text, value):
+    assert pairs(text) == [("phone", value)]
+
+
+def test_android_package_name_written_backwards_is_not_a_domain():
+    assert pairs("the genuine app (com.goldwavesec.app) is not involved") == []
+
+
+@pytest.mark.parametrize("text", [
+    f"Serial (hex):   {MD5}",
+    f"its JA3 fingerprint is {MD5}.",
+    f"24\tja3\t{MD5}\tTLS client",
+    f"First part sent, txid\n   {SHA256}",
+])
+def test_hex_run_named_as_serial_ja3_or_transaction_id_is_not_a_hash(text):
+    assert pairs(text) == []
+
+
+def test_hex_run_named_as_a_certificate_fingerprint_is_still_a_hash():
+    assert pairs(f"signed with a certificate whose SHA-1 fingerprint is {SHA1}") == [
+        ("sha1", SHA1)]

@@ -278,6 +278,19 @@ def hex_breaks(text: str) -> Iterator[tuple[int, int, Join]]:
         yield newline, after, Join(first + second, first, second, newline - len(first))
 
 
+# A scheme ending a line (`hxxps://` once refanged) and the URL's host on the next one.
+_SCHEME_BREAK = re.compile(r"(?<![A-Za-z])[A-Za-z]{2,6}://[ \t]*\r?\n[ \t]*(?=[\w\[])")
+
+
+def scheme_breaks(text: str) -> Iterator[tuple[int, Join]]:
+    """URLs cut right after their scheme: (start of the next line's text, the join of the
+    scheme and that line's first token)."""
+    for m in _SCHEME_BREAK.finditer(text):
+        scheme = text[m.start() : text.index("://", m.start()) + 3]
+        right = text[m.end() : _token_right(text, m.end())]
+        yield m.end(), Join(scheme + right, scheme, right, m.start())
+
+
 def url_continuation(text: str, url_end: int) -> tuple[int, str] | None:
     """If the URL ending at ``url_end`` may go on at the start of the next line: (start of
     that line's text, the part that would continue the URL)."""

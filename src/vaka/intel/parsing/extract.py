@@ -627,7 +627,9 @@ def _across(join: certainty.Join) -> Found:
     """The values of the joined text that cross the join: they start in the first piece,
     which is one token ending at the break, so they go on into the second."""
     # Most line-end hyphens are in prose (`well-⏎known`): nothing there can be an indicator.
-    if len(join.text) < 25 and not any(c in join.text for c in ".@:"):
+    # A CVE id cut after its year (`CVE-2023-⏎27997`) is short and has none of those.
+    if (len(join.text) < 25 and not any(c in join.text for c in ".@:")
+            and join.left[:4].upper() != "CVE-"):
         return []
     return [(join.position, i._replace(certain=False, reason=certainty.JOINED))
             for start, i in _scan(join.text)[0] if start < len(join.left)]
@@ -647,6 +649,9 @@ def _line_break_doubts(text: str, found: Found, urls: list[tuple[int, int]]) -> 
         for join in joins:
             joined += _across(join)
     for _first_end, _second_start, join in certainty.hex_breaks(text):
+        joined += _across(join)
+    for after, join in certainty.scheme_breaks(text):
+        parts.add(after)  # `https://⏎host/path`: the host alone is part of a URL
         joined += _across(join)
     for start, end in urls:
         more = certainty.url_continuation(text, end)
