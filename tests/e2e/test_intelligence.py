@@ -82,8 +82,12 @@ def test_pasted_advisory_is_reviewed_then_stored(page, units, live_server):
     found = page.locator("main table")
     expect(found).to_contain_text(URL)
     expect(found).to_contain_text(IP)
-    expect(found).not_to_contain_text("1.2.3.4")  # a version number, not an address
-    expect(page.locator("main")).to_contain_text("2 indicators found.")
+    # A version number is offered as uncertain, unticked, with the reason: never stored
+    # unless the analyst ticks it.
+    expect(page.locator("main")).to_contain_text("3 indicators found.")
+    expect(page.locator("main")).to_contain_text("1 of them is uncertain and left unticked")
+    expect(page.get_by_role("checkbox", name="1.2.3.4")).not_to_be_checked()
+    expect(found).to_contain_text("version or build number")
     expect(page.get_by_role("checkbox", name=URL)).to_be_checked()
     assert not StixObject.objects.exists()
 
@@ -194,7 +198,7 @@ def test_intelligence_screenshots(new_context, live_server, region):
 
     page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Review the indicators found")
-    expect(page.locator("main")).to_contain_text("3 indicators found.")
+    expect(page.locator("main")).to_contain_text("4 indicators found.")
     page.get_by_role("checkbox", name=IP).uncheck()
     screenshot(page, "review.png")
 
