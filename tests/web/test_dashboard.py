@@ -143,16 +143,16 @@ def test_second_visit_counts_from_the_first(region, web):
     assert _count(page, "partner-intel-count") == "1"
 
 
-def test_counts_stop_at_the_cap(region, monkeypatch):
-    monkeypatch.setattr(selectors, "CAP", 2)
+def test_counts_stop_at_the_cap(region, settings):
+    settings.LIST_COUNT_CAP = 2  # the lists' cap, which the dashboard shares
     _ingest(region.analyst_b, b"value\na-one.top\na-two.top\na-three.top\n", tlp="green",
             distribution="members")
     board = selectors.dashboard_for(region.analyst_a, None)
     assert (board.partner_intel.n, board.partner_intel.exact) == (2, False)
 
 
-def test_capped_count_reads_with_a_plus(region, web, monkeypatch):
-    monkeypatch.setattr(selectors, "CAP", 1)
+def test_capped_count_reads_with_a_plus(region, web, settings):
+    settings.LIST_COUNT_CAP = 1  # the lists' cap, which the dashboard shares
     _ingest(region.analyst_b, b"value\na-one.top\na-two.top\n", tlp="green",
             distribution="members")
     page = web(region.analyst_a).get("/").content.decode()

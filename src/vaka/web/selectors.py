@@ -2,9 +2,9 @@
 
 New hits on their organisation's records, new intelligence from partners since their last
 visit (by TLP and by type), their own submissions with problems and their unread notices.
-Every count is cheap: it stops after ``CAP`` rows and then reads "1,000+" (the lists do the
-same, ``web.pagination.capped_count``), and each comes with the query string of the list
-that shows exactly those rows.
+Every count is cheap: it is the lists' own capped count (``web.pagination.capped_count``,
+``VAKA_LIST_COUNT_CAP``), and each comes with the query string of the list that shows
+exactly those rows.
 """
 
 from collections import Counter
@@ -24,15 +24,15 @@ from vaka.intel.filtersets import TYPE_LABELS
 from vaka.intel.models import Submission
 from vaka.intel.selectors import objects_for, submissions_for
 from vaka.policy.markings import TLP
+from vaka.web.pagination import capped_count, count_cap
 
-CAP = 1000
 FIRST_VISIT = timedelta(days=7)  # what "new" means before a user's first visit
 LATEST = 5
 
 
 @dataclass
 class Count:
-    """A count that stops at ``CAP``, and the list showing its rows."""
+    """A count that stops at the lists' cap, and the list showing its rows."""
 
     n: int
     exact: bool
@@ -55,13 +55,10 @@ class Dashboard:
     latest_problems: list[Submission] = field(default_factory=list)
 
 
-def _capped(queryset: QuerySet) -> tuple[int, bool]:
-    found = queryset.order_by().values("pk")[:CAP + 1].count()
-    return (found, True) if found <= CAP else (CAP, False)
 
 
 def _count(queryset: QuerySet, url: str, label: str = "") -> Count:
-    n, exact = _capped(queryset)
+    n, exact = capped_count(queryset)
     return Count(n, exact, url, label)
 
 
@@ -101,9 +98,10 @@ def _partner_intel(dashboard: Dashboard, user: Any, since: datetime) -> None:
     if user.organisation_id is not None:
         objects = objects.exclude(owner=user.organisation_id)
         params["not_owner"] = user.organisation_id
-    rows = list(objects.order_by("-created").values_list("tlp", "type")[:CAP + 1])
-    exact = len(rows) <= CAP
-    rows = rows[:CAP]
+    cap = count_cap()
+    rows = list(objects.order_by("-created").values_list("tlp", "type")[:cap + 1])
+    exact = len(rows) <= cap
+    rows = rows[:cap]
     dashboard.partner_intel = Count(len(rows), exact, _url("intel:objects", **params))
     by_tlp = Counter(tlp for tlp, _type in rows)
     dashboard.partner_by_tlp = [

@@ -11,6 +11,7 @@ from vaka.directory.services import update_user
 from vaka.inbox.services import mark_dashboard_seen
 from vaka.intel import selectors as intel
 from vaka.web import selectors
+from vaka.web.pagination import count_cap
 
 
 @login_required
@@ -20,7 +21,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     last_visit = mark_dashboard_seen(user)
     return render(request, "web/dashboard.html", {
         "board": selectors.dashboard_for(user, last_visit),
-        "cap": selectors.CAP,
+        "cap": count_cap(),
         "recent_notes": intel.notes_for(user)[:5],
         "communities": directory.communities_for(user).filter(members=user.organisation_id),
     })
