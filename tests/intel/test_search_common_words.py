@@ -3,6 +3,7 @@ order (``selectors._matches_many``); it must find the same objects, counted the 
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.intel.store_data import bundle, indicator
 from vaka.intel import selectors, services
@@ -38,3 +39,31 @@ def test_common_word_search_walks_every_match_by_cursor(common_word, api_for):
     assert {first["results"][0]["name"], second["results"][0]["name"]} == {
         "harbour-relay-1.net", "harbour-relay-2.net"}
     assert second["next"] is None
+
+
+def test_common_word_count_past_the_cap_comes_from_the_full_text_join(
+        common_word, api_for, settings):
+    """The capped count of a common word counts its matches joined to the objects (it
+    streams from the full-text index); two visible matches are past a cap of one."""
+    settings.LIST_COUNT_CAP = 1
+    client = api_for(common_word.analyst_a)
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get("/api/objects/", {"search": "harbour", "page_size": 1}).json()
+    assert answer["count"] == "1+"
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+    assert len(counts) == 1 and '"intel_object_search"' in counts[0]
+
+
+def test_common_word_count_floor_leaves_out_hidden_matches_and_other_filters(
+        common_word, api_for, settings):
+    """The floor counts only what the reader may see and what the other filters keep:
+    one visible "harbour" indicator besides the hidden one is exactly one, not "1+"."""
+    settings.LIST_COUNT_CAP = 1
+    client = api_for(common_word.analyst_b)  # sees its own hidden one and unit A's two
+    answer = client.get("/api/objects/", {"search": "hidden"}).json()
+    assert (answer["count"], [row["name"] for row in answer["results"]]) == (
+        1, ["harbour-hidden-9.net"])
+    none = client.get("/api/objects/", {"search": "harbour", "type": "malware"}).json()
+    assert (none["count"], none["results"]) == (0, [])
+    outsider = api_for(common_word.analyst_a).get("/api/objects/", {"search": "hidden"}).json()
+    assert (outsider["count"], outsider["results"]) == (0, [])

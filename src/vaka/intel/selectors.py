@@ -10,14 +10,12 @@ from django.db.models import (
     Exists,
     F,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.lookups import In
 from django.http import Http404
 
 from vaka.directory.models import Organisation
@@ -196,19 +194,44 @@ class _TextMatches(Func):
 _MANY_MATCHES = 2_000
 
 
-class _PkUnindexedWhenOrdered(Func):
-    """(SQLite) The pk as ``+id`` in an ordered query: not an index SQLite can drive the
-    query from, so it walks the list's sort index and stops after a page; a count (no
-    order) keeps ``id`` and is driven from the full-text matches, which is cheaper there."""
+class _ManyTextMatches(Func):
+    """(SQLite) The object is one of a common word's full-text matches.
 
-    output_field = IntegerField()
+    In a page (an ordered query) it is ``+id IN (matches)``: ``+id`` is not an index
+    SQLite can drive the query from, so it walks the list's sort index and stops after a
+    page. A count does not come here: :meth:`narrowed_count` counts the matches joined to
+    the objects, which streams from the full-text index instead of first copying its
+    100,000s of row ids into a list (24 ms against 6 ms at 1,000,000 objects); in that
+    join every row is a match, so the expression is simply true there. An exact count
+    keeps ``id IN (matches)``, driven from the list."""
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+    output_field = BooleanField()
+    conditional = True
+    _JOINED = "vaka_text_joined"
+
+    def __init__(self, match: str) -> None:
+        super().__init__(F("pk"))
+        self.match = match
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        if getattr(compiler.query, self._JOINED, False):
+            return "1", []
+        pk, params = compiler.compile(self.get_source_expressions()[0])
         query = compiler.query
-        ordered = bool(query.order_by) or (query.default_ordering
-                                           and bool(query.get_meta().ordering))
-        template = "+%(expressions)s" if ordered else "%(expressions)s"
-        return super().as_sql(compiler, connection, template=template, **extra)
+        if query.order_by or (query.default_ordering and query.get_meta().ordering):
+            pk = f"+{pk}"  # a page: walk the sort index, never drive from the matches
+        return (f"{pk} IN (SELECT rowid FROM intel_object_search "  # noqa: S608 (a column)
+                "WHERE intel_object_search MATCH %s)", [*params, self.match])
+
+    def narrowed_count(self, queryset: QuerySet, limit: int) -> int:
+        """How many of ``queryset``'s rows (up to ``limit``) are full-text matches: a
+        floor of its count, as cheap as the word is common."""
+        joined = queryset.order_by().values("pk").extra(
+            tables=["intel_object_search"],
+            where=["intel_object_search.rowid = intel_stixobject.id",
+                   "intel_object_search MATCH %s"], params=[self.match])
+        setattr(joined.query, self._JOINED, True)
+        return joined[:limit].count()
 
 
 def _matches_many(match: str) -> bool:
@@ -247,7 +270,7 @@ def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObj
         if _matches_many(match):
             # A common word matches 100,000s of rows: SQLite would fetch and sort all of
             # them for one page (2 s at 1,000,000 objects).
-            condition = Q(In(_PkUnindexedWhenOrdered(F("pk")), found)) | condition
+            condition = Q(_ManyTextMatches(match)) | condition
         else:
             condition |= Q(pk__in=found)
     elif words and connection.vendor == "postgresql":

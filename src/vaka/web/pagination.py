@@ -256,8 +256,27 @@ def capped_count(queryset: QuerySet, exact: bool = False, page: Window | None = 
     if exact:
         return rows.count(), True
     cap = count_cap()
+    floor = _narrowed_count(queryset, cap + 1)
+    if floor is not None and floor > cap:  # a part of the rows is already past the cap
+        return cap, False
     found = rows[:cap + 1].count()
     return (found, True) if found <= cap else (cap, False)
+
+
+def _narrowed_count(queryset: QuerySet, limit: int) -> int | None:
+    """A floor of the count from a condition that knows a cheaper way to count its own
+    rows (``narrowed_count(queryset, limit)``, e.g. a common word's full-text matches
+    counted from the full-text index), or None when no condition does."""
+    pending = [queryset.query.where]
+    while pending:
+        node = pending.pop()
+        count = getattr(node, "narrowed_count", None)
+        if count is not None:
+            return count(queryset, limit)
+        pending.extend(getattr(node, "children", ()))  # AND / OR groups
+        if hasattr(node, "lhs"):  # a lookup, e.g. a condition compared with True
+            pending.append(node.lhs)
+    return None
 
 
 def wants_exact_count(value: str | None) -> bool:
