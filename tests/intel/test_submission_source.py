@@ -75,6 +75,17 @@ def test_a_paste_is_named_by_its_number_of_lines(region, client):
     assert submission.original.read() == b"value\none.example.net\ntwo.example.net"
 
 
+def test_a_pasted_texts_original_has_the_line_breaks_of_the_paste_not_the_browsers(
+        region, client):
+    client.force_login(region.analyst_a)
+    # A browser sends a textarea's line breaks as CRLF; the textarea held LF.
+    client.post("/intel/submit/", {"content": "value\r\none.example.net\r\n",
+                                   "format": "csv", **MARKS})
+    submission = Submission.objects.get()
+    assert submission.original.read() == b"value\none.example.net"
+    assert submission.sha256 == Original(b"value\none.example.net").sha256
+
+
 def test_an_api_submission_is_named_by_the_token_that_sent_it(region, api_for):
     _token, key = create_token(region.analyst_a, name="firewall sync")
     api = api_for(region.analyst_a)

@@ -62,6 +62,11 @@ class SubmitForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type
                            % {"name": upload.name, "limit": settings.MAX_UPLOAD_MB})
         return data
 
+    def clean_content(self) -> str:
+        # A browser sends a textarea's lines ending in CRLF whatever was pasted (the
+        # textarea itself holds LF): undo that, so the kept original is the text as pasted.
+        return self.cleaned_data["content"].replace("\r\n", "\n")
+
     def clean_technique(self) -> str:
         return self._tag("mitre-attack-pattern", self.cleaned_data["technique"],
                          _("“%s” is not a known ATT&CK technique."))
