@@ -256,27 +256,26 @@ def capped_count(queryset: QuerySet, exact: bool = False, page: Window | None = 
     if exact:
         return rows.count(), True
     cap = count_cap()
-    floor = _narrowed_count(queryset, cap + 1)
-    if floor is not None and floor > cap:  # a part of the rows is already past the cap
+    if _surely_more_than(queryset, cap):
         return cap, False
     found = rows[:cap + 1].count()
     return (found, True) if found <= cap else (cap, False)
 
 
-def _narrowed_count(queryset: QuerySet, limit: int) -> int | None:
-    """A floor of the count from a condition that knows a cheaper way to count its own
-    rows (``narrowed_count(queryset, limit)``, e.g. a common word's full-text matches
-    counted from the full-text index), or None when no condition does."""
+def _surely_more_than(queryset: QuerySet, cap: int) -> bool:
+    """Whether a condition of ``queryset`` knows, cheaper than counting, that it has more
+    than ``cap`` rows: a condition may offer ``more_than(queryset, cap)`` (a common word's
+    full-text matches do, from the full-text index). False means "count them"."""
     pending = [queryset.query.where]
     while pending:
         node = pending.pop()
-        count = getattr(node, "narrowed_count", None)
-        if count is not None:
-            return count(queryset, limit)
+        more_than = getattr(node, "more_than", None)
+        if more_than is not None:
+            return more_than(queryset, cap)
         pending.extend(getattr(node, "children", ()))  # AND / OR groups
         if hasattr(node, "lhs"):  # a lookup, e.g. a condition compared with True
             pending.append(node.lhs)
-    return None
+    return False
 
 
 def wants_exact_count(value: str | None) -> bool:
