@@ -213,6 +213,19 @@ def test_a_reviewed_advisory_is_kept_as_the_original_of_what_was_stored(region, 
     assert not default_storage.listdir(PENDING)[1]  # the stash was emptied
 
 
+def test_a_reviewed_paste_is_a_paste_whose_original_downloads_as_text(region, client):
+    client.force_login(region.analyst_a)
+    page = client.post("/intel/submit/", {"content": ADVISORY.decode(), "format": "", **MARKS})
+    client.post("/intel/submit/", {
+        "reviewed": "1", "content": "reviewed", **MARKS, "reviewed_name": "",
+        "original": page.context["original"], "indicator": ["domain\tours-known.net"]})
+    submission = Submission.objects.get()
+    assert (submission.source, submission.title) == ("paste", "Paste of 2 lines")
+    answer = client.get(f"/intel/submissions/{submission.pk}/original")
+    assert f'filename="submission-{submission.pk}.txt"' in answer["Content-Disposition"]
+    assert b"".join(answer.streaming_content) == ADVISORY.strip()
+
+
 def test_anothers_review_token_does_not_hand_over_their_advisory(region, client):
     page = _review(client, region.analyst_a)
     client.force_login(region.colleague_a)

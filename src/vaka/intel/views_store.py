@@ -91,7 +91,9 @@ def submit(request: HttpRequest) -> HttpResponse:
             original: Original | None = Original(content, filename)
             if "reviewed" in request.POST:  # the analyst's selection of what was found
                 content, fmt = _reviewed_csv(request.POST.getlist("indicator")), "csv"
-                filename = request.POST.get("reviewed_name") or "reviewed.csv"
+                # A reviewed paste has no file name, as a paste stored at once has none:
+                # its original (the pasted text) downloads as a .txt, not as a made-up .csv.
+                filename = request.POST.get("reviewed_name", "")
                 # The advisory the values came from, kept since the review began.
                 original = originals.take(request.session, request.POST.get("original", ""))
             from_file = bool(upload or request.POST.get("reviewed_name"))
