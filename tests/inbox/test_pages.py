@@ -36,6 +36,14 @@ def test_a_grouped_notice_shows_its_count(client, region, hit):
     assert '3<span class="visually-hidden"> times</span>' in page
 
 
+def test_a_grouped_notices_first_time_stays_left_to_right_in_arabic(client, region, hit):
+    look_up(region.analyst_b, VALUE)
+    region.analyst_a.language = "ar"
+    region.analyst_a.save(update_fields=["language"])
+    page = _page(client, region.analyst_a).content.decode()
+    assert re.search(r'الأول: <bdi dir="ltr">\d{4}-\d\d-\d\d \d\d:\d\d</bdi>', page)
+
+
 def test_the_navigation_badge_counts_unread_notices(client, region, hit):
     hold(region.analyst_a, OTHER)
     look_up(region.analyst_b, OTHER)

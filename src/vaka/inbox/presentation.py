@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import dateformat, timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ class Shown:
     notice: Notice
     text: str  # plain text (the API)
     html: SafeString  # for pages: names isolated, values left to right in Arabic too
+    first: SafeString  # for pages: "first <time>" of a repeated notice, or ""
 
 
 def _hit_text(params: dict[str, Any], organisations: dict[int, str], count: int, *,
@@ -47,6 +49,16 @@ def _submission_text(params: dict[str, Any]) -> str:
                     rejected) % {"n": rejected}
 
 
+def _first_html(notice: Notice) -> SafeString:
+    """When a repeated notice was first seen; the time isolated left to right, so that an
+    Arabic page does not show its time before its date."""
+    if notice.count < 2:
+        return SafeString("")
+    when = dateformat.format(timezone.localtime(notice.first_at), "Y-m-d H:i")
+    return mark_safe(escape(_("first %(first)s")) % {  # noqa: S308 - every part is escaped
+        "first": format_html('<bdi dir="ltr">{}</bdi>', when)})
+
+
 def describe(notices: list[Notice]) -> list[Shown]:
     """The notices with their text; one query for the organisations they name."""
     from vaka.directory.models import Organisation
@@ -66,7 +78,7 @@ def describe(notices: list[Notice]) -> list[Shown]:
         else:
             text = str(notice.get_kind_display())
             html = escape(text)
-        shown.append(Shown(notice, text, html))
+        shown.append(Shown(notice, text, html, _first_html(notice)))
     return shown
 
 
