@@ -209,3 +209,17 @@ def test_api_refuses_a_sort_field_it_does_not_offer_naming_it(region, api_for):
     answer = api_for(region.analyst_a).get("/api/notes/", {"ordering": "-body"})
     assert answer.status_code == 400
     assert "“body”" in answer.json()["ordering"][0]
+
+
+@pytest.mark.parametrize(("url", "column"), [
+    ("/organisations/", "name"), ("/countries/", "code"), ("/countries/", "name"),
+    ("/communities/", "name"), ("/users/", "username"), ("/intel/submissions/", "status"),
+    ("/intel/submissions/", "name"), ("/intel/submissions/", "received")])
+def test_every_paged_list_header_sorts_by_its_offered_columns(region, client, url, column):
+    """The column headers of the directory lists and the submissions list are links that
+    sort by that column, saying how the list is sorted now (not only the object list)."""
+    client.force_login(region.analyst_a)
+    page = client.get(url).content.decode()
+    assert f'href="?ordering={column}"' in page
+    ascending = client.get(url, {"ordering": column}).content.decode()
+    assert 'aria-sort="ascending"' in ascending and f'href="?ordering=-{column}"' in ascending
