@@ -35,7 +35,7 @@ from vaka.directory.models import Community, Country, Organisation, User
 from vaka.directory.services import create_token
 from vaka.exchange import sync
 from vaka.exchange.models import Collection, Peer, SyncRun
-from vaka.intel import corrections
+from vaka.intel import corrections, originals
 from vaka.intel.ingest import stix_items, store
 from vaka.intel.models import Observable, StixObject, StixObjectVersion, Submission, Withdrawal
 from vaka.intel.services import lookup
@@ -237,6 +237,25 @@ def test_received_records_keep_owner_and_markings(twin):
     assert not stand_in.is_active and not stand_in.users.exists()
     submission = Submission.objects.filter(organisation=stand_in).first()
     assert (submission.source, submission.title) == ("peer", "Twin")
+
+
+def test_a_peer_submission_keeps_the_entries_it_stored_as_sent(twin, settings, tmp_path):
+    """Like an upload's file, what a peer sent is kept as the submission's original: the
+    entries that submission stored (record, owner, markings), as JSON."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    sync.sync(twin)
+    stand_in = Organisation.objects.get(origin=twin)
+    kept = []
+    for submission in Submission.objects.filter(organisation=stand_in, source="peer"):
+        assert submission.original_type == "application/json"
+        assert originals.download_name(submission) == f"submission-{submission.pk}.json"
+        with submission.original.open("rb") as handle:
+            sent = json.loads(handle.read())
+        assert sent["peer"] == "Twin"
+        assert {e["owner"]["name"] for e in sent["entries"]} == {"A Police"}
+        assert len(sent["entries"]) == submission.new + submission.updated
+        kept += [e["stix"]["name"] for e in sent["entries"]]
+    assert sorted(kept) == sorted(o.name for o in received(twin))
 
 
 def test_records_received_from_a_peer_are_never_offered_to_another(twin):

@@ -32,6 +32,7 @@ time, and would otherwise be skipped. What is read twice is stored (or deleted) 
 import base64
 import binascii
 import hmac
+import json
 import logging
 import secrets
 import time
@@ -52,9 +53,10 @@ from vaka.directory.models import Community, Country, Organisation, User, hash_t
 from vaka.directory.roles import Capability
 from vaka.exchange import outbound
 from vaka.exchange.models import Peer, SyncRun
-from vaka.intel import bulk, corrections
+from vaka.intel import bulk, corrections, originals
 from vaka.intel.ingest import Incoming, MarkingResolver, _content_key, store
 from vaka.intel.models import StixObject, StixObjectVersion, Submission, Withdrawal
+from vaka.intel.originals import Original
 from vaka.intel.outgoing import shared_stix
 from vaka.intel.parsing import jsonlimits
 from vaka.policy import audit
@@ -322,7 +324,7 @@ def receive(peer: Peer, entries: list[Any], *, request: Any = None) -> Received:
         groups.setdefault((owner.pk, key), (owner, markings, []))[2].append(
             Incoming(index, obj))
     for owner, markings, items in groups.values():
-        _store_group(peer, owner, markings, items, result, request)
+        _store_group(peer, owner, markings, items, result, request, entries)
     # After the records: a record narrowed while its page was read comes as it was, then
     # withdrawn (see page_for).
     for owner_name, stix_id in withdrawn:
@@ -461,12 +463,14 @@ def _not_yet_held(owner: Organisation, items: list[Incoming], result: Received
 
 
 def _store_group(peer: Peer, owner: Organisation, markings: Markings,
-                 items: list[Incoming], result: Received, request: Any) -> None:
+                 items: list[Incoming], result: Received, request: Any,
+                 entries: list[Any]) -> None:
     fresh = _not_yet_held(owner, items, result)
     # The community spans both instances by agreement, so the remote owner is a member of
     # it here too (the markings' rules require the owner to be one).
     for community in markings.communities:
         community.members.add(owner)
+    submission = None
     try:
         with transaction.atomic():
             resolver = MarkingResolver(owner, None, markings)
@@ -477,9 +481,14 @@ def _store_group(peer: Peer, owner: Organisation, markings: Markings,
                 return
             submission = store(fresh, organisation=owner, user=None, markings=markings,
                                source=Submission.Source.PEER, fmt=Submission.Format.STIX,
-                               name=peer.name, partial=True, request=request)
-    except ValidationError as error:  # the markings themselves are wrong
-        reason = "; ".join(error.messages)
+                               name=peer.name, partial=True, request=request,
+                               original=_as_sent(peer, [entries[i.position] for i in fresh]))
+    except BaseException as error:
+        if submission is not None:
+            originals.discard(submission)  # its row was rolled back: the file goes too
+        if not isinstance(error, ValidationError):
+            raise
+        reason = "; ".join(error.messages)  # the markings themselves are wrong
         result.errors.extend({"index": item.position, "reason": reason} for item in fresh)
         return
     result.new += submission.new
@@ -487,6 +496,14 @@ def _store_group(peer: Peer, owner: Organisation, markings: Markings,
     result.unchanged += submission.unchanged
     result.errors.extend({"index": problem.get("index"), "reason": problem.get("message", "")}
                          for problem in submission.errors)
+
+
+def _as_sent(peer: Peer, entries: list[Any]) -> Original:
+    """The entries a submission stored, as the peer sent them (record, owner, markings),
+    kept as its original like an upload's file."""
+    data = json.dumps({"peer": peer.name, "entries": entries}, ensure_ascii=False,
+                      indent=1).encode()
+    return Original(data)
 
 
 def _take_markings(peer: Peer, owner: Organisation, resolver: MarkingResolver,
