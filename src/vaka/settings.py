@@ -123,6 +123,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
             f"PRAGMA cache_size=-{int(env('SQLITE_CACHE_MB', '64')) * 1024}; "
+            # Connections last one request, so each starts with an empty page cache; pages
+            # read through the memory map skip a copy each (a search's page: 25 -> 21 ms).
+            f"PRAGMA mmap_size={int(env('SQLITE_MMAP_MB', '256')) * 2**20}; "
             "PRAGMA temp_store=MEMORY;"
         ),
     }
