@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import CommunityFactory, OrganisationFactory, UserFactory
@@ -10,6 +12,14 @@ from vaka.directory.services import create_token
 def _fast_password_hasher(settings):
     # Argon2 is slow by design; tests store hundreds of passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A page asked for in Arabic leaves Arabic active in the thread (LocaleMiddleware does
+    # not undo it): the next test would read French or Arabic messages.
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -209,6 +209,8 @@ class _TextMatches(Func):
 
 
 _MANY_MATCHES = 2_000
+# (SQLite) The row ids of an FTS5 match: the one form every full-text condition uses.
+_MATCHED_ROWIDS = "SELECT rowid FROM intel_object_search WHERE intel_object_search MATCH %s"
 
 
 class _ManyTextMatches(Func):
@@ -237,8 +239,7 @@ class _ManyTextMatches(Func):
         query = compiler.query
         if query.order_by or (query.default_ordering and query.get_meta().ordering):
             pk = f"+{pk}"  # a page: walk the sort index, never drive from the matches
-        return (f"{pk} IN (SELECT rowid FROM intel_object_search "  # noqa: S608 (a column)
-                "WHERE intel_object_search MATCH %s)", [*params, self.match])
+        return f"{pk} IN ({_MATCHED_ROWIDS})", [*params, self.match]
 
     def more_than(self, queryset: QuerySet, cap: int) -> bool:
         """Whether more than ``cap`` of ``queryset``'s rows are full-text matches (so the
@@ -254,8 +255,8 @@ class _ManyTextMatches(Func):
 def _matches_many(match: str) -> bool:
     """(SQLite) Whether the full-text ``match`` finds more rows than it pays to sort."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM (SELECT rowid FROM intel_object_search WHERE "
-                       "intel_object_search MATCH %s LIMIT %s)", [match, _MANY_MATCHES + 1])
+        cursor.execute(f"SELECT count(*) FROM ({_MATCHED_ROWIDS} LIMIT %s)",  # noqa: S608
+                       [match, _MANY_MATCHES + 1])
         return cursor.fetchone()[0] > _MANY_MATCHES
 
 
@@ -282,8 +283,7 @@ def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObj
     words = _WORD.findall(text)[:12]
     if words and connection.vendor == "sqlite":
         match = " ".join(f'"{word}"*' for word in words)
-        found = RawSQL(
-            "SELECT rowid FROM intel_object_search WHERE intel_object_search MATCH %s", [match])
+        found = RawSQL(_MATCHED_ROWIDS, [match])  # noqa: S611 - a constant; match is a parameter
         if _matches_many(match):
             # A common word matches 100,000s of rows: SQLite would fetch and sort all of
             # them for one page (2 s at 1,000,000 objects).
