@@ -36,6 +36,7 @@ class Action:
     REMARK = "remark"  # the owner changed who may see a record, all its versions included
     REVOKE = "revoke"
     BROKER_VIEW = "broker_view"  # a desk broker read the list of hits and who holds them
+    SECRETS_ROTATE = "secrets_rotate"  # stored secrets re-encrypted under the current key
 
 
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())
@@ -60,6 +61,7 @@ ACTION_LABELS = {
     Action.REMARK: _("Markings changed"),
     Action.REVOKE: _("Revoked"),
     Action.BROKER_VIEW: _("Broker view read"),
+    Action.SECRETS_ROTATE: _("Stored secrets re-encrypted"),
 }
 
 
