@@ -74,3 +74,18 @@ def test_common_word_count_floor_leaves_out_hidden_matches_and_other_filters(
     assert (none["count"], none["results"]) == (0, [])
     outsider = api_for(common_word.analyst_a).get("/api/objects/", {"search": "hidden"}).json()
     assert (outsider["count"], outsider["results"]) == (0, [])
+
+
+def test_common_prefix_is_counted_and_paged_like_the_whole_word(common_word, api_for, settings):
+    """The whole words are asked first only as a shortcut (a subset of the prefix's
+    matches): a prefix no object holds whole finds and counts the same as the word."""
+    settings.LIST_COUNT_CAP = 1
+    client = api_for(common_word.analyst_a)
+    whole = client.get("/api/objects/", {"search": "harbour"}).json()
+    prefix = client.get("/api/objects/", {"search": "harb"}).json()
+    assert prefix["count"] == whole["count"] == "1+"
+    assert sorted(r["name"] for r in prefix["results"]) == sorted(
+        r["name"] for r in whole["results"]) == ["harbour-relay-1.net", "harbour-relay-2.net"]
+    settings.LIST_COUNT_CAP = 5
+    exact = client.get("/api/objects/", {"search": "harb"}).json()
+    assert exact["count"] == 2

@@ -228,9 +228,10 @@ class _ManyTextMatches(Func):
     conditional = True
     _JOINED = "vaka_text_joined"
 
-    def __init__(self, match: str) -> None:
+    def __init__(self, match: str, whole_words: str) -> None:
         super().__init__(F("pk"))
         self.match = match
+        self.whole_words = whole_words
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
         if getattr(compiler.query, self._JOINED, False):
@@ -243,21 +244,31 @@ class _ManyTextMatches(Func):
 
     def more_than(self, queryset: QuerySet, cap: int) -> bool:
         """Whether more than ``cap`` of ``queryset``'s rows are full-text matches (so the
-        queryset has more than ``cap`` rows), counted from the full-text index."""
-        joined = queryset.order_by().values("pk").extra(
-            tables=["intel_object_search"],
-            where=["intel_object_search.rowid = intel_stixobject.id",
-                   "intel_object_search MATCH %s"], params=[self.match])
-        setattr(joined.query, self._JOINED, True)
-        return joined[:cap + 1].count() > cap
+        queryset has more than ``cap`` rows), counted from the full-text index: first the
+        rows holding the words whole, a subset of the prefix matches that streams from the
+        index (a prefix is merged from every word it begins first), then, when those are
+        too few, the prefix matches."""
+        for match in (self.whole_words, self.match):
+            joined = queryset.order_by().values("pk").extra(
+                tables=["intel_object_search"],
+                where=["intel_object_search.rowid = intel_stixobject.id",
+                       "intel_object_search MATCH %s"], params=[match])
+            setattr(joined.query, self._JOINED, True)
+            if joined[:cap + 1].count() > cap:
+                return True
+        return False
 
 
-def _matches_many(match: str) -> bool:
-    """(SQLite) Whether the full-text ``match`` finds more rows than it pays to sort."""
+def _matches_many(match: str, whole_words: str) -> bool:
+    """(SQLite) Whether the full-text ``match`` finds more rows than it pays to sort: it
+    does when the words held whole (a subset, read without a prefix merge) already do."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({_MATCHED_ROWIDS} LIMIT %s)",  # noqa: S608
-                       [match, _MANY_MATCHES + 1])
-        return cursor.fetchone()[0] > _MANY_MATCHES
+        for form in (whole_words, match):
+            cursor.execute(f"SELECT count(*) FROM ({_MATCHED_ROWIDS} LIMIT %s)",  # noqa: S608
+                           [form, _MANY_MATCHES + 1])
+            if cursor.fetchone()[0] > _MANY_MATCHES:
+                return True
+        return False
 
 
 def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObject]:
@@ -283,11 +294,12 @@ def search_objects(objects: QuerySet[StixObject], text: str) -> QuerySet[StixObj
     words = _WORD.findall(text)[:12]
     if words and connection.vendor == "sqlite":
         match = " ".join(f'"{word}"*' for word in words)
+        whole_words = " ".join(f'"{word}"' for word in words)
         found = RawSQL(_MATCHED_ROWIDS, [match])  # noqa: S611 - a constant; match is a parameter
-        if _matches_many(match):
+        if _matches_many(match, whole_words):
             # A common word matches 100,000s of rows: SQLite would fetch and sort all of
             # them for one page (2 s at 1,000,000 objects).
-            condition = Q(_ManyTextMatches(match)) | condition
+            condition = Q(_ManyTextMatches(match, whole_words)) | condition
         else:
             condition |= Q(pk__in=found)
     elif words and connection.vendor == "postgresql":
