@@ -7,3 +7,4 @@ class DirectoryConfig(AppConfig):
 
     def ready(self) -> None:
         from vaka.directory import signals  # noqa: F401
+        from vaka.directory.api import schema  # noqa: F401  (OpenAPI auth extensions)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.decorators import api_view, parser_classes
@@ -37,7 +38,7 @@ class ExtractionSerializer(serializers.Serializer):
         return attrs
 
 
-@extend_schema(request=ExtractionSerializer)
+@extend_schema(request=ExtractionSerializer, responses=OpenApiTypes.OBJECT)  # shape: docstring
 @api_view(["POST"])
 @parser_classes([parsers.MultiPartParser, parsers.FormParser, JSONParser])
 def extract_text(request: Request) -> Response:
