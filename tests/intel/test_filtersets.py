@@ -95,5 +95,5 @@ def test_saved_filter_is_shown_with_translated_names_not_codes(region):
              "label": "ransomware"}
     with translation.override("fr"):
         shown = [(str(name), str(value)) for name, value in described_filters(saved)]
-    assert shown == [("Type", "Indicateur"), ("TLP", "TLP:AMBER+STRICT"),
+    assert shown == [("Type", "Indicateur"), ("TLP", "AMBER+STRICT"),
                      ("Propriétaire", region.unit_a.name), ("Étiquette", "ransomware")]

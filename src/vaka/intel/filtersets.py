@@ -70,8 +70,12 @@ class StixObjectFilter(StrictFilterSet):
     country = filters.CharFilter(method="filter_country", label=_("Country"),
                                  validators=[country_code],
                                  help_text=_("ISO code of the owner's country, e.g. FJ."))
-    tlp = filters.ChoiceFilter(label="TLP", choices=TLP.choices)
-    pap = filters.ChoiceFilter(label="PAP", choices=PAP.choices)
+    # The field is labelled TLP / PAP: the options drop the prefix so that
+    # "AMBER+STRICT" fits a narrow filter column.
+    tlp = filters.ChoiceFilter(label="TLP", choices=[
+        (value, label.removeprefix("TLP:")) for value, label in TLP.choices])
+    pap = filters.ChoiceFilter(label="PAP", choices=[
+        (value, label.removeprefix("PAP:")) for value, label in PAP.choices])
     distribution = filters.ChoiceFilter(label=_("Distribution"), choices=Distribution.choices)
     label = filters.CharFilter(method="filter_label", label=_("Label"))
     modified_after = filters.IsoDateTimeFilter(field_name="stix_modified", lookup_expr="gte")
