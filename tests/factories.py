@@ -1,9 +1,8 @@
 """Factories for test data. Shareable records go through the policy services."""
 
 import factory
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from vaka.directory.models import Community, Country, Organisation, User
+from vaka.directory.models import Community, Country, Organisation, TOTPDevice, User
 from vaka.directory.roles import Role
 from vaka.intel.models import Note
 from vaka.intel.services import create_note

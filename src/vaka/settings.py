@@ -194,6 +194,13 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+# --- Secrets at rest -------------------------------------------------------------------
+# Feed and peer credentials and TOTP secrets are encrypted in the database (vaka.policy.
+# crypto) with this key; unset, one is derived from SECRET_KEY. Keys listed in the second
+# still decrypt while `vaka secrets rotate` moves every value to the current one.
+ENCRYPTION_KEY = env("ENCRYPTION_KEY")
+ENCRYPTION_KEYS_PREVIOUS = env_list("ENCRYPTION_KEYS_PREVIOUS")
+
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español"), ("ar", "العربية")]

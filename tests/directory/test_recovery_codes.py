@@ -34,7 +34,7 @@ def test_enrolment_shows_ten_recovery_codes_after_the_app_is_confirmed(db, clien
     admin = UserFactory(role=Role.ORG_ADMIN)
     client.force_login(admin)
     client.get("/accounts/two-factor/")
-    device = admin.totpdevice_set.get()
+    device = admin.totp_devices.get()
     confirmed = client.post("/accounts/two-factor/", {"otp_token": totp_code(device)})
     assert confirmed["Location"] == "/accounts/recovery-codes/"
     page = client.get("/accounts/recovery-codes/").content.decode()
@@ -48,7 +48,7 @@ def test_recovery_codes_are_not_shown_again_once_saved(db, client):
     admin = UserFactory(role=Role.ORG_ADMIN)
     client.force_login(admin)
     client.get("/accounts/two-factor/")
-    client.post("/accounts/two-factor/", {"otp_token": totp_code(admin.totpdevice_set.get())})
+    client.post("/accounts/two-factor/", {"otp_token": totp_code(admin.totp_devices.get())})
     codes = CODE.findall(client.get("/accounts/recovery-codes/").content.decode())
     assert client.post("/accounts/recovery-codes/")["Location"] == "/"
     again = client.get("/accounts/recovery-codes/", follow=True).content.decode()
@@ -187,7 +187,7 @@ def test_org_admin_resetting_two_factor_clears_the_app_and_the_recovery_codes(ho
     admin = _verified_admin(client, organisation=holder.organisation)
     response = client.post(f"/users/{holder.pk}/two-factor/reset/")
     assert response["Location"] == f"/users/{holder.pk}/"
-    assert not holder.totpdevice_set.exists()
+    assert not holder.totp_devices.exists()
     assert not RecoveryCode.objects.filter(user=holder).exists()
     reset = AuditEntry.objects.get(action="two_factor_reset")
     assert (reset.actor, reset.target_id) == (admin, str(holder.pk))
@@ -197,7 +197,7 @@ def test_org_admin_resetting_two_factor_clears_the_app_and_the_recovery_codes(ho
 def test_admin_of_another_organisation_may_not_reset_two_factor(holder, client):
     _verified_admin(client)
     assert client.post(f"/users/{holder.pk}/two-factor/reset/").status_code == 403
-    assert holder.totpdevice_set.exists()
+    assert holder.totp_devices.exists()
     assert RecoveryCode.objects.filter(user=holder).count() == 10
 
 
@@ -206,7 +206,7 @@ def test_nobody_resets_their_own_two_factor(db):
     confirmed_totp(admin)
     with pytest.raises(PermissionDenied, match="Another admin"):
         services.reset_two_factor(admin, actor=admin)
-    assert admin.totpdevice_set.exists()
+    assert admin.totp_devices.exists()
 
 
 def test_user_page_offers_the_reset_to_the_users_admin(holder, client):

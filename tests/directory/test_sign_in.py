@@ -53,7 +53,7 @@ def test_enrolment_confirms_the_device_with_a_code(db, client):
     sign_in(client, admin.username)
     page = client.get("/accounts/two-factor/")
     assert b"<svg" in page.content  # the QR code, inline, no script
-    device = admin.totpdevice_set.get()
+    device = admin.totp_devices.get()
     assert not device.confirmed
     bad = client.post("/accounts/two-factor/", {"otp_token": "000000"})
     assert "not valid" in bad.content.decode()
@@ -122,7 +122,7 @@ def test_repeated_wrong_codes_make_the_next_try_wait(db, client):
     admin = UserFactory(role=Role.ORG_ADMIN)
     sign_in(client, admin.username)
     client.get("/accounts/two-factor/")
-    device = admin.totpdevice_set.get()
+    device = admin.totp_devices.get()
     for _attempt in range(FREE_TRIES):
         assert "not valid" in client.post("/accounts/two-factor/",
                                           {"otp_token": "000000"}).content.decode()

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from django_otp.oath import hotp, totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from vaka.directory.models import TOTPDevice
 
 # Playwright's sync API runs an event loop in this thread; the ORM refuses to run under one.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

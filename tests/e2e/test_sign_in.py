@@ -1,11 +1,11 @@
 import re
 
 import pytest
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import code_now, next_code, secret_from, sign_in, sign_out
 from tests.factories import PASSWORD, UserFactory
+from vaka.directory.models import TOTPDevice
 from vaka.directory.roles import Role
 
 pytestmark = pytest.mark.e2e

@@ -2,6 +2,7 @@
 pages."""
 
 import base64
+import logging
 from collections.abc import Iterable
 from urllib.parse import unquote
 
@@ -21,7 +22,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vaka.directory import selectors, services
 from vaka.directory.forms import (
@@ -31,8 +31,10 @@ from vaka.directory.forms import (
     TokenForm,
     VakaPasswordChangeForm,
 )
-from vaka.directory.models import User
-from vaka.policy import audit
+from vaka.directory.models import TOTPDevice, User
+from vaka.policy import audit, crypto
+
+log = logging.getLogger(__name__)
 
 
 def _throttled(device: TOTPDevice | None) -> bool:
@@ -56,6 +58,8 @@ def _forgive(devices: Iterable[TOTPDevice]) -> None:
 THROTTLED = gettext_lazy("Too many wrong codes: wait a few seconds before trying again.")
 INVALID = gettext_lazy("That code is not valid. Check your device's clock.")
 INVALID_RECOVERY = gettext_lazy("That recovery code is not valid, or was used already.")
+UNREADABLE = gettext_lazy("Your authenticator app cannot be checked: this server's encryption "
+                          "key changed. Use a recovery code, or ask a platform admin.")
 LOW_RECOVERY_CODES = 3  # from here on, the message after using one suggests new ones
 PENDING_CODES = "recovery_codes_pending"  # session key: new codes until the user saved them
 
@@ -106,14 +110,25 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
             audit.record(audit.Action.TWO_FACTOR_FAILED, actor=request.user, request=request,
                          detail={"kind": "recovery code"})
             form.add_error("otp_token", INVALID_RECOVERY)
-        elif device := match_token(request.user, typed):
+        elif device := _match_token(request, form, typed):
             otp_login(request, device)
             return redirect(_next_url(request))
-        else:
+        elif not form.has_error("otp_token"):
             _forgive(TOTPDevice.objects.filter(user=request.user, confirmed=True))
             audit.record(audit.Action.TWO_FACTOR_FAILED, actor=request.user, request=request)
             form.add_error("otp_token", INVALID)
     return render(request, "registration/two_factor_verify.html", {"form": form})
+
+
+def _match_token(request: HttpRequest, form: SecondFactorForm, typed: str) -> TOTPDevice | None:
+    """The user's device that accepts ``typed``. An app secret that no encryption key
+    decrypts is an error on the form (and in the log, for the admin), not a server error."""
+    try:
+        return match_token(request.user, typed)
+    except crypto.SecretUnreadable as error:
+        log.error("two-factor sign-in of %s: %s", request.user, error)
+        form.add_error("otp_token", UNREADABLE)
+        return None
 
 
 def _tell_recovery_codes_left(request: HttpRequest, left: int) -> None:
@@ -139,6 +154,9 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Two-factor sign-in is already on for your account."))
         return redirect("profile")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is not None and crypto.unreadable(device, "key"):
+        device.delete()  # a secret shown before the key changed: start with a new one
+        device = None
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"),
                                            confirmed=False)

@@ -11,8 +11,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp import models as otp_totp
 
 from vaka.directory.roles import CAPABILITIES, TWO_FACTOR_REQUIRED, Capability, Role
+from vaka.policy.crypto import EncryptedTextField
 
 
 class Programme(models.Model):
@@ -237,3 +240,35 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({_('used') if self.used else _('unused')})"
+
+
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's authenticator app (TOTP, RFC 6238), its secret encrypted at rest.
+
+    django-otp's own ``otp_totp.TOTPDevice`` keeps the secret as hex in plain text, in an
+    80-character column the ciphertext does not fit (on PostgreSQL). This model has the same
+    columns but an encrypted key, and borrows that model's methods one by one, so checking
+    a code (time steps, drift, the replay guard, throttling) stays django-otp's own.
+    Migration 0006 moved the devices of the other table here.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="totp_devices", verbose_name=_("user"))
+    key = EncryptedTextField(max_length=80, validators=[otp_totp.key_validator],
+                             default=otp_totp.default_key)
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    bin_key = otp_totp.TOTPDevice.bin_key
+    verify_token = otp_totp.TOTPDevice.verify_token
+    get_throttle_factor = otp_totp.TOTPDevice.get_throttle_factor
+    config_url = otp_totp.TOTPDevice.config_url
+    _read_str_from_settings = otp_totp.TOTPDevice._read_str_from_settings
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")

@@ -9,7 +9,6 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from vaka.directory.models import (
     RECOVERY_CODE_COUNT,
@@ -17,6 +16,7 @@ from vaka.directory.models import (
     Community,
     Organisation,
     RecoveryCode,
+    TOTPDevice,
     User,
     hash_recovery_code,
     hash_token,

@@ -42,7 +42,7 @@ from vaka.intel.models import Submission
 from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits
 from vaka.intel.services import ingest_bytes
-from vaka.policy import audit
+from vaka.policy import audit, crypto
 from vaka.policy.services import Markings, clean_markings
 
 log = logging.getLogger(__name__)
@@ -431,7 +431,7 @@ def poll(feed: Feed, *, user: User | None = None, request: Any = None,
             _poll_taxii(feed, run)
         else:
             _poll_misp(feed, run)
-    except FeedError as error:
+    except (FeedError, crypto.SecretUnreadable) as error:
         run.failure = str(error)
     except (requests.RequestException, TAXIIServiceException) as error:
         run.failure = describe(error, feed.url)
@@ -538,5 +538,6 @@ def save_feed(feed: Feed, *, user: User, markings: Markings,
                          o.pk for o in markings.recipient_organisations),
                      "recipients": sorted(u.pk for u in markings.recipients),
                      "interval_minutes": feed.interval_minutes,
-                     "credentials": bool(feed.password or feed.token), "start_over": reset})
+                     "credentials": crypto.is_set(feed, "password") or crypto.is_set(
+                         feed, "token"), "start_over": reset})
     return feed

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from vaka.directory.models import Organisation
 from vaka.exchange import outbound
 from vaka.exchange.models import Feed
+from vaka.policy import crypto
 from vaka.policy.forms import MarkingFields
 from vaka.web.forms import BootstrapMixin
 
@@ -56,7 +57,11 @@ class FeedForm(BootstrapMixin, MarkingFields, forms.ModelForm):  # type: ignore[
         editing = self.instance.pk is not None
         for name in ("password", "token"):
             self.initial.pop(name, None)
-            if editing and getattr(self.instance, name):
+            if editing and crypto.unreadable(self.instance, name):
+                self.fields[name].help_text = _(
+                    "Stored, but it cannot be decrypted: the encryption key changed. Enter "
+                    "it again.")
+            elif editing and crypto.is_set(self.instance, name):
                 self.fields[name].help_text = _("Stored. Leave empty to keep it.")
         if not editing:
             del self.fields["forget_credentials"]
@@ -68,11 +73,11 @@ class FeedForm(BootstrapMixin, MarkingFields, forms.ModelForm):  # type: ignore[
             return url
         return outbound.check_url(url, field=None)
 
-    def clean_password(self) -> str:
-        return self.cleaned_data["password"] or self.instance.password
+    def clean_password(self) -> Any:
+        return self.cleaned_data["password"] or crypto.kept(self.instance, "password")
 
-    def clean_token(self) -> str:
-        return self.cleaned_data["token"] or self.instance.token
+    def clean_token(self) -> Any:
+        return self.cleaned_data["token"] or crypto.kept(self.instance, "token")
 
     def clean_interval_minutes(self) -> int:
         minutes = self.cleaned_data["interval_minutes"]
@@ -84,6 +89,11 @@ class FeedForm(BootstrapMixin, MarkingFields, forms.ModelForm):  # type: ignore[
         data = super().clean()
         if data.get("forget_credentials"):
             data["password"], data["token"] = "", ""
+        for name in ("password", "token"):
+            if isinstance(data.get(name), crypto.Stored):
+                self.add_error(name, _("The stored value cannot be decrypted: the encryption "
+                                       "key changed. Enter it again, or forget the stored "
+                                       "password and token."))
         if data.get("password") and not data.get("username"):
             self.add_error("username", _("Enter the user name that goes with the password."))
         if data.get("organisation") is not None and not self.errors:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Community
 from vaka.exchange.models import Peer
+from vaka.policy import crypto
 from vaka.web.forms import BootstrapMixin
 
 
@@ -46,6 +47,8 @@ class PeerForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if peer is not None:
             self.fields["outgoing_token"].help_text = _(
+                "Stored, but it cannot be decrypted: the encryption key changed. Enter it "
+                "again.") if crypto.unreadable(peer, "outgoing_token") else _(
                 "Leave empty to keep the current token.")
             self.fields["new_incoming_token"] = forms.BooleanField(
                 label=_("Issue a new token for the other instance"), required=False,

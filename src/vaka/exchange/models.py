@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vaka.policy.crypto import EncryptedTextField, HasSecrets
 from vaka.policy.inputs import BY_NAME, HANDLING_NOTE_LENGTH
 from vaka.policy.markings import GRADING_SCHEME_CHOICES, PAP, TLP, Distribution
 from vaka.policy.services import Markings
@@ -135,7 +136,7 @@ class TaxiiStatus(models.Model):
         return str(self.id)
 
 
-class Feed(MarkingSettings):
+class Feed(HasSecrets, MarkingSettings):
     """A subscription of this instance to an external TAXII 2.1 collection or MISP feed."""
 
     class Kind(models.TextChoices):
@@ -149,8 +150,9 @@ class Feed(MarkingSettings):
         help_text=_("TAXII: the collection's URL (…/collections/<id>/). MISP: the feed's base "
                     "URL, where manifest.json is."))
     username = models.CharField(_("user name"), max_length=200, blank=True)
-    password = models.CharField(_("password"), max_length=500, blank=True)
-    token = models.CharField(_("token or API key"), max_length=500, blank=True)
+    # Encrypted at rest (vaka.policy.crypto); max_length is the form's, not the column's.
+    password = EncryptedTextField(_("password"), max_length=500, blank=True)
+    token = EncryptedTextField(_("token or API key"), max_length=500, blank=True)
     verify_tls = models.BooleanField(_("verify TLS certificates"), default=True)
     organisation = models.ForeignKey(
         "directory.Organisation", on_delete=models.PROTECT, related_name="+",
@@ -207,13 +209,13 @@ class FeedPoll(models.Model):
         return f"{self.feed} {self.started:%Y-%m-%d %H:%M}"
 
 
-class Peer(models.Model):
+class Peer(HasSecrets, models.Model):
     """Another Vaka instance this one syncs with (by agreement, both sides configure it)."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     url = models.URLField(_("URL"), max_length=500, help_text=_("The other instance's address."))
     # The token this instance presents to the peer (the peer's admin gave it).
-    outgoing_token = models.CharField(_("token for the peer"), max_length=200, blank=True)
+    outgoing_token = EncryptedTextField(_("token for the peer"), max_length=200, blank=True)
     # The hash of the token the peer presents here (shown once, when created).
     incoming_token_hash = models.CharField(max_length=64, unique=True)
     push = models.BooleanField(_("push to it"), default=True)
