@@ -44,6 +44,15 @@ def test_api_list_refuses_a_bad_value_naming_the_parameter(stored, api_for, para
     assert list(response.json()) == [name]
 
 
+@pytest.mark.parametrize(("params", "name"), [({"type": "50%off"}, "type"),
+                                              ({"country": "%s"}, "country")])
+def test_api_list_refuses_a_value_with_a_percent_sign_quoting_it(stored, api_for, params, name):
+    # The value was formatted into the message before django-filter formatted it again: 500.
+    response = api_for(stored.analyst_b).get("/api/objects/", params)
+    assert response.status_code == 400
+    assert f"“{params[name]}”" in response.json()[name][0]
+
+
 @pytest.mark.parametrize(("params", "name"), BAD)
 def test_web_list_refuses_a_bad_value_naming_the_field(stored, params, name):
     response = web_for(stored.analyst_b).get("/intel/objects/", params)

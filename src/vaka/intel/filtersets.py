@@ -44,14 +44,16 @@ TYPE_LABELS = {
 
 def stix_type(value: str) -> None:
     if value not in STIX_TYPES and not CUSTOM_TYPE.fullmatch(value):
+        # The value goes in as a parameter: django-filter formats the message once more, and a
+        # "%" in the value would break that (a 500 instead of a 400).
         raise ValidationError(_("“%(value)s” is not a STIX 2.1 object type (they are lower "
-                                "case, e.g. indicator, domain-name).") % {"value": value})
+                                "case, e.g. indicator, domain-name)."), params={"value": value})
 
 
 def country_code(value: str) -> None:
     if not (len(value) == 2 and value.isupper() and pycountry.countries.get(alpha_2=value)):
         raise ValidationError(_("“%(value)s” is not an ISO 3166-1 country code (two capital "
-                                "letters, e.g. FJ).") % {"value": value})
+                                "letters, e.g. FJ)."), params={"value": value})
 
 
 class FilterForm(BootstrapMixin, forms.Form):
