@@ -46,6 +46,17 @@ def test_org_admin_manages_own_users_through_the_api(region, api_for):
     assert User.objects.get(pk=region.analyst_b.pk).role == Role.ANALYST
 
 
+def test_user_created_without_an_organisation_is_refused_to_an_org_admin(region, api_for):
+    # The organisation is optional in the API as in the web form: leaving it out was a 500.
+    org_admin = UserFactory(role=Role.ORG_ADMIN, organisation=region.unit_a)
+    refused = api_for(org_admin).post("/api/users/", {"username": "nowhere"}, format="json")
+    assert refused.status_code == 403
+    admin = UserFactory(role=Role.PLATFORM_ADMIN, organisation=region.unit_a)
+    created = api_for(admin).post("/api/users/", {"username": "nowhere"}, format="json")
+    assert created.status_code == 201, created.json()
+    assert User.objects.get(username="nowhere").organisation is None
+
+
 def test_duplicate_username_gets_a_field_error(region, api_for):
     admin = UserFactory(role=Role.PLATFORM_ADMIN, organisation=region.unit_a)
     response = api_for(admin).post("/api/users/", {"username": "analyst_b",

@@ -73,8 +73,12 @@ class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     def perform_create(self, serializer: s.UserSerializer) -> None:
         data = dict(serializer.validated_data)
         password = data.pop("password", None)
-        serializer.instance = services.create_user(actor=self.request.user, password=password,
-                                                   request=self.request, **data)
+        # Optional, as in the web form (a platform admin may have none); the service
+        # decides whether the actor may create a user there.
+        organisation = data.pop("organisation", None)
+        serializer.instance = services.create_user(
+            actor=self.request.user, organisation=organisation, password=password,
+            request=self.request, **data)
 
     def perform_update(self, serializer: s.UserSerializer) -> None:
         data = dict(serializer.validated_data)
