@@ -70,6 +70,16 @@ def test_the_derived_key_is_not_the_signing_key(settings):
     assert crypto.keys() == (NEW.encode(),)
 
 
+def test_changing_the_secret_key_keeps_secrets_with_the_old_derived_key_kept(
+        region, settings, capsys):
+    settings.ENCRYPTION_KEY = ""
+    feed = a_feed(region)
+    call_command("secrets", "current-key")
+    derived = capsys.readouterr().out.strip()
+    settings.SECRET_KEY, settings.ENCRYPTION_KEYS_PREVIOUS = "a new secret key " * 4, [derived]
+    assert Feed.objects.get(pk=feed.pk).password == PASSWORD
+
+
 def test_a_previous_key_still_decrypts(region, settings):
     settings.ENCRYPTION_KEY = OLD
     feed = a_feed(region)

@@ -12,17 +12,23 @@ def _key_name(number: int) -> str:
 class Command(BaseCommand):
     help = ("Secrets at rest: `vaka secrets check` counts the stored values each key "
             "decrypts; `vaka secrets rotate` re-encrypts them all under the current key; "
-            "`vaka secrets new-key` prints a fresh key for VAKA_ENCRYPTION_KEY.")
+            "`vaka secrets new-key` prints a fresh key for VAKA_ENCRYPTION_KEY; "
+            "`vaka secrets current-key` prints the key in use (also one derived from "
+            "VAKA_SECRET_KEY), to keep in VAKA_ENCRYPTION_KEYS_PREVIOUS across a change.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("check", help="Count the stored values each key decrypts (reads only).")
         sub.add_parser("rotate", help="Re-encrypt every stored secret under the current key.")
         sub.add_parser("new-key", help="Print a new random key for VAKA_ENCRYPTION_KEY.")
+        sub.add_parser("current-key", help="Print the key in use, derived or configured.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "new-key":
             self.stdout.write(crypto.new_key())
+            return
+        if options["action"] == "current-key":
+            self.stdout.write(crypto.keys()[0].decode())
             return
         reports = crypto.rotate() if options["action"] == "rotate" else crypto.check()
         for report in reports:
