@@ -1,4 +1,9 @@
-"""Vaka settings. Every knob comes from a ``VAKA_*`` environment variable (see README)."""
+"""Vaka settings. Every knob comes from a ``VAKA_*`` environment variable (see README).
+
+Settings are read only through the helpers of :mod:`vaka.config`, which parse strictly: a
+value that is not what a variable takes (``VAKA_HTTPS=ture``, ``VAKA_WORKERS=two``) stops
+start-up with an error naming the variable, instead of quietly meaning something else.
+"""
 
 import os
 import secrets
@@ -6,21 +11,17 @@ from pathlib import Path
 
 import dj_database_url
 
+from vaka.config import env, env_bool, env_choice, env_float, env_int, env_list
+
+# Everything Vaka writes (the database, stored files, the secret key, logs it opens) is for
+# its own user only: files 0600, directories 0700. Set before anything is created.
+os.umask(0o077)
+
 BASE_DIR = Path(__file__).resolve().parent
 
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(f"VAKA_{name}", default)
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    return env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
-
-
+# Created 0700 (the umask). A directory that already exists keeps its mode: the operator
+# may have opened it to a backup group on purpose, and its files are 0600 anyway; the
+# `vaka.W001` check warns when group or others may read it.
 DATA_DIR = Path(env("DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 (DATA_DIR / "static").mkdir(exist_ok=True)
@@ -68,6 +69,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every answer carries a request id, and health probes are answered before
+    # host checks, HTTPS redirects and sessions (see vaka.web.health).
+    "vaka.web.logs.RequestIdMiddleware",
+    "vaka.web.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "vaka.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -122,10 +127,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # memory during bulk ingestion.
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-            f"PRAGMA cache_size=-{int(env('SQLITE_CACHE_MB', '64')) * 1024}; "
+            f"PRAGMA cache_size=-{env_int('SQLITE_CACHE_MB', 64) * 1024}; "
             # Connections last one request, so each starts with an empty page cache; pages
             # read through the memory map skip a copy each (a search's page: 25 -> 21 ms).
-            f"PRAGMA mmap_size={int(env('SQLITE_MMAP_MB', '256')) * 2**20}; "
+            f"PRAGMA mmap_size={env_int('SQLITE_MMAP_MB', 256) * 2**20}; "
             "PRAGMA temp_store=MEMORY;"
         ),
     }
@@ -153,25 +158,29 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 OTP_TOTP_ISSUER = SITE_NAME
 
-AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = float(env("LOGIN_COOLOFF_HOURS", "0.5"))
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_float("LOGIN_COOLOFF_HOURS", 0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Reverse proxies in front of Vaka that append to X-Forwarded-For (0: none, trust no header).
-PROXY_COUNT = int(env("PROXY_COUNT", "0"))
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
 )
-SERVE_WORKERS = int(env("WORKERS", "2"))
+SERVE_WORKERS = env_int("WORKERS", 2, minimum=1)
 # Largest file accepted through the web UI and API (the command line streams any size).
-MAX_UPLOAD_MB = int(env("MAX_UPLOAD_MB", "100"))
+MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 100, minimum=1)
 # Large STIX imports validate and index on a second core (a forked worker process).
 INGEST_WORKER = env_bool("INGEST_WORKER", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_MB * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
+# Stored files and their folders are for Vaka's own user only (the umask does the same
+# for everything else).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- Sessions and security --------------------------------------------------------------
 HTTPS = env_bool("HTTPS")
@@ -179,7 +188,7 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = int(env("SESSION_HOURS", "12")) * 3600
+SESSION_COOKIE_AGE = env_int("SESSION_HOURS", 12, minimum=1) * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -230,15 +239,15 @@ WHITENOISE_MAX_AGE = 31536000
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
                     if env("EMAIL_HOST") else "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(env("EMAIL_PORT", "25"))
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env("EMAIL_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_TLS")
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "vaka@localhost")
 # An SMTP server that does not answer must not hold a request for long.
-EMAIL_TIMEOUT = int(env("EMAIL_TIMEOUT", "10"))
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 # "Something is waiting" mail: at most one per user in this many minutes.
-EMAIL_BURST_MINUTES = int(env("EMAIL_BURST_MINUTES", "15"))
+EMAIL_BURST_MINUTES = env_int("EMAIL_BURST_MINUTES", 15)
 # The address people reach this instance at, for links in e-mail.
 BASE_URL = env("BASE_URL", "http://localhost:8000").rstrip("/")
 
@@ -259,7 +268,7 @@ OUTBOUND_ALLOW = env_list("OUTBOUND_ALLOW")
 
 # Lists (pages and API) count matching rows exactly up to this many, then say "1,000+":
 # counting every visible row of a large store took seconds. ``count=exact`` asks for all.
-LIST_COUNT_CAP = int(env("LIST_COUNT_CAP", "1000"))
+LIST_COUNT_CAP = env_int("LIST_COUNT_CAP", 1000, minimum=1)
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -298,17 +307,29 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# --- Logs --------------------------------------------------------------------------------
+# Every line: UTC time, level, logger, request id, message; ``json``: one object a line.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Export link keys may be in URLs (404s and the development server log them): every
     # record is redacted of Vaka's tokens and keys before it is written.
-    "filters": {"redact_secrets": {"()": "vaka.web.redaction.RedactSecrets"}},
-    "handlers": {"console": {"class": "logging.StreamHandler",
-                             "filters": ["redact_secrets"]}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "filters": {"redact_secrets": {"()": "vaka.web.redaction.RedactSecrets"},
+                "request_id": {"()": "vaka.web.logs.RequestIdFilter"}},
+    "formatters": {"vaka": {"()": "vaka.web.logs.formatter_for", "kind": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "vaka",
+                             "filters": ["request_id", "redact_secrets"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # pymisp logs the values it rejects: intelligence must not end up in logs.
     "loggers": {"axes": {"level": "WARNING"}, "pymisp": {"level": "CRITICAL"},
                 # through the console handler (its own handler does not redact)
                 "django.server": {"propagate": True}},
 }
+# Celery workers log through the same handler and format instead of their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Health ------------------------------------------------------------------------------
+# /health/ready fails when VAKA_DATA_DIR has less free space than this.
+HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 500)

@@ -18,6 +18,7 @@ from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
 from vaka.intel.views_broker import BrokerHitList
 from vaka.policy import views as policy
+from vaka.web import health
 from vaka.web import views as web
 from vaka.web.api_searches import SavedSearchViewSet
 from vaka.web.forms import BootstrapMixin
@@ -41,6 +42,7 @@ router.register("notifications", store_api.HitNotificationViewSet, basename="not
 router.register("inbox", inbox_api.NoticeViewSet, basename="notice")
 
 urlpatterns = [
+    *health.urlpatterns,
     path("", web.dashboard, name="dashboard"),
     path("language/", web.set_language, name="set_language"),
     path("accounts/login/", auth_views.LoginView.as_view(

@@ -76,6 +76,8 @@ ROUTES: dict[str, Route] = {
     # --- the shell and signing in ------------------------------------------------------
     "dashboard": _covered("check_pages", "counts and latest records through visible_to",
                           probe='client.get("/")'),
+    "health_live": _public("the process answers; names no record, version or host"),
+    "health_ready": _public("each readiness check's name and ok or failing, nothing more"),
     "set_language": _public("switches the interface language; a signed-in user keeps it"),
     "login": _public("the sign-in page"),
     "logout": _public("signs the session out (POST)"),

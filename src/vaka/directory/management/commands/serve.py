@@ -1,4 +1,7 @@
-"""``vaka serve``: gunicorn serving the app, its static files, and in-process jobs."""
+"""``vaka serve``: gunicorn serving the app, its static files, and in-process jobs.
+
+Static files are collected first when they are missing or older than their sources.
+"""
 
 import os
 import subprocess
@@ -6,7 +9,7 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
@@ -22,6 +25,17 @@ class Command(BaseCommand):
         from gunicorn.app.base import BaseApplication
 
         from vaka.intel.parsing.warninglists import default_warninglists
+        from vaka.web.staticfiles import collect_if_stale
+
+        # Before the app loads: WhiteNoise lists the collected files once, when it starts.
+        try:
+            collect_if_stale(self.stdout.write)
+        except OSError as error:
+            raise CommandError(
+                f"Static files could not be collected into {settings.STATIC_ROOT}: "
+                f"{error.strerror or error}. Run `vaka collectstatic` as the user that "
+                "owns it.") from None
+
         from vaka.wsgi import application
 
         self.stdout.write("Loading the MISP warninglists…")
