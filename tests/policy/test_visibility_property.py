@@ -20,7 +20,8 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   to readers in both its own and its record's audience), submissions, the audit log and
   admins' own directory edits (``channels_versions``);
 * submissions' originals (``channels_originals``): downloaded by the submission's audience
-  only, 404 for everyone else.
+  only, 404 for everyone else;
+* a queued submission's status box (``channels_progress``): its audience only, 404 else.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -40,6 +41,7 @@ from tests.policy import (
     channels_exports,
     channels_inbox,
     channels_originals,
+    channels_progress,
     channels_relationships,
     channels_sync,
     channels_taxii,
@@ -327,7 +329,7 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
 CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
             *channels_relationships.CHANNELS, *channels_broker.CHANNELS,
-            *channels_originals.CHANNELS]
+            *channels_originals.CHANNELS, *channels_progress.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

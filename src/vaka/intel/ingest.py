@@ -432,6 +432,7 @@ def store(
     markings: Markings, source: str, fmt: str, filename: str = "", sha256: str = "",
     partial: bool = False, problems: list[Problem] | None = None, request: Any = None,
     worker: bool = False, name: str = "", original: Original | None = None,
+    queued: Submission | None = None,
 ) -> Submission:
     """Write validated-on-the-way objects as one submission; see the module docstring.
 
@@ -439,7 +440,9 @@ def store(
     errors reach only that audience. ``worker``: the items are plain JSON (a STIX
     bundle), so a big input may be prepared by a second process (see ``prepare``).
     ``name`` says what it was (a file, feed, peer, API token); ``original``, what was
-    sent, is kept with the submission unless it is rejected (``intel.originals``)."""
+    sent, is kept with the submission unless it is rejected (``intel.originals``).
+    ``queued``: the row a worker claimed for this input (``intel.queued``), filled in
+    instead of a new one, so its status page ends with the outcome."""
     problems = Problems(problems or [])
     pasted = original.lines if original is not None and source == Submission.Source.PASTE \
         else None
@@ -452,8 +455,8 @@ def store(
     try:
         with transaction.atomic():
             resolver = MarkingResolver(organisation, user, markings)
-            submission = Submission(
-                organisation=organisation, user=user if user and user.pk else None,
+            submission = _submission_row(
+                queued, organisation=organisation, user=user if user and user.pk else None,
                 source=source, format=fmt, filename=filename[:255], sha256=sha256,
                 status=Submission.Status.STORED, markings=summary, name=name[:255],
                 pasted_lines=pasted)
@@ -497,11 +500,24 @@ def store(
         if isinstance(error, InputError):
             problems.extend(error.problems)
         return _rejected(organisation, user, markings, source, fmt, filename, sha256,
-                         problems, summary, name=name[:255], pasted_lines=pasted)
+                         problems, summary, name=name[:255], pasted_lines=pasted,
+                         queued=queued)
     except BaseException:
         if kept is not None:
             originals.discard(kept)  # nothing of a failed submission stays behind
         raise
+
+
+def _submission_row(queued: Submission | None, **fields: Any) -> Submission:
+    """A new submission row, or the queued one given these fields (counts start again, as
+    a rolled-back attempt may have set them on the instance)."""
+    if queued is None:
+        return Submission(**fields)
+    fields = {"new": 0, "updated": 0, "unchanged": 0, "rejected": 0, "kept_markings": 0,
+              "errors": [], "more_errors": 0, "job": None, **fields}
+    for name, value in fields.items():
+        setattr(queued, name, value)
+    return queued
 
 
 def _mark(submission: Submission, markings: Markings, audience: Any) -> None:
@@ -519,10 +535,11 @@ def _audit_detail(submission: Submission) -> dict[str, Any]:
 
 def _rejected(organisation: Organisation, user: User | None, markings: Markings,
               source: str, fmt: str, filename: str, sha256: str, problems: Problems,
-              summary: dict[str, Any], *, name: str, pasted_lines: int | None
-              ) -> Submission:
-    submission = Submission(
-        organisation=organisation, user=user if user and user.pk else None, source=source,
+              summary: dict[str, Any], *, name: str, pasted_lines: int | None,
+              queued: Submission | None = None) -> Submission:
+    submission = _submission_row(
+        queued, organisation=organisation, user=user if user and user.pk else None,
+        source=source,
         format=fmt, filename=filename[:255], sha256=sha256, name=name,
         pasted_lines=pasted_lines,
         status=Submission.Status.REJECTED, rejected=problems.total,

@@ -54,9 +54,14 @@ class Submission(Marked):
         TEXT = "text", _("Free text")
 
     class Status(models.TextChoices):
+        # Large inputs wait for a Celery worker when there is a broker (``intel.queued``).
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being stored")
         STORED = "stored", _("Stored")
         PARTIAL = "partial", _("Stored in part")
         REJECTED = "rejected", _("Rejected, nothing stored")
+        # The worker or the queue failed (not the input): nothing stored, send it again.
+        FAILED = "failed", _("Failed, nothing stored")
 
     organisation = models.ForeignKey("directory.Organisation", on_delete=models.PROTECT,
                                      related_name="+", verbose_name=_("organisation"))
@@ -88,6 +93,9 @@ class Submission(Marked):
                                 max_length=200)
     original_type = models.CharField(_("content type"), max_length=100, blank=True)
     original_size = models.PositiveBigIntegerField(_("size"), default=0)
+    # While queued or being stored: what the worker is to do (format, options, markings as
+    # ids, where the bytes wait); cleared when it is done (``intel.queued``).
+    job = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received"]
@@ -96,6 +104,11 @@ class Submission(Marked):
 
     def __str__(self) -> str:
         return f"{self.get_format_display()} {self.title}"
+
+    @property
+    def pending(self) -> bool:
+        """Still waiting for a worker or being stored by one."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def title(self) -> str:

@@ -173,12 +173,13 @@ def ingest_bytes(
     data: bytes, *, organisation: Organisation, user: User | None, markings: Markings,
     source: str, fmt: str | None = None, filename: str = "", partial: bool = False,
     labels: list[str] | None = None, request: Any = None, name: str = "",
-    original: Original | None = None,
+    original: Original | None = None, queued: Submission | None = None,
 ) -> Submission:
     """Ingest one file or paste. Bad input never raises: it is in the submission's errors.
 
     ``labels`` go on every object (relationships and markings excepted). ``name`` says
-    what it was, ``original`` is what to keep of what was sent (see ``ingest.store``)."""
+    what it was, ``original`` is what to keep of what was sent, ``queued`` the row a
+    worker claimed for it (see ``ingest.store``)."""
     fmt = fmt or guess_format(data[:65536], filename)
     if fmt not in FORMATS:
         raise ValidationError({"format": _("Unknown format “%s”.") % fmt})
@@ -191,7 +192,7 @@ def ingest_bytes(
     return store(with_labels(items, labels or []), organisation=organisation, user=user,
                  markings=markings, source=source, fmt=fmt, filename=filename,
                  sha256=_sha256(data), partial=partial, problems=problems, request=request,
-                 worker=fmt == "stix", name=name, original=original)
+                 worker=fmt == "stix", name=name, original=original, queued=queued)
 
 
 def ingest_path(

@@ -6,6 +6,7 @@ from vaka.intel import (
     views_corrections,
     views_exports,
     views_originals,
+    views_progress,
     views_selection,
     views_store,
 )
@@ -26,6 +27,8 @@ urlpatterns = [
     path("submit/", views_store.submit, name="submit"),
     path("submissions/", views_store.submission_list, name="submissions"),
     path("submissions/<int:pk>/", views_store.submission_detail, name="submission"),
+    path("submissions/<int:pk>/progress/", views_progress.submission_progress,
+         name="submission_progress"),
     path("submissions/<int:pk>/correct/", views_corrections.submission_correct,
          name="submission_correct"),
     path("submissions/<int:pk>/original", views_originals.submission_original,
