@@ -257,6 +257,21 @@ BASE_URL = env("BASE_URL", "http://localhost:8000").rstrip("/")
 CELERY_BROKER_URL = env("BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# With a broker: inputs larger than this (MB) are stored by the worker, and the request
+# answers at once with the submission's status page (vaka.intel.queued).
+BACKGROUND_INGEST_MB = float(env("BACKGROUND_INGEST_MB", "4"))
+# "Poll now" and "sync now" read their outcome back from the broker's Redis.
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL or None
+CELERY_RESULT_EXPIRES = 86400
+CELERY_TASK_TRACK_STARTED = True
+# A broker that is down fails the enqueue within seconds (shown to the user), not a minute.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0,
+                                    "interval_step": 0.5, "interval_max": 1}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
 # Feed polls and instance syncs: `vaka serve` runs `vaka scheduler` beside itself unless a
 # broker is set (then Celery beat runs the same round) or this is off.
 SCHEDULER = env_bool("SCHEDULER", True)

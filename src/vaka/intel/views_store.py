@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from vaka.directory.roles import Capability
-from vaka.intel import corrections, lookup_results, originals, selectors, services
+from vaka.intel import corrections, lookup_results, originals, queued, selectors, services
 from vaka.intel.filtersets import TYPE_LABELS, StixObjectFilter, wants_revoked
 from vaka.intel.forms_store import ExclusionForm, LookupForm, SubmitForm
 from vaka.intel.galaxies import GALAXIES, cluster_values
@@ -97,13 +97,17 @@ def submit(request: HttpRequest) -> HttpResponse:
                 # The advisory the values came from, kept since the review began.
                 original = originals.take(request.session, request.POST.get("original", ""))
             from_file = bool(upload or request.POST.get("reviewed_name"))
+            given = {"organisation": request.user.organisation, "user": request.user,
+                     "markings": form.markings(), "labels": form.labels(),
+                     "source": Submission.Source.UPLOAD if from_file
+                     else Submission.Source.PASTE, "fmt": fmt, "filename": filename,
+                     "name": filename if from_file else "", "original": original,
+                     "partial": data["partial"]}
             try:
-                submission = services.ingest_bytes(
-                    content, organisation=request.user.organisation, user=request.user,
-                    markings=form.markings(), labels=form.labels(),
-                    source=Submission.Source.UPLOAD if from_file else Submission.Source.PASTE,
-                    fmt=fmt, filename=filename, name=filename if from_file else "",
-                    original=original, partial=data["partial"], request=request)
+                # A large input goes to the worker: its page follows it (queued.py).
+                submission = queued.queue_ingest(content, **given) \
+                    if queued.in_background(len(content)) \
+                    else services.ingest_bytes(content, **given, request=request)
             except ValidationError as error:  # the markings break a rule: nothing stored
                 form.apply_errors(error)
             else:

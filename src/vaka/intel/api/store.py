@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from vaka.directory.models import Organisation
 from vaka.directory.roles import Capability
-from vaka.intel import selectors, services
+from vaka.intel import queued, selectors, services
 from vaka.intel.api.corrections import CorrectionsMixin
 from vaka.intel.api.serializers import OwnerFields
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
@@ -132,6 +132,10 @@ class IngestSerializer(MarkingInputSerializer):  # type: ignore[misc,valid-type]
 class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Your organisation's submissions. POST ingests a file or pasted content.
 
+    With a background queue, an input over `VAKA_BACKGROUND_INGEST_MB` answers 202 with the
+    submission `queued`: GET it until its status is `stored`, `partial`, `rejected` or
+    `failed` (a worker or the queue failed; nothing stored). 503: the queue is unreachable.
+
     Free text (``format`` `text`, or guessed) stores only the values the extractor is certain
     of: a version number or OID in context, a value cut by a line break, is left out. POST
     the text to `/api/extract/` to see those, flagged with their reason, and submit the
@@ -146,7 +150,9 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.submissions_for(self.request.user)
 
     @extend_schema(request=IngestSerializer, responses={201: SubmissionSerializer,
-                                                        400: SubmissionSerializer})
+                                                        202: SubmissionSerializer,
+                                                        400: SubmissionSerializer,
+                                                        503: SubmissionSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not request.user.can(Capability.CONTRIBUTE):
             raise PermissionDenied(_("Your role may not submit intelligence."))
@@ -157,15 +163,20 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         content = upload.read() if upload else data["content"].encode()
         # Named by the token that sent it (or the signed-in user): what the API call was.
         sender = getattr(request.auth, "name", "") or request.user.username
-        submission = services.ingest_bytes(
-            content, organisation=request.user.organisation, user=request.user,
-            markings=form.markings(),
-            source=Submission.Source.API, fmt=data.get("format"),
-            filename=upload.name if upload else "", partial=data["partial"],
-            labels=data["labels"], request=request, name=sender,
-            original=Original(content, upload.name if upload else ""))
-        code = (status.HTTP_400_BAD_REQUEST if submission.status == Submission.Status.REJECTED
-                else status.HTTP_201_CREATED)
+        given = {"organisation": request.user.organisation, "user": request.user,
+                 "markings": form.markings(), "source": Submission.Source.API,
+                 "fmt": data.get("format"), "filename": upload.name if upload else "",
+                 "partial": data["partial"], "labels": data["labels"], "name": sender,
+                 "original": Original(content, upload.name if upload else "")}
+        if queued.in_background(len(content)):
+            # 202: a worker stores it; GET the submission until its status is final.
+            submission = queued.queue_ingest(content, **given)
+        else:
+            submission = services.ingest_bytes(content, **given, request=request)
+        code = {Submission.Status.REJECTED: status.HTTP_400_BAD_REQUEST,
+                Submission.Status.QUEUED: status.HTTP_202_ACCEPTED,
+                Submission.Status.FAILED: status.HTTP_503_SERVICE_UNAVAILABLE,
+                }.get(submission.status, status.HTTP_201_CREATED)
         return Response(SubmissionSerializer(submission).data, status=code)
 
 
