@@ -129,10 +129,23 @@ class Verification:
     broken_seq: int | None = None
     reason: str = ""
 
+    def message(self) -> str:
+        """One line for the operator: the first broken entry, or why the chain proves nothing."""
+        if self.ok:
+            return f"Audit chain intact: {self.checked} entries; last hash {self.last_hash}"
+        if self.broken_seq is None:
+            return f"Audit chain not proven: {self.reason} ({self.checked} entries are intact)."
+        return (f"Audit chain broken at entry #{self.broken_seq}: {self.reason} "
+                f"({self.checked} entries before it are intact).")
 
-def verify() -> Verification:
-    """Walk the whole chain; report the first entry whose link or content is wrong."""
-    prev_hash, expected_seq, checked = GENESIS, 1, 0
+
+def verify(expect: str | None = None) -> Verification:
+    """Walk the whole chain; report the first entry whose link or content is wrong.
+
+    An intact chain proves nothing if its newest entries, or all of them, were removed:
+    an empty log fails, and ``expect`` (a hash recorded earlier, e.g. with a backup) must
+    be one of the chain's hashes, so removing the entries since then is detected."""
+    prev_hash, expected_seq, checked, found = GENESIS, 1, 0, expect is None
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             return Verification(False, checked, prev_hash, expected_seq,
@@ -144,4 +157,13 @@ def verify() -> Verification:
             return Verification(False, checked, prev_hash, entry.seq,
                                 "content does not match its hash (altered)")
         prev_hash, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
+        found = found or entry.hash == expect
+    if not checked:
+        return Verification(False, 0, GENESIS, None,
+                            "the log is empty, and a log in use never is (were its entries "
+                            "deleted?)")
+    if not found:
+        return Verification(False, checked, prev_hash, None,
+                            f"the expected hash {expect} is not in the chain (entries after it "
+                            "were deleted, or it is from another instance)")
     return Verification(True, checked, prev_hash)

@@ -6,17 +6,19 @@ from vaka.policy import audit
 
 
 class Command(BaseCommand):
-    help = "Audit log tools: `vaka audit verify` checks the whole hash chain."
+    help = ("Audit log tools: `vaka audit verify [--expect HASH]` checks the whole hash chain "
+            "and, with --expect, that it still holds a hash recorded earlier.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="Check every entry's hash and link.")
+        verify = sub.add_parser("verify", help="Check every entry's hash and link.")
+        verify.add_argument(
+            "--expect", metavar="HASH",
+            help="A last hash recorded earlier (with a backup, or printed daily): fail unless "
+                 "the chain still holds it.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = audit.verify()
+        result = audit.verify(expect=options.get("expect"))
         if not result.ok:
-            raise CommandError(
-                f"Audit chain broken at entry #{result.broken_seq}: {result.reason} "
-                f"({result.checked} entries before it are intact).")
-        self.stdout.write(self.style.SUCCESS(
-            f"Audit chain intact: {result.checked} entries; last hash {result.last_hash}"))
+            raise CommandError(result.message())
+        self.stdout.write(self.style.SUCCESS(result.message()))
