@@ -212,6 +212,7 @@ PK: dict[str, Callable[[World], Any]] = {
     "intel:submission_correct": lambda w: w.submission.pk,
     "intel:submission_original": lambda w: w.submission.pk,
     "intel:submission_erase": lambda w: w.submission.pk,
+    "intel:submission_progress": lambda w: w.submission.pk,
     "notification-detail": lambda w: w.notification.pk,
     "intel:export_link_revoke": lambda w: w.alice_link.pk,
     **{f"web:{name}": lambda w: w.alice_search.pk
@@ -219,8 +220,10 @@ PK: dict[str, Callable[[World], Any]] = {
     "saved-search-detail": lambda w: w.alice_search.pk,
     "exchange:collection_edit": lambda w: w.spare.pk,
     "exchange:collection_delete": lambda w: w.spare.pk,
-    **{f"exchange:{name}": lambda w: w.feed.pk for name in ("feed", "feed_edit", "feed_poll")},
-    **{f"exchange:{name}": lambda w: w.peer.pk for name in ("peer", "peer_edit", "peer_sync")},
+    **{f"exchange:{name}": lambda w: w.feed.pk
+       for name in ("feed", "feed_edit", "feed_poll", "feed_job")},
+    **{f"exchange:{name}": lambda w: w.peer.pk
+       for name in ("peer", "peer_edit", "peer_sync", "peer_job")},
 }
 PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "pk": lambda w, name: PK[name](w),
@@ -232,6 +235,7 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "galaxy": lambda w, name: "threat-actor",
     "kind": lambda w, name: "domain",
     "format": lambda w, name: "json",
+    "job": lambda w, name: "00000000-0000-4000-8000-000000000000",
 }
 # What a caller sends besides empty bodies: a lookup of the secret value (hit/no-hit,
 # never the record), and corrections aimed at the RED records, which must not land.

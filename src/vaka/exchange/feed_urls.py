@@ -10,4 +10,5 @@ urlpatterns = [
     path("feeds/<int:pk>/", views.feed_detail, name="feed"),
     path("feeds/<int:pk>/edit/", views.feed_edit, name="feed_edit"),
     path("feeds/<int:pk>/poll/", views.feed_poll, name="feed_poll"),
+    path("feeds/<int:pk>/jobs/<uuid:job>/", views.feed_job, name="feed_job"),
 ]

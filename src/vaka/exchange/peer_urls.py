@@ -10,4 +10,5 @@ urlpatterns = [
     path("peers/<int:pk>/", views_peers.peer_detail, name="peer"),
     path("peers/<int:pk>/edit/", views_peers.peer_edit, name="peer_edit"),
     path("peers/<int:pk>/sync/", views_peers.peer_sync, name="peer_sync"),
+    path("peers/<int:pk>/jobs/<uuid:job>/", views_peers.peer_job, name="peer_job"),
 ]

@@ -1,21 +1,26 @@
 """Pages of the connected instances (platform admins only)."""
 
+import uuid
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vaka.directory.roles import Capability
-from vaka.exchange import sync
+from vaka.exchange import jobs, sync
 from vaka.exchange.forms_peers import PeerForm
 from vaka.exchange.models import Peer
 
-# "Sync now" runs in the request: it stops after this many seconds, and the next
-# scheduled sync continues where it stopped.
+# "Sync now" without a broker runs in the request: it stops after this many seconds, and
+# the next scheduled sync continues where it stopped. With one, a worker runs it whole.
 SYNC_NOW_BUDGET = 60
 
 
@@ -25,11 +30,30 @@ def _require_admin(request: HttpRequest) -> None:
 
 
 def _detail(request: HttpRequest, peer: Peer, new_token: str | None = None) -> HttpResponse:
+    queued = jobs.parse_id(request.GET.get("job", ""))
     return render(request, "exchange/peer_detail.html", {
         "peer": peer, "new_token": new_token, "runs": peer.runs.all()[:50],
         "communities": peer.communities.all(),
         "organisations": peer.organisations.count(),
+        "job": jobs.job(queued, key="peer", pk=peer.pk) if queued else None,
+        "job_url": reverse("exchange:peer_job", args=[peer.pk, queued]) if queued else "",
     })
+
+
+@login_required
+def peer_job(request: HttpRequest, pk: int, job: uuid.UUID) -> HttpResponse:
+    """How a queued "sync now" is going, for the peer's page to follow (htmx)."""
+    _require_admin(request)
+    peer = get_object_or_404(Peer, pk=pk)
+    if jobs.parse_id(str(job)) is None:  # no broker: nothing was queued, the page tells all
+        return redirect("exchange:peer", pk=peer.pk)
+    found = jobs.job(str(job), key="peer", pk=peer.pk)
+    response = render(request, "exchange/_job.html", {
+        "job": found, "kind": "sync",
+        "job_url": reverse("exchange:peer_job", args=[peer.pk, job])})
+    if found.finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # the page's list of runs shows the new one
+    return response
 
 
 @login_required
@@ -92,6 +116,14 @@ def peer_sync(request: HttpRequest, pk: int) -> HttpResponse:
     if not peer.enabled:
         messages.error(request, _("This instance is disabled: enable it first."))
         return redirect("exchange:peer", pk=peer.pk)
+    if settings.CELERY_BROKER_URL:  # a worker syncs; the page follows the job
+        try:
+            queued = jobs.queue_sync(peer.pk)
+        except jobs.Unreachable as error:
+            messages.error(request, str(error))
+            return redirect("exchange:peer", pk=peer.pk)
+        return redirect(f"{reverse('exchange:peer', args=[peer.pk])}?"
+                        f"{urlencode({'job': queued})}")
     run = sync.sync(peer, budget=SYNC_NOW_BUDGET)
     if run.status == run.Status.OK:
         messages.success(request, _("Synced: %(pulled)d received, %(pushed)d sent, "

@@ -134,6 +134,9 @@ ROUTES: dict[str, Route] = {
     "intel:submissions": _self("the submissions of the caller's organisation"),
     "intel:submission": _self("one submission of the caller's organisation; its objects "
                               "are listed through objects_for"),
+    "intel:submission_progress": _covered(
+        "check_submission_progress", "the status of a submission a worker stores, to the "
+        "submission's audience only (submissions_for): 404 for everyone else"),
     "intel:submission_correct": _self("re-marks or revokes the caller organisation's "
                                       "records of its own submission, among objects_for"),
     "intel:submission_original": _covered(
@@ -175,11 +178,13 @@ ROUTES: dict[str, Route] = {
     "exchange:feed": _admin(_PLATFORM),
     "exchange:feed_edit": _admin(_PLATFORM),
     "exchange:feed_poll": _admin(_PLATFORM),
+    "exchange:feed_job": _admin(_PLATFORM),
     "exchange:peers": _admin(_PLATFORM),
     "exchange:peer_create": _admin(_PLATFORM),
     "exchange:peer": _admin(_PLATFORM),
     "exchange:peer_edit": _admin(_PLATFORM),
     "exchange:peer_sync": _admin(_PLATFORM),
+    "exchange:peer_job": _admin(_PLATFORM),
     # --- TAXII 2.1 ---------------------------------------------------------------------
     "taxii:discovery": _signed_in("TAXII discovery: where the API root is"),
     "taxii:root": _signed_in("TAXII API root information"),
