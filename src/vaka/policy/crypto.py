@@ -33,6 +33,8 @@ from django.db.models.functions import Cast
 from django.db.models.query_utils import DeferredAttribute
 from django.utils.translation import gettext as _
 
+from vaka.policy import audit
+
 PREFIX = "vaka-fernet:"
 # HKDF's info: what the derived key is for. Changing it changes every derived key.
 DERIVATION_LABEL = b"vaka.policy.crypto: encryption key for secrets at rest, v1"
@@ -239,8 +241,9 @@ class HasSecrets:
 
     @property
     def unreadable_secrets(self) -> list[str]:
-        return [f.name for f in self._meta.local_fields  # type: ignore[attr-defined]
-                if isinstance(f, EncryptedTextField) and unreadable(self, f.attname)]  # type: ignore[arg-type]
+        instance: Any = self  # a model instance: the mixin is for models only
+        return [f.name for f in instance._meta.local_fields
+                if isinstance(f, EncryptedTextField) and unreadable(instance, f.attname)]
 
 
 # --- every stored secret: check and rotate ---------------------------------------------------
@@ -309,7 +312,7 @@ def check() -> list[FieldReport]:
     reports = []
     for model, model_field in encrypted_fields():
         report = FieldReport(f"{model._meta.label}.{model_field.name}")
-        for pk, stored in _raw_values(model, model_field.attname):
+        for pk, stored in list(_raw_values(model, model_field.attname)):
             if not is_encrypted(stored):
                 report.plain += 1
             elif (number := key_number(stored)) is None:
@@ -324,35 +327,26 @@ def rotate(*, actor_name: str = "vaka secrets rotate") -> list[FieldReport]:
     """Re-encrypt under the current key every stored secret that is plain or under a
     previous key, and record it in the audit log. Values no key decrypts are left as they
     are and reported. Each field is rewritten in one transaction."""
-    from vaka.policy import audit
 
-    fernet = _fernet()
-    current = Fernet(keys()[0])
+
     reports = []
     for model, model_field in encrypted_fields():
         report = FieldReport(f"{model._meta.label}.{model_field.name}")
         name = model_field.attname
         with transaction.atomic():
-            for pk, stored in _raw_values(model, name):
-                if not is_encrypted(stored):
-                    report.plain += 1
-                    fresh = encrypt(stored)
-                else:
-                    token = stored[len(PREFIX):].encode()
-                    try:
-                        current.decrypt(token)
-                    except InvalidToken:
-                        pass
-                    else:
-                        report.by_key[0] = report.by_key.get(0, 0) + 1
-                        continue
-                    try:
-                        fresh = PREFIX + fernet.rotate(token).decode()
-                    except InvalidToken:
-                        report.unreadable.append(pk)
-                        continue
-                model._base_manager.filter(pk=pk).update(**{name: Stored(fresh)})
-                report.rewritten += 1
+            for pk, stored in list(_raw_values(model, name)):
+                if is_encrypted(stored) and key_number(stored) == 0:
+                    report.by_key[0] = report.by_key.get(0, 0) + 1
+                    continue
+                try:
+                    fresh = encrypt(decrypt(stored))
+                except InvalidToken:
+                    report.unreadable.append(pk)
+                    continue
+                report.plain += not is_encrypted(stored)
+                # Only if unchanged since read: an admin's new secret meanwhile is kept.
+                report.rewritten += model._base_manager.filter(
+                    pk=pk, **{name: Stored(stored)}).update(**{name: Stored(fresh)})
         reports.append(report)
     audit.record(audit.Action.SECRETS_ROTATE, actor_name=actor_name, detail={
         "rewritten": {r.label: r.rewritten for r in reports if r.rewritten},
