@@ -12,13 +12,24 @@ object; the main process keeps its own copies. Small inputs, hosts with one CPU,
 that may not fork (a daemonic Celery pool process) and ``VAKA_INGEST_WORKER=0`` prepare in
 process; if the worker dies or an object cannot be encoded, the batch is prepared in
 process instead. Either way the result is the same.
+
+The worker must never outlive the process that forked it: a killed web server's worker
+would otherwise keep the client's socket and the listening port open (so the client hangs
+and the server cannot restart) and hold its memory. So the worker asks Linux to kill it
+when its parent dies, also stops when its parent has changed or gone, closes the sockets
+it inherited, and takes the default action on SIGTERM and SIGINT whatever the parent
+installed (``_detach``).
 """
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import queue
+import signal
+import stat
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -107,10 +118,63 @@ def prepare(obj: dict[str, Any]) -> tuple[int, list[Any]]:
                 for kind, value in observables_of(obj)]
 
 
-def _serve(inbox: Any, outbox: Any) -> None:
-    """The worker: prepare each batch of objects it is sent, until it is sent None."""
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_CHECK = 1.0  # seconds between checks that the parent is still there
+
+
+def _die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when the thread that forked it ends (Linux).
+
+    The forking thread is the one running the ingest, which waits for the worker to stop
+    before it returns, so it never ends first unless the whole process does."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _close_sockets() -> None:
+    """Close every socket inherited from the parent: a server's listening socket, a
+    client's connection, a database's. The worker talks to its parent through pipes."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+
+
+def _detach(parent: int) -> None:
+    """Make the freshly forked worker independent of what its parent set up (see the
+    module docstring); exits at once if the parent died before the death signal was set."""
+    _die_with_parent()
+    if os.getppid() != parent:
+        os._exit(1)
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(number, signal.SIG_DFL)
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    _close_sockets()
+
+
+def _serve(inbox: Any, outbox: Any, parent: int) -> None:
+    """The worker: prepare each batch of objects it is sent, until it is sent None or
+    its parent is gone."""
+    _detach(parent)
     decode, encode = msgspec.msgpack.Decoder().decode, msgspec.msgpack.Encoder().encode
-    for message in iter(inbox.get, None):
+    while True:
+        try:
+            message = inbox.get(timeout=PARENT_CHECK)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
+        if message is None:
+            return
         outbox.put(encode([prepare(obj) for obj in decode(message)]))
 
 
@@ -121,9 +185,11 @@ class _Worker:
         default_warninglists(), own_entries()  # loaded once, here, and inherited
         context = multiprocessing.get_context("fork")
         self.inbox, self.outbox = context.Queue(maxsize=2), context.Queue()
-        self.process = context.Process(target=_serve, args=(self.inbox, self.outbox),
+        self.process = context.Process(target=_serve,
+                                       args=(self.inbox, self.outbox, os.getpid()),
                                        name="vaka-ingest-prepare", daemon=True)
         self.process.start()
+        log.debug("ingest worker %d started", self.process.pid)
         self._encode = msgspec.msgpack.Encoder().encode
         self._decode = msgspec.msgpack.Decoder().decode
 
