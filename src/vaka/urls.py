@@ -95,3 +95,6 @@ urlpatterns = [
     path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="schema")),
          name="api_redoc"),
 ]
+
+# A body over the upload limit is answered with the limit, not a bare "Bad Request".
+handler400 = "vaka.web.errors.bad_request"

@@ -8,6 +8,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import User
+from vaka.intel import blank
 from vaka.intel.galaxies import tag_for
 from vaka.intel.models import ExportLink
 from vaka.intel.parsing.observables import KINDS
@@ -60,6 +61,8 @@ class SubmitForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type
             self.add_error("file", _("%(name)s is larger than %(limit)d MB; use the command "
                                      "line for large files.")
                            % {"name": upload.name, "limit": settings.MAX_UPLOAD_MB})
+        elif upload and blank.is_blank_upload(upload):
+            self.add_error("file", blank.EMPTY_FILE)
         return data
 
     def clean_content(self) -> str:
