@@ -5,14 +5,17 @@ queue that cannot be reached fails it visibly. Without a broker, nothing changes
 The worker itself is stood in for by calling the task's body (``queued.run``); the real
 Redis and Celery worker are in ``tests/integration``."""
 
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from tests.intel.store_data import bundle, indicator
+from vaka.exchange import tasks as exchange_tasks
 from vaka.intel import queued, tasks
 from vaka.intel.models import StixObject, Submission
 from vaka.intel.originals import Original
@@ -207,3 +210,20 @@ def test_a_queued_submission_is_not_shown_outside_its_audience(region, client, b
     submission = Submission.objects.get()
     client.force_login(region.analyst_b)
     assert client.get(f"/intel/submissions/{submission.pk}/progress/").status_code == 404
+
+
+def test_a_submission_a_dead_worker_left_is_failed_by_the_scheduler_round(region, client,
+                                                                          broker):
+    _upload(client, region.analyst_a, bundle(indicator("killed.example")))
+    submission = Submission.objects.get()
+    with mock.patch("vaka.intel.services.ingest_bytes", side_effect=KeyboardInterrupt), \
+            pytest.raises(KeyboardInterrupt):  # the worker dies mid-store
+        queued.run(submission.pk)
+    assert Submission.objects.get().status == "running"
+    exchange_tasks.run_due()  # soon after: a slow worker is not a dead one
+    assert Submission.objects.get().status == "running"
+    later = timezone.now() + queued.STALLED_AFTER + timedelta(minutes=1)
+    assert queued.fail_stalled(later) == 1
+    submission.refresh_from_db()
+    assert submission.status == "failed" and "send it again" in submission.errors[0]["message"]
+    assert StixObject.objects.count() == 0 and _queued_files() == []

@@ -22,8 +22,14 @@ def poll_due_feeds() -> list[dict[str, object]]:
 @app.task(name="vaka.exchange.tasks.run_due", ignore_result=True)
 def run_due() -> dict[str, object]:
     """One round of the exchange's timetable, due feeds and due connected instances: what
-    Celery beat runs every minute (``CELERY_BEAT_SCHEDULE``)."""
-    return scheduler.run_due()
+    Celery beat runs every minute (``CELERY_BEAT_SCHEDULE``). With a broker, submissions a
+    dead worker left "being stored" are failed too, so their page stops waiting."""
+    from vaka.intel import queued
+
+    summary = scheduler.run_due()
+    if stalled := queued.fail_stalled():
+        summary["stalled_submissions"] = stalled
+    return summary
 
 
 @app.task(name="vaka.exchange.tasks.poll_feed")

@@ -16,12 +16,14 @@ laptop.
 
 import logging
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vaka.directory.models import Community, Organisation, User
@@ -145,6 +147,9 @@ def run(submission_id: int) -> Submission | None:
     submission = Submission.objects.select_related("organisation", "user").get(
         pk=submission_id)
     job = dict(submission.job or {})
+    # When it started, for ``fail_stalled`` to tell a worker that died from a slow one.
+    Submission.objects.filter(pk=submission_id).update(
+        job={**job, "started": timezone.now().isoformat()})
     try:
         with default_storage.open(job["data"], "rb") as handle:
             data = handle.read()
@@ -169,3 +174,21 @@ def run(submission_id: int) -> Submission | None:
         return submission
     _discard(job)
     return done
+
+
+STALLED_AFTER = timedelta(hours=2)  # far beyond the largest upload's store (minutes)
+
+
+def fail_stalled(now: datetime | None = None) -> int:
+    """Submissions a worker claimed and never finished (it was killed, or its machine
+    went down): marked failed, so their page stops waiting. Nothing of them was stored —
+    a submission is one transaction — so they can simply be sent again. How many."""
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    failed = 0
+    for submission in Submission.objects.filter(status=Submission.Status.RUNNING):
+        started = (submission.job or {}).get("started")
+        if started and datetime.fromisoformat(started) < cutoff:
+            fail(submission, _("The worker stopped before it was stored; nothing was "
+                               "stored: send it again."))
+            failed += 1
+    return failed
