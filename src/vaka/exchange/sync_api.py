@@ -17,6 +17,7 @@ from vaka.exchange import sync
 from vaka.exchange.models import Peer
 from vaka.intel.parsing import jsonlimits
 from vaka.policy import audit
+from vaka.web import throttling
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ def objects(request: HttpRequest) -> HttpResponse:
                      detail={"reason": refused, "method": request.method})
         log.warning("sync refused from %s: %s", audit.client_ip(request), refused)
         return _error(401, "A valid peer token is required: Authorization: Peer <token>.")
+    if limited := throttling.check("sync", f"peer:{peer.pk}"):
+        return limited.apply(_error(429, limited.message))
     if request.method == "GET":
         return _send(request, peer)
     return _accept(request, peer)

@@ -32,6 +32,7 @@ from vaka.intel.services import desk_contact
 from vaka.policy import audit
 from vaka.policy.markings import TLP
 from vaka.policy.visibility import can_edit
+from vaka.web import throttling
 
 FILTERS = ("added_after", "limit", "next", "match[id]", "match[type]", "match[version]",
            "match[spec_version]")
@@ -118,6 +119,9 @@ def endpoint(*methods: str) -> Callable:
                     raise TaxiiError(401, "Authentication required",
                                      "Send an API token (Authorization: Token …) or HTTP "
                                      "Basic credentials.")
+                if limited := throttling.check("taxii", throttling.identity(request, user)):
+                    return limited.apply(_error(TaxiiError(429, "Too many requests",
+                                                           limited.message)))
                 if not _accepts_taxii(request):
                     raise TaxiiError(406, "Not acceptable",
                                      f"This server answers {TAXII_TYPE}.")

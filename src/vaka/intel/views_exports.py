@@ -13,6 +13,7 @@ from vaka.intel import exports
 from vaka.intel.api.exports import streaming
 from vaka.intel.filtersets import filtered_objects
 from vaka.intel.forms_store import ExportLinkForm
+from vaka.web import throttling
 from vaka.web.pagination import query_without_page
 
 
@@ -69,6 +70,8 @@ def export_link_fetch(request: HttpRequest, filename: str, key: str = "") -> Htt
     link = exports.export_link_for(key) if key else None
     if link is None or filename != exports.LINK_FILENAMES.get(link.format):
         raise Http404
+    if limited := throttling.check("exports", f"link:{link.pk}"):
+        return limited.plain()
     try:
         objects, filters = filtered_objects(link.user, link.filters)
         result = exports.export(objects, link.format, user=link.user, filters=filters,

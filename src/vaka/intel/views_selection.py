@@ -16,6 +16,7 @@ from vaka.intel import corrections, exports
 from vaka.intel.api.exports import streaming
 from vaka.intel.forms_corrections import RemarkForm
 from vaka.intel.selection import Selection, selected_ids, selection_for
+from vaka.web import throttling
 
 ACTIONS = ("export", "remark", "revoke")
 
@@ -73,6 +74,8 @@ def _export(request: HttpRequest, chosen: Selection, ids: list[int]) -> HttpResp
         messages.error(request, _("Choose one of these export formats: %s.")
                        % ", ".join(exports.FORMATS))
         return _back(request)
+    if limited := throttling.check("exports", throttling.identity(request)):
+        return limited.page(request)
     try:
         result = exports.export(chosen.visible.order_by("pk"), fmt, user=request.user,
                                 filters={"selected": ids}, request=request)

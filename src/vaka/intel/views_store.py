@@ -25,6 +25,7 @@ from vaka.intel.originals import Original
 from vaka.intel.parsing.errors import InputError
 from vaka.intel.parsing.extract import extract, read_text
 from vaka.intel.review import review_flags
+from vaka.web import throttling
 from vaka.web.pagination import paginate, query_without_page
 
 
@@ -59,6 +60,7 @@ def object_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@throttling.limit("submissions")
 def submit(request: HttpRequest) -> HttpResponse:
     """Upload or paste; free text goes through a review of what was found first."""
     if not request.user.can(Capability.CONTRIBUTE):
@@ -142,6 +144,7 @@ def submission_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@throttling.limit("lookup")
 def lookup(request: HttpRequest) -> HttpResponse:
     """Look values up once (POST), then show the kept answers a page at a time (GET), hits
     first under a line of counts of every value, or all of them as CSV."""

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from vaka.intel import exports
 from vaka.intel.filtersets import StixObjectFilter, filtered_objects
+from vaka.web.throttling import ExportsThrottle
 
 TRUE, FALSE = ("1", "true", "yes"), ("0", "false", "no", "")
 
@@ -58,6 +59,7 @@ _FILTERS = [_parameter(name, spec) for name, spec in StixObjectFilter.base_filte
 class ExportView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = _FormatIsNotARenderer
+    throttle_classes = [ExportsThrottle]
 
 
 class ObjectExportView(ExportView):
