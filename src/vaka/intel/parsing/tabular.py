@@ -90,7 +90,17 @@ def read_csv(data: bytes, *, file: str | None = None) -> tuple[list[Row], list[P
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, ",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # newline="": the reader itself splits lines, so a file with CR line ends (old Mac
+    # exports) reads as lines rather than failing on a "new-line in unquoted field".
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        return _read_rows(reader, file)
+    except csv.Error as error:  # a field over csv's size limit, a NUL in some dialects…
+        raise InputError(Problem(f"not readable as CSV: {error}", file=file,
+                                 line=reader.line_num or 1)) from error
+
+
+def _read_rows(reader: Iterator[list[str]], file: str | None) -> tuple[list[Row], list[Problem]]:
     header = next(reader, None)
     if not header:
         raise InputError(Problem("the CSV file is empty", file=file, line=1))
