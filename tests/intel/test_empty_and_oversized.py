@@ -21,7 +21,8 @@ def test_the_submit_page_says_an_uploaded_file_is_empty(region, data):
     answer = client.post("/intel/submit/", {"file": SimpleUploadedFile("iocs.txt", data),
                                             **MARKINGS})
     assert answer.status_code == 200
-    assert "empty" in " ".join(answer.context["form"].errors["file"])
+    errors = " ".join(answer.context["form"].errors["file"])
+    assert "iocs.txt: the file is empty" in errors if data else "file is empty" in errors
     assert not Submission.objects.exists()
 
 
@@ -31,7 +32,7 @@ def test_the_api_says_a_file_or_content_is_empty(region):
                                             **MARKINGS}, format="multipart")
     assert answer.status_code == 400
     assert answer.json()["file"] == [
-        "The file is empty: it has no content, or only spaces and line breaks."]
+        "iocs.csv: the file is empty (or holds only spaces and line breaks)."]
     answer = api.post("/api/submissions/", {"content": " \n\n ", **MARKINGS}, format="json")
     assert answer.status_code == 400
     assert "empty" in answer.json()["content"][0]
@@ -51,7 +52,7 @@ def test_vaka_ingest_refuses_an_empty_file_before_storing_any(region, tmp_path):
     good, empty = tmp_path / "good.csv", tmp_path / "empty.json"
     good.write_bytes(b"value\nevil-portal-7.net\n")
     empty.write_bytes(BLANK)
-    with pytest.raises(CommandError, match=r"empty\.json: The file is empty"):
+    with pytest.raises(CommandError, match=r"empty\.json: the file is empty"):
         call_command("ingest", str(good), str(empty), "--org", "Unit A", "--tlp", "green")
     assert not Submission.objects.exists()
 

@@ -7,12 +7,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-EMPTY_FILE = _("The file is empty: it has no content, or only spaces and line breaks.")
 EMPTY_CONTENT = _("The content is empty: it has only spaces and line breaks.")
 BOM = b"\xef\xbb\xbf"
 CHUNK = 2**20
+
+
+def empty_file(name: str) -> str:
+    """The message for a blank file, naming it."""
+    return gettext("%(name)s: the file is empty (or holds only spaces and line breaks)."
+                   ) % {"name": name}
 
 
 def is_blank(chunks: Iterable[bytes]) -> bool:

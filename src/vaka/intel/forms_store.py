@@ -62,7 +62,7 @@ class SubmitForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type
                                      "line for large files.")
                            % {"name": upload.name, "limit": settings.MAX_UPLOAD_MB})
         elif upload and blank.is_blank_upload(upload):
-            self.add_error("file", blank.EMPTY_FILE)
+            self.add_error("file", blank.empty_file(upload.name))
         return data
 
     def clean_content(self) -> str:

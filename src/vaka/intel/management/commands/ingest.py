@@ -81,7 +81,7 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"{path}: no such file.")
             if blank.is_blank_file(path):
-                raise CommandError(f"{path}: {blank.EMPTY_FILE}")
+                raise CommandError(blank.empty_file(str(path)))
         failed = False
         for path in options["files"]:
             try:
