@@ -24,17 +24,14 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import shutil
 import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from glob import glob
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -46,6 +43,7 @@ from django.db.migrations.loader import MigrationLoader
 
 from vaka.policy import audit
 from vaka.policy.models import AuditEntry
+from vaka.policy.pg_tools import ToolError, find_tool, run
 
 FORMAT = "vaka-backup"
 FORMAT_VERSION = 1
@@ -70,6 +68,8 @@ def create_backup(target: Path) -> dict[str, Any]:
         raise BackupError(f"{target} is a directory: give the archive's file name.")
     if not target.parent.is_dir():
         raise BackupError(f"{target.parent} does not exist.")
+    if target.is_relative_to(_files_root().absolute()):
+        raise BackupError(f"{target} is inside the stored files it would hold: write it elsewhere.")
     vendor = connection.vendor
     if vendor not in DATABASE_MEMBERS:
         raise BackupError(f"Backups support SQLite and PostgreSQL, not {vendor}.")
@@ -78,6 +78,8 @@ def create_backup(target: Path) -> dict[str, Any]:
             dump = Path(tmp) / DATABASE_MEMBERS[vendor]
             database = (_dump_sqlite(dump) if vendor == "sqlite" else _dump_postgresql(dump))
             return _write_archive(target, dump, database)
+    except ToolError as error:
+        raise BackupError(str(error)) from error
     except OSError as error:
         raise BackupError(f"Cannot write {target}: {error.strerror or error}.") from error
 
@@ -103,6 +105,8 @@ def restore_backup(archive: Path, *, other_secret_key: bool = False) -> dict[str
             _restore_sqlite(staging, manifest)
         else:
             _restore_postgresql(staging, manifest)
+    except ToolError as error:
+        raise BackupError(str(error)) from error
     except OSError as error:
         raise BackupError(f"Cannot restore into {data_dir}: {error.strerror or error}.") from error
     finally:
@@ -148,13 +152,13 @@ def _dump_sqlite(dump: Path) -> dict[str, Any]:
 
 def _dump_postgresql(dump: Path) -> dict[str, Any]:
     server = connection.pg_version // 10000
-    pg_dump, tool_version = _pg_tool("pg_dump", server)
+    pg_dump, tool_version = find_tool("pg_dump", server)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute("SELECT pg_export_snapshot()")
         snapshot = cursor.fetchone()[0]
         found = _anchor_and_migrations(cursor)
-        _run([pg_dump, "--format=custom", "--no-password", f"--snapshot={snapshot}",
+        run([pg_dump, "--format=custom", "--no-password", f"--snapshot={snapshot}",
               f"--file={dump}"], "pg_dump")
     return {"vendor": "postgresql", "server_version": str(server),
             "dump_version": tool_version, **found}
@@ -240,57 +244,6 @@ def _manifest(database: dict[str, Any], members: dict[str, Any]) -> dict[str, An
         "secret_key_check": _secret_key_check(),
         "members": members,
     }
-
-
-# --- PostgreSQL client tools -------------------------------------------------------------
-
-
-def _pg_env() -> dict[str, str]:
-    """Connection settings for pg_dump and pg_restore, through the environment so the
-    password never shows in the process list."""
-    params = connection.settings_dict
-    env = dict(os.environ)
-    for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"),
-                     ("PASSWORD", "PGPASSWORD"), ("NAME", "PGDATABASE")):
-        if params.get(key):
-            env[var] = str(params[key])
-    if sslmode := (params.get("OPTIONS") or {}).get("sslmode"):
-        env["PGSSLMODE"] = sslmode
-    return env
-
-
-def _pg_tool(name: str, needed: int) -> tuple[str, str]:
-    """The first ``name`` (Debian's versioned directories, newest first, then PATH) whose
-    major version is at least ``needed``: an older pg_dump refuses a newer server."""
-    candidates = sorted(glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                        key=lambda p: [int(n) for n in re.findall(r"\d+", p)], reverse=True)
-    if found := shutil.which(name):
-        candidates.append(found)
-    seen = []
-    for candidate in candidates:
-        try:
-            output = subprocess.run([candidate, "--version"],  # noqa: S603 (found, not given)
-                                    capture_output=True, text=True, timeout=30,
-                                    check=True).stdout
-        except (OSError, subprocess.SubprocessError):
-            continue
-        match = re.search(r"(\d+)(?:\.(\d+))?", output)
-        if match and int(match[1]) >= needed:
-            return candidate, match[0]
-        seen.append(f"{candidate} ({match[0] if match else 'unknown version'})")
-    if not seen:
-        raise BackupError(f"{name} was not found on PATH or under /usr/lib/postgresql: install "
-                          f"the PostgreSQL client tools, version {needed} or newer.")
-    raise BackupError(f"{name} is older than PostgreSQL {needed}: found {', '.join(seen)}; "
-                      f"install the client tools of version {needed} or newer.")
-
-
-def _run(command: list[str], tool: str) -> None:
-    result = subprocess.run(command, env=_pg_env(),  # noqa: S603 (our own arguments)
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        raise BackupError(f"{tool} failed: {lines[-1] if lines else f'exit {result.returncode}'}")
 
 
 # --- Reading and checking ----------------------------------------------------------------
@@ -451,12 +404,12 @@ def _restore_sqlite(staging: Path, manifest: dict[str, Any]) -> None:
 def _restore_postgresql(staging: Path, manifest: dict[str, Any]) -> None:
     server = connection.pg_version // 10000
     dumped = int(str(manifest["database"].get("dump_version", "0")).split(".")[0])
-    pg_restore, _version = _pg_tool("pg_restore", max(server, dumped))
+    pg_restore, _version = find_tool("pg_restore", max(server, dumped))
     moved = _move_files_in(staging)
     try:
         # One transaction: a failure leaves the database as empty as it was. Owners and
         # grants are this server's business (see the README's audit owner role).
-        _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction",
+        run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction",
               "--exit-on-error", "--no-password", f"--dbname={connection.settings_dict['NAME']}",
               str(staging / DATABASE_MEMBERS["postgresql"])], "pg_restore")
     except BaseException:
@@ -464,4 +417,8 @@ def _restore_postgresql(staging: Path, manifest: dict[str, Any]) -> None:
             shutil.move(moved, staging / FILES)
         raise
     connection.close()
-    _check_chain(manifest)
+    try:
+        _check_chain(manifest)
+    except BackupError as error:
+        raise BackupError(f"{error} The database is restored nonetheless: do not use it, and "
+                          "empty it before restoring another archive.") from error
