@@ -221,7 +221,9 @@ TIME_ZONE = env("TIME_ZONE", "UTC")
 
 # --- Static files ------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Collected static files: in the data directory, or where an image keeps its own (the
+# Dockerfile), so that a data volume never holds the static files of an older release.
+STATIC_ROOT = Path(env("STATIC_ROOT") or DATA_DIR / "static").resolve()
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -320,7 +322,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per markings choice set: read labelled, written as codes (policy.api.schema).
+    "ENUM_NAME_OVERRIDES": {
+        "TlpEnum": "vaka.policy.markings.TLP",
+        "PapEnum": "vaka.policy.markings.PAP",
+        "DistributionEnum": "vaka.policy.markings.Distribution",
+        "GradingSchemeEnum": "vaka.policy.markings.GRADING_SCHEME_CHOICES",
+        "TlpCodeEnum": "vaka.policy.api.schema.TLP_CODES",
+        "PapCodeEnum": "vaka.policy.api.schema.PAP_CODES",
+        "DistributionCodeEnum": "vaka.policy.api.schema.DISTRIBUTION_CODES",
+        "GradingSchemeCodeEnum": "vaka.policy.api.schema.GRADING_SCHEME_CODES",
+    },
 }
+# HSTS includeSubDomains and preload bind every name under the operator's domain to HTTPS
+# (preload: in browsers, for good): the domain owner's decision, not Vaka's. The nginx
+# site (deploy/nginx/vaka.conf) is where to add them once every subdomain is HTTPS-only.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 # --- Logs --------------------------------------------------------------------------------
 # Every line: UTC time, level, logger, request id, message; ``json``: one object a line.
