@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action, api_view
@@ -185,7 +186,7 @@ class LookupSerializer(serializers.Serializer):
                                    max_length=services.MAX_LOOKUP)
 
 
-@extend_schema(request=LookupSerializer)
+@extend_schema(request=LookupSerializer, responses=OpenApiTypes.OBJECT)  # shape: docstring
 @api_view(["POST"])
 def lookup(request: Request) -> Response:
     """Check up to 10,000 values (any kind, defanged or not) against everything stored.
