@@ -1,6 +1,7 @@
 """Text extraction is bounded work: pages, drawing instructions and characters are capped,
 and a submission says what was left out. The PDFs are crafted here with pypdf."""
 
+import hashlib
 import io
 import time
 
@@ -169,3 +170,23 @@ def test_the_review_page_says_the_text_was_cut_before_the_values_found(region, c
     assert [i.value for i in answer.context["found"]] == ["first-drop.net"]
     warning = page.index("truncated: only the first 100 characters of text were read")
     assert warning < page.index('value="domain&#9;first-drop.net"')
+
+
+@pytest.mark.django_db
+def test_a_text_file_over_the_upload_limit_is_loaded_only_as_far_as_it_is_read(
+        region, tmp_path, monkeypatch, settings):
+    monkeypatch.setattr(extract, "MAX_TEXT", 1000)
+    settings.MAX_UPLOAD_MB = 1
+    data = b"seen at first-drop.net. " + b"filler " * 300_000 + b"late-drop.net\n"
+    path = tmp_path / "huge.txt"
+    path.write_bytes(data)
+    given = []
+    real = services.read_text
+    monkeypatch.setattr(services, "read_text",
+                        lambda raw, name: given.append(len(raw)) or real(raw, name))
+    submission = services.ingest_path(
+        path, organisation=region.unit_a, user=None, markings=Markings(tlp="green"),
+        source="cli", partial=True)
+    assert given == [4 * 1000 + 4]  # not the 2 MB file
+    assert submission.sha256 == hashlib.sha256(data).hexdigest()  # of the whole file
+    assert submission.new == 1 and "truncated" in submission.errors[0]["message"]

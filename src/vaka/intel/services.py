@@ -30,7 +30,7 @@ from vaka.intel.models import (
 from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits, stix
 from vaka.intel.parsing.errors import InputError, Problem
-from vaka.intel.parsing.extract import extract, read_text
+from vaka.intel.parsing.extract import bytes_read, extract, read_text
 from vaka.intel.parsing.misp import misp_to_stix
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.intel.parsing.tabular import Row, owner_namespace, read_csv, rows_to_stix
@@ -173,13 +173,14 @@ def ingest_bytes(
     data: bytes, *, organisation: Organisation, user: User | None, markings: Markings,
     source: str, fmt: str | None = None, filename: str = "", partial: bool = False,
     labels: list[str] | None = None, request: Any = None, name: str = "",
-    original: Original | None = None, queued: Submission | None = None,
+    original: Original | None = None, queued: Submission | None = None, sha256: str = "",
 ) -> Submission:
     """Ingest one file or paste. Bad input never raises: it is in the submission's errors.
 
     ``labels`` go on every object (relationships and markings excepted). ``name`` says
     what it was, ``original`` is what to keep of what was sent, ``queued`` the row a
-    worker claimed for it (see ``ingest.store``)."""
+    worker claimed for it (see ``ingest.store``). ``sha256``: the whole input's, when
+    ``data`` is only the part of a large file the extractor reads (``ingest_path``)."""
     fmt = fmt or guess_format(data[:65536], filename)
     if fmt not in FORMATS:
         raise ValidationError({"format": _("Unknown format “%s”.") % fmt})
@@ -191,8 +192,9 @@ def ingest_bytes(
                                for p in error.problems]
     return store(with_labels(items, labels or []), organisation=organisation, user=user,
                  markings=markings, source=source, fmt=fmt, filename=filename,
-                 sha256=_sha256(data), partial=partial, problems=problems, request=request,
-                 worker=fmt == "stix", name=name, original=original, queued=queued)
+                 sha256=sha256 or _sha256(data), partial=partial, problems=problems,
+                 request=request, worker=fmt == "stix", name=name, original=original,
+                 queued=queued)
 
 
 def ingest_path(
@@ -204,13 +206,16 @@ def ingest_path(
         head = handle.read(65536)
     fmt = fmt or guess_format(head, path.name)
     if fmt != "stix":
-        data = path.read_bytes()
         # Kept like an upload's when within the upload limit; a streamed bundle is not.
-        kept = Original(data, path.name) if len(data) <= settings.MAX_UPLOAD_MB * 2**20 \
-            else None
+        # Free text over the limit is loaded only as far as the extractor reads it.
+        within = path.stat().st_size <= settings.MAX_UPLOAD_MB * 2**20
+        data, digest = _start_and_sha256(
+            path, None if within or fmt != "text" else bytes_read(path.name))
         return ingest_bytes(data, organisation=organisation, user=user,
                             markings=markings, source=source, fmt=fmt, filename=path.name,
-                            partial=partial, name=path.name, original=kept)
+                            partial=partial, name=path.name,
+                            original=Original(data, path.name) if within else None,
+                            sha256=digest)
     upgrade = is_stix20_bundle(head)
     with path.open("rb") as handle:
         try:
@@ -222,6 +227,18 @@ def ingest_path(
             return store([], organisation=organisation, user=user, markings=markings,
                          source=source, fmt=fmt, filename=path.name,
                          problems=error.problems, name=path.name)
+
+
+def _start_and_sha256(path: Path, size: int | None) -> tuple[bytes, str]:
+    """The first ``size`` bytes of a file (all of it if None) and the whole file's SHA-256,
+    read a chunk at a time past that start."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        start = handle.read(-1 if size is None else size)
+        digest.update(start)
+        for chunk in iter(lambda: handle.read(2**20), b""):
+            digest.update(chunk)
+    return start, digest.hexdigest()
 
 
 # --- Lookup ------------------------------------------------------------------------------

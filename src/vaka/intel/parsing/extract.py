@@ -918,6 +918,14 @@ def _capped(text: str, filename: str) -> Text:
         file=filename)])
 
 
+def bytes_read(filename: str) -> int | None:
+    """How much of a file :func:`read_text` reads: the start of a plain-text file (its text
+    is cut at ``MAX_TEXT`` characters, each at most 4 bytes), or all of it (None) for an
+    HTML page or a PDF. A caller reading a large file from disk need load no more."""
+    suffix = filename.lower().rpartition(".")[2] if "." in filename else ""
+    return None if suffix in ("html", "htm", "pdf") else 4 * MAX_TEXT + 4
+
+
 def read_text(data: bytes, filename: str) -> Text:
     """The text of an uploaded file, for :func:`extract`, and what was left out of it.
 
@@ -936,8 +944,8 @@ def read_text(data: bytes, filename: str) -> Text:
     elif suffix == "pdf":
         read = _pdf_text(data, filename)
     else:
-        # A character is at most 4 bytes in UTF-8: no need to decode what would be cut anyway.
-        read = _capped(_decode(data[:4 * MAX_TEXT + 4]), filename)
+        # No need to decode what would be cut anyway.
+        read = _capped(_decode(data[:bytes_read(filename)]), filename)
     if not read.text.strip():  # a scanned PDF, a page of markup only
         raise InputError(Problem("no text could be read from the file (a scanned document "
                                  "holds only images): upload a copy with its text",

@@ -28,7 +28,7 @@ SAMPLE = 65536
 def why_unreadable(data: bytes, filename: str) -> str | None:
     """What keeps the extractor from reading ``data`` (a sentence for the uploader), or
     None when it can be read. Looks at a bounded sample only."""
-    if not data.strip():
+    if not data or data.isspace():  # not strip(): that would copy a large file
         return "the file is empty: there is no text to look for indicators in"
     head = data[:SAMPLE]
     if b"%PDF-" in head[:1024]:
