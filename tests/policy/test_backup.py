@@ -177,6 +177,18 @@ def test_unknown_format_version_is_refused(small_archive, tmp_path):
     assert "unknown format version 99" in message
 
 
+def test_manifest_without_its_sums_is_refused(small_archive, tmp_path):
+    _source, archive = small_archive
+
+    def stripped(name, data):
+        if name != "manifest.json":
+            return data
+        return json.dumps({k: v for k, v in json.loads(data).items() if k != "members"}).encode()
+
+    message = refused(tmp_path / "target", rewritten(archive, tmp_path / "m.tar.gz", stripped))
+    assert "manifest.json lacks 'members'" in message
+
+
 def test_restore_refuses_a_data_dir_that_holds_a_database(small_archive, tmp_path):
     source, archive = small_archive
     result = run_vaka(source, "restore", str(archive))

@@ -54,6 +54,8 @@ _CHUNK = 1 << 20
 # Level 6 packs a SQLite store to about the size level 9 does, in half the time.
 _GZIP_LEVEL = 6
 _ARCHIVE_ERRORS = (tarfile.TarError, EOFError, zlib.error)
+_MANIFEST_KEYS = {"vaka_version": str, "created": str, "database": dict, "migrations": dict,
+                  "audit": dict, "secret_key_check": str, "members": dict}
 
 
 class BackupError(Exception):
@@ -73,6 +75,10 @@ def create_backup(target: Path) -> dict[str, Any]:
     vendor = connection.vendor
     if vendor not in DATABASE_MEMBERS:
         raise BackupError(f"Backups support SQLite and PostgreSQL, not {vendor}.")
+    if connection.in_atomic_block:
+        # SQLite's copy would wait for this very transaction; a PostgreSQL snapshot must
+        # be the first thing its transaction does.
+        raise BackupError("A backup runs outside any transaction.")
     try:
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".vaka-backup-") as tmp:
             dump = Path(tmp) / DATABASE_MEMBERS[vendor]
@@ -268,11 +274,14 @@ def read_manifest(archive: Path) -> dict[str, Any]:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BackupError(f"{archive}: unknown format version {manifest.get('format_version')!r} "
                           f"(this Vaka reads version {FORMAT_VERSION}).")
+    for key, kind in _MANIFEST_KEYS.items():
+        if not isinstance(manifest.get(key), kind):
+            raise BackupError(f"{archive}: {MANIFEST} lacks {key!r} or it is malformed.")
     return manifest
 
 
 def _check_manifest(manifest: dict[str, Any], vendor: str, *, other_secret_key: bool) -> None:
-    backed_up = manifest["database"]["vendor"]
+    backed_up = manifest["database"].get("vendor")
     if backed_up != vendor:
         raise BackupError(f"The backup holds a {backed_up} database, but this instance is "
                           f"configured for {vendor} (VAKA_DATABASE_URL).")
@@ -339,7 +348,8 @@ def _extract_verified(archive: Path, manifest: dict[str, Any], staging: Path) ->
                         size += len(chunk)
                         out.write(chunk)
                 wanted = expected[member.name]
-                if sha256.hexdigest() != wanted["sha256"] or size != wanted["size"]:
+                if not isinstance(wanted, dict) or (
+                        sha256.hexdigest(), size) != (wanted.get("sha256"), wanted.get("size")):
                     raise BackupError(f"{archive}: member {member.name} does not match its "
                                       "SHA-256 in the manifest (damaged or altered).")
                 seen.add(member.name)
@@ -352,7 +362,7 @@ def _extract_verified(archive: Path, manifest: dict[str, Any], staging: Path) ->
 
 def _check_chain(manifest: dict[str, Any]) -> None:
     """The restored audit chain verifies and ends exactly where the backup's did."""
-    wanted = manifest["audit"]["last_hash"]
+    wanted = manifest["audit"].get("last_hash")
     if wanted is None:
         if AuditEntry.objects.exists():
             raise BackupError("The restored audit log has entries; the manifest says none.")
