@@ -309,6 +309,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "vaka.web.api.exception_handler",
 }
+
+# --- Rate limits and the cache they count in ------------------------------------------------
+# Lookup, exports, submissions, TAXII and sync, per API token (else user, else address):
+# the scopes and their defaults are vaka.web.throttling.RATES, each overridden by
+# VAKA_RATE_<SCOPE> (e.g. 60/min, 1000/hour, or off). It reads no settings when imported.
+from vaka.web import throttling  # noqa: E402
+
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = throttling.configured_rates(env)
+# Shared by every worker process: Redis with VAKA_CACHE_URL, else files in the data directory.
+CACHES = throttling.cache_setting(env("CACHE_URL"), DATA_DIR)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vaka API",
     "DESCRIPTION": "Cyber-threat intelligence, operations and capacity building for Asia and "

@@ -29,17 +29,22 @@ models at import time.
 """
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import logging
 import math
+import os
+import pickle
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _lazy
@@ -241,14 +246,38 @@ class Limited:
 
 
 class FileCache(FileBasedCache):
-    """Django's file cache, shared by every worker process of one machine, without its cost
-    per write: Django lists the whole folder on every write to decide whether to cull (with
-    5,000 entries a rate-limit count took 14 ms, 0.4 ms without). Here the folder is listed
-    at most once a minute per process, expired entries are removed first, and only then, if
-    still too many, a random share as Django does."""
+    """Django's file cache, shared by every worker process of one machine, without its two
+    costs per write (measured on ext4): it lists the whole folder to decide whether to cull
+    (14 ms a write at 5,000 entries), and it replaces the file by renaming a new one over it,
+    which makes ext4 flush the new file (4 ms at the 90th percentile). Here the folder is
+    listed at most once a minute per process, expired entries first; and an entry is
+    rewritten in place under an exclusive lock, read under a shared one (tens of µs)."""
 
     cull_every = 60.0
     _last_cull = 0.0
+
+    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
+        try:
+            with open(self._key_to_file(key, version), "rb") as handle:
+                fcntl.flock(handle, fcntl.LOCK_SH)
+                if not self._is_expired(handle):
+                    return pickle.loads(zlib.decompress(handle.read()))  # noqa: S301
+        except FileNotFoundError:
+            pass
+        return default
+
+    def set(self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT,
+            version: int | None = None) -> None:
+        self._createdir()  # the folder may have been removed
+        name = self._key_to_file(key, version)
+        self._cull()
+        descriptor = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+        with open(descriptor, "r+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            self._write_content(handle, timeout, value)
+            # Cut what is left of a longer entry only now: truncating to zero first also
+            # makes ext4 flush the file on close.
+            handle.truncate()
 
     def _cull(self) -> None:
         moment = time.monotonic()
