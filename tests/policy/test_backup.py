@@ -4,9 +4,11 @@ and a damaged archive or a used target is refused with one line, before anything
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+from glob import glob
 from pathlib import Path
 
 import dj_database_url
@@ -24,7 +26,8 @@ from vaka.directory import demo
 from vaka.directory.models import TOTPDevice as DirectoryTOTPDevice
 from vaka.directory.models import User
 from vaka.directory.services import create_recovery_codes, create_token
-from vaka.policy import audit
+from vaka.policy import audit, pg_tools
+from vaka.policy.pg_tools import ToolError, find_tool
 
 
 def run_vaka(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -202,3 +205,17 @@ def test_restore_refuses_another_secret_key(small_archive, tmp_path):
     result = run_vaka(tmp_path / "target", "restore", str(archive), VAKA_SECRET_KEY="other")
     assert result.returncode != 0
     assert "secret key is not the backed-up instance's" in result.stderr
+
+
+def test_pg_dump_older_than_the_server_is_named_with_its_version():
+    if not (shutil.which("pg_dump") or glob("/usr/lib/postgresql/*/bin/pg_dump")):
+        pytest.skip("no PostgreSQL client tools installed")
+    with pytest.raises(ToolError, match=r"pg_dump is older than PostgreSQL 99: found .*\(\d+"):
+        find_tool("pg_dump", 99)
+
+
+def test_missing_pg_dump_is_named(monkeypatch):
+    monkeypatch.setattr(pg_tools, "glob", lambda pattern: [])
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(ToolError, match="pg_dump was not found on PATH"):
+        find_tool("pg_dump", 15)
