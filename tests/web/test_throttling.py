@@ -278,6 +278,14 @@ def test_taxii_counts_a_password_user_per_user_and_a_token_apart(region, rates):
     assert_allowed(taxii(Client(HTTP_AUTHORIZATION=f"Basic {as_token}")))
 
 
+def test_a_made_up_token_header_does_not_escape_a_pages_limit(region, rates):
+    client = session_client(region.analyst_a)
+    exhaust(page_lookup, client)
+    response = client.post("/intel/lookup/", {"values": "91.92.240.13"},
+                           HTTP_AUTHORIZATION="Token made-up-each-time")
+    assert_refused(response)
+
+
 def test_an_unauthenticated_taxii_call_is_401_and_uses_no_ones_rate(region, rates):
     for _attempt in range(LIMIT * 3):
         assert taxii(Client()).status_code == 401

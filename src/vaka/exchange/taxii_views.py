@@ -119,7 +119,8 @@ def endpoint(*methods: str) -> Callable:
                     raise TaxiiError(401, "Authentication required",
                                      "Send an API token (Authorization: Token …) or HTTP "
                                      "Basic credentials.")
-                if limited := throttling.check("taxii", throttling.identity(request, user)):
+                if limited := throttling.check("taxii", throttling.identity(
+                        request, user, checked_header=True)):
                     return limited.apply(_error(TaxiiError(429, "Too many requests",
                                                            limited.message)))
                 if not _accepts_taxii(request):

@@ -161,17 +161,19 @@ def rate_of(scope: str) -> Rate | None:
     return None if text is None else _parsed(text)
 
 
-def identity(request: Any, user: Any = None) -> str:
+def identity(request: Any, user: Any = None, *, checked_header: bool = False) -> str:
     """Who a request counts against: its API token, else its user, else its address.
 
-    ``request`` is a Django or a DRF request; ``user`` is the user a view authenticated
-    itself (TAXII), when not ``request.user``. A token is named by the digest the database
-    keeps of it, never by the key."""
+    ``request`` is a Django or a DRF request (whose token authentication sets ``auth``).
+    A view that authenticated the ``Authorization`` header itself (TAXII) passes the user
+    and ``checked_header``; elsewhere the header is not trusted, or a signed-in user could
+    send a new made-up token with each request and never be counted. A token is named by
+    the digest the database keeps of it, never by the key."""
     from vaka.directory.models import hash_token
     from vaka.policy.audit import client_ip
 
     digest = getattr(getattr(request, "auth", None), "key_hash", None)  # DRF token auth
-    if digest is None and (key := _presented_key(request)):
+    if digest is None and checked_header and (key := _presented_key(request)):
         digest = hash_token(key)
     if digest:
         return f"token:{digest}"
@@ -183,7 +185,7 @@ def identity(request: Any, user: Any = None) -> str:
 
 def _presented_key(request: Any) -> str:
     """An API token in ``Authorization``: ``Token``/``Bearer`` <key>, or a token as the
-    HTTP Basic password (TAXII clients). Only asked once the view has authenticated it."""
+    HTTP Basic password (TAXII clients)."""
     import base64
     import binascii
 
