@@ -300,7 +300,8 @@ class FieldReport:
     by_key: dict[int, int] = field(default_factory=dict)  # key number -> values
     plain: int = 0  # not yet encrypted
     unreadable: list[Any] = field(default_factory=list)  # pks no key decrypts
-    rewritten: int = 0  # by rotate: the plain ones and those under a previous key
+    rewritten: int = 0  # by rotate: the plain ones and those under a previous key, now
+    # under the current one
 
     @property
     def total(self) -> int:
@@ -335,15 +336,16 @@ def rotate(*, actor_name: str = "vaka secrets rotate") -> list[FieldReport]:
         name = model_field.attname
         with transaction.atomic():
             for pk, stored in list(_raw_values(model, name)):
-                if is_encrypted(stored) and key_number(stored) == 0:
-                    report.by_key[0] = report.by_key.get(0, 0) + 1
-                    continue
-                try:
-                    fresh = encrypt(decrypt(stored))
-                except InvalidToken:
+                if not is_encrypted(stored):
+                    report.plain += 1
+                elif (number := key_number(stored)) is None:
                     report.unreadable.append(pk)
                     continue
-                report.plain += not is_encrypted(stored)
+                else:
+                    report.by_key[number] = report.by_key.get(number, 0) + 1
+                    if number == 0:
+                        continue
+                fresh = encrypt(decrypt(stored))
                 # Only if unchanged since read: an admin's new secret meanwhile is kept.
                 report.rewritten += model._base_manager.filter(
                     pk=pk, **{name: Stored(stored)}).update(**{name: Stored(fresh)})

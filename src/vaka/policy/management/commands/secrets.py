@@ -49,15 +49,15 @@ class Command(BaseCommand):
     def _describe(report: crypto.FieldReport, action: str) -> str:
         if not report.total:
             return "none stored"
-        if action == "rotate":
-            parts = [f"{report.rewritten} re-encrypted under the current key"
-                     + (f" ({report.plain} of them were plain text)" if report.plain else ""),
-                     f"{report.by_key.get(0, 0)} already under it"]
-        else:
-            parts = [f"{count} under {_key_name(number)}"
-                     for number, count in sorted(report.by_key.items())]
-            if report.plain:
-                parts.append(f"{report.plain} plain text (not yet encrypted)")
+        parts = [f"{count} under {_key_name(number)}"
+                 for number, count in sorted(report.by_key.items())]
+        if report.plain:
+            parts.append(f"{report.plain} plain text (not yet encrypted)")
+        if action == "rotate" and report.rewritten:
+            parts = [f"{report.rewritten} re-encrypted under the current key (before: "
+                     f"{', '.join(parts)})"]
+        elif action == "rotate":
+            parts = [] if report.unreadable else ["all under the current key already"]
         if report.unreadable:
             parts.append(f"{len(report.unreadable)} no key decrypts")
         return ", ".join(parts)
