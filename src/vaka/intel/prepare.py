@@ -165,6 +165,8 @@ def _serve(inbox: Any, outbox: Any, parent: int) -> None:
     """The worker: prepare each batch of objects it is sent, until it is sent None or
     its parent is gone."""
     _detach(parent)
+    # Exiting must not wait to flush answers nobody will read (a parent gone, a pipe full).
+    outbox.cancel_join_thread()
     decode, encode = msgspec.msgpack.Decoder().decode, msgspec.msgpack.Encoder().encode
     while True:
         try:
