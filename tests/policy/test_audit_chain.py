@@ -1,9 +1,9 @@
 """An intact chain is not proof enough: an empty log, or one whose newest entries are gone
-(checked against a hash recorded earlier), fails."""
+(checked against a hash recorded earlier), fails; PostgreSQL refuses TRUNCATE."""
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from vaka.policy import audit
 
@@ -47,3 +47,17 @@ def test_verify_fails_with_a_hash_from_elsewhere(db):
     audit.record("test", actor_name="a")
     with pytest.raises(CommandError, match="not in the chain"):
         call_command("audit", "verify", "--expect", "f" * 64)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL trigger")
+def test_postgresql_refuses_truncate_of_the_audit_log(db):
+    with connection.cursor() as cursor:
+        # The test database lets Django empty tables between tests (tests/conftest.py).
+        cursor.execute("ALTER TABLE policy_auditentry ENABLE TRIGGER policy_auditentry_no_truncate")
+    audit.record("test", actor_name="a")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # run the insert's pending FK checks
+    with (pytest.raises(DatabaseError, match="append-only"), transaction.atomic(),
+          connection.cursor() as cursor):
+        cursor.execute("TRUNCATE policy_auditentry")
+    assert audit.verify().ok
