@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -29,6 +30,18 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit_counts(settings):
+    # Rate limits count in the cache (vaka.web.throttling): one in memory per test, emptied
+    # after it, so that no test is refused for calls an earlier test made. The limits
+    # themselves stay the production defaults.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "tests"}}
+    counts = caches["default"]
+    yield
+    counts.clear()
 
 
 @pytest.fixture(scope="session")
