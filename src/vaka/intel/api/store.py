@@ -12,7 +12,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, parsers, serializers, status, viewsets
-from rest_framework.decorators import action, api_view
+from rest_framework.decorators import action, api_view, throttle_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,6 +21,7 @@ from vaka.directory.roles import Capability
 from vaka.intel import queued, selectors, services
 from vaka.intel.api.corrections import CorrectionsMixin
 from vaka.intel.api.serializers import OwnerFields
+from vaka.intel.blank import EMPTY_CONTENT, empty_file, is_blank_upload
 from vaka.intel.filtersets import StixObjectFilter, wants_revoked
 from vaka.intel.models import HitNotification, StixObject, Submission
 from vaka.intel.originals import Original
@@ -28,6 +29,7 @@ from vaka.intel.parsing.observables import KINDS
 from vaka.policy.api.serializers import MarkingInputSerializer
 from vaka.web.drf import JSONParser
 from vaka.web.filters import StrictFilterSet
+from vaka.web.throttling import LookupThrottle, SubmissionsThrottle
 
 
 class StixObjectSerializer(OwnerFields, serializers.ModelSerializer):
@@ -127,6 +129,10 @@ class IngestSerializer(MarkingInputSerializer):  # type: ignore[misc,valid-type]
                 "command line for larger files).") % {"name": upload.name,
                                                       "size": upload.size // 2**20,
                                                       "limit": settings.MAX_UPLOAD_MB}})
+        if upload is not None and is_blank_upload(upload):
+            raise serializers.ValidationError({"file": empty_file(upload.name)})
+        if upload is None and not attrs["content"].strip():
+            raise serializers.ValidationError({"content": EMPTY_CONTENT})
         return attrs
 
 
@@ -144,6 +150,7 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = SubmissionSerializer
     parser_classes = [parsers.MultiPartParser, parsers.FormParser, JSONParser]
+    throttle_classes = [SubmissionsThrottle]
     filterset_fields = ["status", "format", "source"]
     ordering_fields = ["received"]
 
@@ -188,6 +195,7 @@ class LookupSerializer(serializers.Serializer):
 
 @extend_schema(request=LookupSerializer, responses=OpenApiTypes.OBJECT)  # shape: docstring
 @api_view(["POST"])
+@throttle_classes([LookupThrottle])
 def lookup(request: Request) -> Response:
     """Check up to 10,000 values (any kind, defanged or not) against everything stored.
 
