@@ -37,6 +37,7 @@ system-deps:
 
 # The whole suite, on SQLite and then on a throwaway PostgreSQL server.
 test: install system-deps
+	scripts/audit-dependencies
 	$(MAKE) --no-print-directory test-sqlite test-postgres
 
 test-sqlite: install
