@@ -22,6 +22,7 @@ throwaway PostgreSQL server (as ``scripts/with-postgres`` does for the tests).
 """
 
 import argparse
+import gc
 import os
 import random
 import shutil
@@ -219,6 +220,10 @@ def measure(reader: object, runs: int) -> None:
             "api: filtered list page 2 (cursor)": page_two,
             "api: search": ok(api, "/api/objects/", {"search": word}),
         }
+        for call in cases.values():  # warm every case, then freeze what lasts, as
+            call()  # `vaka serve`'s workers do after their first requests
+        gc.collect()
+        gc.freeze()
         print(f"{connection.vendor}, count on page 1: {body['count']}")
         floor = None
         print(f"{'':44} {'median ms':>10} {'p99 ms':>8} {'x floor':>8}")
@@ -248,13 +253,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.measure:  # a fresh process, as a server's would be: none of the build's garbage
         setup_django(args.measure)
-        import gc
-
         from vaka.directory.models import User
 
-        # As in `vaka serve`'s workers, where loading the warninglists freezes what is
-        # loaded by then: the app's long-lived objects stay out of full collections.
-        gc.freeze()
+        gc.freeze()  # what was loaded at start-up, as the warninglists' loader does
         measure(User.objects.get(username="bench"), args.runs)
         return
     stop = None
