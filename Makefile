@@ -44,8 +44,11 @@ test-sqlite: install
 	$(BIN)/ruff check src tests
 	scripts/run-tests
 
+# Tests that never reach the database (pure parsers) or bring their own SQLite instance
+# (the Celery integration test) run once, in the SQLite pass.
 test-postgres: install
-	scripts/with-postgres scripts/run-tests
+	scripts/with-postgres scripts/run-tests --ignore=tests/intel/parsing \
+	  --ignore=tests/integration --deselect=tests/fuzz/test_parsers_fuzz.py
 
 lint: install
 	$(BIN)/ruff check src tests
