@@ -44,11 +44,12 @@ test-sqlite: install
 	$(BIN)/ruff check src tests
 	scripts/run-tests
 
-# Tests that never reach the database (pure parsers) or bring their own SQLite instance
-# (the Celery integration test) run once, in the SQLite pass.
+# Run once, in the SQLite pass: tests that never reach the database (pure parsers), that
+# bring their own SQLite instance (the Celery integration test), and the browser journeys
+# (the same pages, whose queries the client tests check on both databases).
 test-postgres: install
 	scripts/with-postgres scripts/run-tests --ignore=tests/intel/parsing \
-	  --ignore=tests/integration --deselect=tests/fuzz/test_parsers_fuzz.py
+	  --ignore=tests/integration --ignore=tests/e2e --deselect=tests/fuzz/test_parsers_fuzz.py
 
 lint: install
 	$(BIN)/ruff check src tests
