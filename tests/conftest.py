@@ -87,3 +87,17 @@ def api_client_for(user) -> APIClient:
 @pytest.fixture
 def api_for():
     return api_client_for
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A real redis-server on a free loopback port, for this test only."""
+    from tests.exchange.conftest import free_port
+    from tests.redis_server import start, stop
+
+    port = free_port()
+    server = start(port, tmp_path)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(server)

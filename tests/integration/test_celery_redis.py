@@ -12,8 +12,6 @@ Needs Debian's ``redis-server`` (``scripts/install-system-deps`` installs it).
 
 import json
 import os
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,11 +23,11 @@ from typing import Any
 
 import pytest
 
+from tests import redis_server
 from tests.exchange.conftest import MispFeed, free_port
+from tests.redis_server import stop
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("redis-server") is None,
-    reason="redis-server is not installed (scripts/install-system-deps installs it)")
+pytestmark = pytest.mark.skipif(not redis_server.installed(), reason=redis_server.MISSING)
 
 ROOT = Path(__file__).resolve().parents[2]
 LARGE = 80_000  # bytes: over VAKA_BACKGROUND_INGEST_MB below, so the worker stores it
@@ -45,15 +43,6 @@ def wait_for(what: str, check: Callable[[], Any], seconds: float = 90,
             return found
         time.sleep(every)
     raise AssertionError(f"gave up after {seconds:g} s waiting for {what}")
-
-
-def answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 class Instance:
@@ -85,12 +74,6 @@ class Instance:
             return db.execute(sql, params).fetchall()
 
 
-def stop(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        process.kill()
-        process.wait(timeout=20)
-
-
 def test_background_work_goes_through_redis_and_a_worker_and_fails_visibly_without(
         tmp_path: Path) -> None:
     port = free_port()
@@ -101,11 +84,7 @@ def test_background_work_goes_through_redis_and_a_worker_and_fails_visibly_witho
     feed_server = MispFeed(tmp_path / "misp")
     try:
         instance.run("-m", "django", "migrate", "-v0", timeout=300)
-        redis = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for("redis-server to answer", lambda: answers_ping(port), 30)
+        redis = redis_server.start(port, tmp_path)
         with worker_log.open("w") as log:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "django", "worker", "--pool=solo", "--loglevel=INFO"],

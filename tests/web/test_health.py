@@ -3,12 +3,10 @@
 import json
 import shutil
 import socket
-import subprocess
 import time
 from collections import namedtuple
 from unittest import mock
 
-import pytest
 from django.db import OperationalError, connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
@@ -113,30 +111,6 @@ def test_an_unreachable_broker_fails_ready_quickly(db, settings):
     assert response.status_code == 503
     assert _body(response)["checks"] == {**ALL_OK, "broker": "failing"}
     assert b"hunter2" not in response.content
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (scripts/install-system-deps)")
-    port = _closed_port()
-    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_a_reachable_broker_passes_ready(db, settings, redis_url):

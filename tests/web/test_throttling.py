@@ -5,11 +5,8 @@ connected instance; off means never; a malformed VAKA_RATE_* stops start-up."""
 import base64
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from django.core.cache import caches
@@ -17,7 +14,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.exchange.conftest import free_port
 from tests.factories import PASSWORD
 from vaka.directory.services import create_token
 from vaka.exchange import sync
@@ -407,36 +403,6 @@ def test_the_file_cache_drops_what_expired_before_culling(tmp_path, settings, mo
     cache.set("fresh", 1)
     assert cache.get("fresh") == 1
     assert len(list((tmp_path / "cache").glob("*.djcache"))) == 1
-
-
-def answers_ping(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def redis_url(tmp_path):
-    """A real redis-server on a free loopback port, for this test only."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed (scripts/install-system-deps installs it)")
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while not answers_ping(port):
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_with_vaka_cache_url_every_process_counts_in_redis(tmp_path, redis_url, region,

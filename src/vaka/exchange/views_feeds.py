@@ -18,6 +18,7 @@ from vaka.directory.roles import Capability
 from vaka.exchange import feeds, jobs
 from vaka.exchange.forms_feeds import FeedForm
 from vaka.exchange.models import Feed, FeedPoll
+from vaka.exchange.views_jobs import job_progress
 from vaka.web.pagination import paginate
 
 # "Poll now" without a broker runs in the request: it stops after this many seconds, and
@@ -57,15 +58,7 @@ def feed_job(request: HttpRequest, pk: int, job: uuid.UUID) -> HttpResponse:
     """How a queued "poll now" is going, for the feed's page to follow (htmx)."""
     _require_admin(request)
     feed = get_object_or_404(Feed, pk=pk)
-    if jobs.parse_id(str(job)) is None:  # no broker: nothing was queued, the page tells all
-        return redirect("exchange:feed", pk=feed.pk)
-    found = jobs.job(str(job), key="feed", pk=feed.pk)
-    response = render(request, "exchange/_job.html", {
-        "job": found, "kind": "poll",
-        "job_url": reverse("exchange:feed_job", args=[feed.pk, job])})
-    if found.finished and request.headers.get("HX-Request"):
-        response["HX-Refresh"] = "true"  # the page's list of runs shows the new one
-    return response
+    return job_progress(request, key="feed", pk=feed.pk, job=job, kind="poll")
 
 
 @login_required

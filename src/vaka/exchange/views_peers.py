@@ -18,6 +18,7 @@ from vaka.directory.roles import Capability
 from vaka.exchange import jobs, sync
 from vaka.exchange.forms_peers import PeerForm
 from vaka.exchange.models import Peer
+from vaka.exchange.views_jobs import job_progress
 
 # "Sync now" without a broker runs in the request: it stops after this many seconds, and
 # the next scheduled sync continues where it stopped. With one, a worker runs it whole.
@@ -45,15 +46,7 @@ def peer_job(request: HttpRequest, pk: int, job: uuid.UUID) -> HttpResponse:
     """How a queued "sync now" is going, for the peer's page to follow (htmx)."""
     _require_admin(request)
     peer = get_object_or_404(Peer, pk=pk)
-    if jobs.parse_id(str(job)) is None:  # no broker: nothing was queued, the page tells all
-        return redirect("exchange:peer", pk=peer.pk)
-    found = jobs.job(str(job), key="peer", pk=peer.pk)
-    response = render(request, "exchange/_job.html", {
-        "job": found, "kind": "sync",
-        "job_url": reverse("exchange:peer_job", args=[peer.pk, job])})
-    if found.finished and request.headers.get("HX-Request"):
-        response["HX-Refresh"] = "true"  # the page's list of runs shows the new one
-    return response
+    return job_progress(request, key="peer", pk=peer.pk, job=job, kind="sync")
 
 
 @login_required
