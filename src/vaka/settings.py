@@ -261,7 +261,7 @@ CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # With a broker: inputs larger than this (MB) are stored by the worker, and the request
 # answers at once with the submission's status page (vaka.intel.queued).
-BACKGROUND_INGEST_MB = float(env("BACKGROUND_INGEST_MB", "4"))
+BACKGROUND_INGEST_MB = env_float("BACKGROUND_INGEST_MB", 4.0)
 # "Poll now" and "sync now" read their outcome back from the broker's Redis.
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL or None
 CELERY_RESULT_EXPIRES = 86400
