@@ -1,29 +1,91 @@
-"""An intact chain is not proof enough: an empty log, or one whose newest entries are gone
-(checked against a hash recorded earlier), fails; PostgreSQL refuses TRUNCATE."""
+"""An intact chain is not proof enough: an emptied log, or one whose newest entries are gone
+(checked against a hash recorded earlier), fails; PostgreSQL refuses TRUNCATE. A new
+instance's log is never empty: `vaka migrate` starts it with one entry, so it verifies."""
+
+import importlib
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from vaka.policy import audit
+from vaka.policy.models import AuditEntry
+
+START = importlib.import_module("vaka.policy.migrations.0004_audit_log_start")
 
 
-def delete_newest(count: int) -> None:
-    """Remove the newest entries behind the application's back, as a database owner could."""
+def delete_where(condition: str, parameters: list | None = None) -> None:
+    """Remove entries behind the application's back, as a database owner could."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")  # triggers off
-        cursor.execute("DELETE FROM policy_auditentry WHERE seq > "
-                       "(SELECT max(seq) FROM policy_auditentry) - %s", [count])
+        cursor.execute(f"DELETE FROM policy_auditentry WHERE {condition}", parameters)
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = DEFAULT")
 
 
-def test_verify_fails_on_an_empty_log(db):
+def delete_newest(count: int) -> None:
+    delete_where("seq > (SELECT max(seq) FROM policy_auditentry) - %s", [count])
+
+
+def delete_all() -> None:
+    delete_where("seq IS NOT NULL")
+
+
+def start_the_chain() -> None:
+    """Run migration 0004's step on this database, as `vaka migrate` does."""
+    state = MigrationExecutor(connection).loader.project_state(
+        ("policy", "0004_audit_log_start"), at_end=True)
+    # It only needs the schema editor's connection (SQLite opens no editor in a transaction).
+    START.start_the_chain(state.apps, SimpleNamespace(connection=connection))
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a new SQLite instance, once")
+def test_a_new_instance_verifies_before_any_audited_action(tmp_path):
+    environment = {**os.environ, "VAKA_DATA_DIR": str(tmp_path),
+                   "VAKA_SECRET_KEY": settings.SECRET_KEY}
+    environment.pop("VAKA_DATABASE_URL", None)
+    for command in (["migrate", "-v0"], ["audit", "verify"]):
+        done = subprocess.run([sys.executable, "-m", "vaka.cli", *command], env=environment,
+                              capture_output=True, text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stderr
+    assert "Audit chain intact: 1 entries" in done.stdout
+
+
+def test_the_migration_starts_an_empty_log_with_one_entry_and_only_once(db):
+    delete_all()
+    start_the_chain()
+    start_the_chain()
+    first = AuditEntry.objects.get()
+    assert (first.seq, first.action, first.prev_hash) == (1, "log_start", audit.GENESIS)
+    assert audit.verify().ok
+    audit.record("test", actor_name="a")
+    assert audit.verify().checked == 2
+
+
+def test_verify_fails_on_an_emptied_log(db):
+    audit.record("test", actor_name="a")
+    delete_all()
     result = audit.verify()
     assert (result.ok, result.checked) == (False, 0)
     with pytest.raises(CommandError, match="not proven: the log is empty"):
         call_command("audit", "verify")
+
+
+def test_verify_fails_when_the_first_entry_was_deleted(db):
+    delete_all()
+    start_the_chain()
+    audit.record("test", actor_name="a")
+    delete_where("seq = 1")
+    result = audit.verify()
+    assert (result.ok, result.broken_seq) == (False, 1)
+    assert "entry #1 is missing" in result.reason
 
 
 def test_verify_fails_when_the_expected_newest_entry_was_deleted(db):

@@ -17,6 +17,9 @@ _PG_LOCK_KEY = 0x5641_4B41
 
 
 class Action:
+    # The chain's first entry, written by `vaka migrate` (policy migration 0004): even a new
+    # instance's log is never empty, so an empty one was emptied.
+    LOG_START = "log_start"
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -42,6 +45,7 @@ class Action:
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())
 # What the audit page calls each action; the log itself stores the code.
 ACTION_LABELS = {
+    Action.LOG_START: _("Audit log started"),
     Action.CREATE: _("Created"),
     Action.UPDATE: _("Changed"),
     Action.DELETE: _("Deleted"),
@@ -143,8 +147,9 @@ def verify(expect: str | None = None) -> Verification:
     """Walk the whole chain; report the first entry whose link or content is wrong.
 
     An intact chain proves nothing if its newest entries, or all of them, were removed:
-    an empty log fails, and ``expect`` (a hash recorded earlier, e.g. with a backup) must
-    be one of the chain's hashes, so removing the entries since then is detected."""
+    an empty log fails (a new instance's holds the entry ``vaka migrate`` wrote), and
+    ``expect`` (a hash recorded earlier, e.g. with a backup) must be one of the chain's
+    hashes, so removing the entries since then is detected."""
     prev_hash, expected_seq, checked, found = GENESIS, 1, 0, expect is None
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
@@ -160,8 +165,8 @@ def verify(expect: str | None = None) -> Verification:
         found = found or entry.hash == expect
     if not checked:
         return Verification(False, 0, GENESIS, None,
-                            "the log is empty, and a log in use never is (were its entries "
-                            "deleted?)")
+                            "the log is empty, and even a new instance's holds the entry "
+                            "`vaka migrate` started it with (were its entries deleted?)")
     if not found:
         return Verification(False, checked, prev_hash, None,
                             f"the expected hash {expect} is not in the chain (entries after it "
