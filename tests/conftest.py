@@ -92,7 +92,7 @@ def api_for():
 @pytest.fixture
 def redis_url(tmp_path):
     """A real redis-server on a free loopback port, for this test only."""
-    from tests.exchange.conftest import free_port
+    from tests.ports import free_port
     from tests.redis_server import start, stop
 
     port = free_port()

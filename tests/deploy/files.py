@@ -9,7 +9,6 @@ import os
 import re
 import secrets
 import shlex
-import socket
 import sys
 from configparser import ConfigParser
 from dataclasses import dataclass, field
@@ -107,12 +106,6 @@ def nginx_directives(name: str) -> list[str]:
     text = re.sub(r"#[^\n]*", "", NGINX_SITE.read_text())
     return [" ".join(match.split()) for match in
             re.findall(rf"(?:^|[;{{}}\s]){re.escape(name)}\s+([^;{{}}]*);", text)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def production_environment(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -19,9 +19,9 @@ from tests.deploy.files import (
     compose,
     dockerfile_stages,
     exec_form,
-    free_port,
     production_environment,
 )
+from tests.ports import free_port
 
 
 def run(command: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess:

@@ -20,11 +20,11 @@ from tests.deploy.files import (
     NGINX_SITE,
     UNITS,
     VAKA,
-    free_port,
     nginx_directives,
     unit,
     vaka_commands,
 )
+from tests.ports import free_port
 
 NGINX = Path("/usr/sbin/nginx")
 EXPECTED_UNITS = {"vaka-web.service", "vaka-worker.service", "vaka-beat.service",

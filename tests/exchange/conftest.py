@@ -4,7 +4,6 @@ whose every answer is JSON nested far too deeply."""
 
 import functools
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,8 @@ import pytest
 import requests
 from taxii2client.v21 import Collection
 
+from tests.ports import free_port
+
 MEDALLION_USER, MEDALLION_PASSWORD = "feeder", "medallion-secret-7"
 COLLECTION_ID = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 TAXII = "application/taxii+json;version=2.1"
@@ -28,12 +29,6 @@ def loopback_allowed(settings: Any) -> None:
     """Let feeds and syncs reach the test servers on loopback, as an admin would with
     VAKA_OUTBOUND_ALLOW (without it loopback is refused: see test_outbound.py)."""
     settings.OUTBOUND_ALLOW = ["127.0.0.0/8", "localhost"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Medallion:

@@ -12,9 +12,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from taxii2client.v21 import Collection
 
-from tests.exchange.conftest import MEDALLION_PASSWORD, MEDALLION_USER, free_port
+from tests.exchange.conftest import MEDALLION_PASSWORD, MEDALLION_USER
 from tests.factories import UserFactory, confirmed_totp, totp_code
 from tests.intel.store_data import T1, bundle, indicator
+from tests.ports import free_port
 from vaka.directory.services import create_token
 from vaka.exchange import feeds, tasks
 from vaka.exchange.models import Collection as VakaCollection

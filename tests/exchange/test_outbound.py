@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
-from tests.exchange.conftest import free_port
 from tests.exchange.test_feeds import form_data, misp_feed_of, signed_in_admin
 from tests.factories import UserFactory
+from tests.ports import free_port
 from vaka.exchange import feeds, outbound, sync
 from vaka.exchange.models import Feed, Peer
 from vaka.policy.services import Markings

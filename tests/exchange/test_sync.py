@@ -31,6 +31,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import UserFactory, confirmed_totp, totp_code
+from tests.ports import free_port
 from vaka.directory.models import Community, Country, Organisation, User
 from vaka.directory.services import create_token
 from vaka.exchange import sync
@@ -765,17 +766,11 @@ def _script(code: str) -> str:
     return f"{_IMPORTS}\n{helpers}\n{textwrap.dedent(code)}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class OtherInstance:
     """A second Vaka: its own data directory and SQLite database, served by runserver."""
 
     def __init__(self, data: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("VAKA_")}
         self.env.update(VAKA_DATA_DIR=str(data), VAKA_INGEST_WORKER="0",

@@ -1,7 +1,6 @@
 """E-mail through a real SMTP server on loopback (aiosmtpd): it says something is waiting,
 links to the inbox, and carries nothing of what is waiting."""
 
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from tests.inbox.helpers import VALUE, hold, look_up
+from tests.ports import free_port
 from vaka.inbox import mail, services
 from vaka.inbox.models import InboxSettings
 
@@ -27,16 +27,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings) -> Iterator[Inbox]:
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
@@ -137,7 +131,7 @@ def test_a_mail_server_that_fails_never_breaks_the_lookup(
         people, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", \
-        _free_port(), 2
+        free_port(), 2
     _choose(people.analyst_a, "immediate")
     hold(people.analyst_a, VALUE)
     with django_capture_on_commit_callbacks(execute=True):

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from tests import redis_server
-from tests.exchange.conftest import MispFeed, free_port
+from tests.exchange.conftest import MispFeed
+from tests.ports import free_port
 from tests.redis_server import stop
 
 pytestmark = pytest.mark.skipif(not redis_server.installed(), reason=redis_server.MISSING)

@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import socket
 import time
 from collections import namedtuple
 from unittest import mock
@@ -11,6 +10,7 @@ from django.db import OperationalError, connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 
+from tests.ports import free_port
 from vaka.web import health
 
 ALL_OK = {"database": "ok", "migrations": "ok", "disk_space": "ok", "data_dir_writable": "ok"}
@@ -21,12 +21,6 @@ def _body(response) -> dict:
     assert set(body) == {"status", "checks"}
     assert set(body["checks"].values()) <= {"ok", "failing"}
     return body
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_live_answers_without_the_database_or_a_cookie():
@@ -104,7 +98,7 @@ def test_a_data_dir_that_cannot_be_written_fails_ready(db, monkeypatch, settings
 
 
 def test_an_unreachable_broker_fails_ready_quickly(db, settings):
-    settings.CELERY_BROKER_URL = f"redis://:hunter2@127.0.0.1:{_closed_port()}/0"
+    settings.CELERY_BROKER_URL = f"redis://:hunter2@127.0.0.1:{free_port()}/0"
     started = time.monotonic()
     response = Client().get("/health/ready")
     assert time.monotonic() - started < 2 * health.BROKER_TIMEOUT_SECONDS + 1
