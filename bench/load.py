@@ -182,8 +182,8 @@ async def run(base: str, account: dict[str, str], clients: int, seconds: float,
             started = time.perf_counter()
             try:
                 status = await user.act(action)
-            except Exception:  # a failed connection or a timeout is an error too
-                status = 599
+            except Exception as error:  # a failed connection or a timeout is an error too
+                status = f"599 {type(error).__name__}"
             times[action].append((time.perf_counter() - started) * 1000)
             if status != 200:
                 errors[f"{action}: {status}"] += 1
