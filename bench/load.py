@@ -1,7 +1,7 @@
 """Load: many clients at once against `vaka serve`, doing what a region's users do.
 
     python bench/load.py [--postgres] [--clients 50] [--seconds 60] [--workers 4]
-                         [--objects 100000]
+                         [--objects 100000] [--writers 0]
 
 Builds a store in a throwaway data directory (``--objects`` listed objects as
 ``bench/lists.py`` builds them, plus 2,000 indicators ingested through the service so that
@@ -21,6 +21,9 @@ dashboard              8       ``GET /``
 ingest                 10      ``POST /api/submissions/``, a STIX bundle of 5 new indicators
 sign-in                2       the sign-in page, then its form (argon2 hashing)
 =====================  ======  ==========================================================
+
+``--writers N``: the first N clients only ingest, the others keep to the mix (on SQLite,
+ten writers beside the readers: no request may fail on the database's one write lock).
 
 Reported: requests per second, p50/p95/p99 per action and overall, errors (any 5xx or
 failed connection; 4xx other than the ones an action expects count too), and each web
@@ -167,8 +170,10 @@ class Client:
 
 
 async def run(base: str, account: dict[str, str], clients: int, seconds: float,
-              mix: dict[str, int]) -> tuple[dict[str, list[float]], dict[str, int], float]:
-    """Latencies (ms) and errors per action, and the wall time the load took."""
+              mix: dict[str, int], writers: int = 0
+              ) -> tuple[dict[str, list[float]], dict[str, int], float]:
+    """Latencies (ms) and errors per action, and the wall time the load took. The first
+    ``writers`` clients only ingest; the others follow ``mix``."""
     times: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     actions, weights = list(mix), list(mix.values())
@@ -176,9 +181,9 @@ async def run(base: str, account: dict[str, str], clients: int, seconds: float,
     await asyncio.gather(*(user.sign_in() for user in users))
     deadline = time.monotonic() + seconds
 
-    async def loop(user: Client) -> None:
+    async def loop(user: Client, writer: bool) -> None:
         while time.monotonic() < deadline:
-            action = user.rng.choices(actions, weights)[0]
+            action = "ingest" if writer else user.rng.choices(actions, weights)[0]
             started = time.perf_counter()
             try:
                 status = await user.act(action)
@@ -190,7 +195,7 @@ async def run(base: str, account: dict[str, str], clients: int, seconds: float,
 
     started = time.monotonic()
     try:
-        await asyncio.gather(*(loop(user) for user in users))
+        await asyncio.gather(*(loop(user, n < writers) for n, user in enumerate(users)))
     finally:
         await asyncio.gather(*(user.session.close() for user in users))
     return times, errors, time.monotonic() - started
@@ -243,6 +248,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--objects", type=int, default=100_000)
+    parser.add_argument("--writers", type=int, default=0,
+                        help="clients that only ingest, beside the mix (SQLite's 10 writers)")
     args = parser.parse_args()
     stop_postgres = None
     if args.postgres and not os.environ.get("VAKA_DATABASE_URL"):
@@ -273,8 +280,10 @@ def main() -> None:
         times, errors, wall = asyncio.run(run(base, account, args.clients,
                                               min(10.0, args.seconds), {"floor": 1}))
         floor = report("baseline: GET /health/live", times, errors, wall, None)
-        times, errors, wall = asyncio.run(run(base, account, args.clients, args.seconds, MIX))
-        report("mix", times, errors, wall, floor)
+        times, errors, wall = asyncio.run(run(base, account, args.clients, args.seconds, MIX,
+                                              args.writers))
+        label = f"mix, {args.writers} of the clients only ingesting" if args.writers else "mix"
+        report(label, times, errors, wall, floor)
         print("\nweb workers after the load (MB):")
         for pid, pss, rss in worker_memory(server.pid):
             print(f"  pid {pid}: PSS {pss}, RSS {rss}")
