@@ -282,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {"exchange-due": {"task": "vaka.exchange.tasks.run_due",
 # Feeds and connected instances reach only public addresses (vaka.exchange.outbound):
 # these host names and IP networks are let through too, e.g. "taxii.lan,10.20.0.0/16".
 OUTBOUND_ALLOW = env_list("OUTBOUND_ALLOW")
+# Each answer of a feed or connected instance (every page, event and redirect hop) must
+# arrive whole within this many seconds and be at most this many MiB (decompressed): a
+# server trickling bytes or sending gigabytes stops the poll or sync, not the poller.
+OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 300, minimum=1)
+OUTBOUND_MAX_MB = env_int("OUTBOUND_MAX_MB", 256, minimum=1)
 
 # Lists (pages and API) count matching rows exactly up to this many, then say "1,000+":
 # counting every visible row of a large store took seconds. ``count=exact`` asks for all.

@@ -98,3 +98,5 @@ urlpatterns = [
 
 # A body over the upload limit is answered with the limit, not a bare "Bad Request".
 handler400 = "vaka.web.errors.bad_request"
+# A full disk is a 507 and a database that does not answer a 503, each saying so.
+handler500 = "vaka.web.errors.server_error"

@@ -294,12 +294,12 @@ def test_an_unreachable_feed_fails_backs_off_and_stores_nothing(region):
                                organisation=region.unit_a, interval_minutes=30)
     done = feeds.poll(feed)
     assert done.status == "failed"
-    assert done.message.splitlines()[0] == f"Could not connect to 127.0.0.1:{port}."
+    assert done.message.splitlines()[0] == f"127.0.0.1:{port} refused the connection."
     assert done.finished is not None
     assert_backs_off(feed, 1)
     feeds.poll(feed)
     assert_backs_off(feed, 2)
-    assert feed.last_error.startswith("Could not connect")
+    assert feed.last_error.endswith("refused the connection.")
     assert stored() == (0, 0)
 
 

@@ -1,7 +1,7 @@
 """Where feeds and instance sync may connect (vaka.exchange.outbound): public addresses
 only, unless VAKA_OUTBOUND_ALLOW allows a host or network; checked when an address is
-saved, at each connection (every resolved address) and at each redirect; and connection
-failures that read alike whatever the port did."""
+saved, at each connection (every resolved address) and at each redirect; and what a
+failure says: a redirect loop, a refused connection, a server that never answers."""
 
 import inspect
 import socket
@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import requests
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from tests.exchange.test_feeds import form_data, misp_feed_of, signed_in_admin
@@ -42,7 +43,8 @@ REFUSED_ON_SAVE = [
 
 class Redirector:
     """Answers every GET with ``302 Location: <to>`` on 127.0.0.2 (a loopback address
-    distinct from the 127.0.0.1 the other test servers listen on)."""
+    distinct from the 127.0.0.1 the other test servers listen on); ``{n}`` in ``to`` is
+    the number of the request, so each hop can lead somewhere new."""
 
     def __init__(self, to: str) -> None:
         self.requested: list[str] = []
@@ -52,7 +54,7 @@ class Redirector:
             def do_GET(self) -> None:
                 server.requested.append(self.path)
                 self.send_response(302)
-                self.send_header("Location", to)
+                self.send_header("Location", to.replace("{n}", str(len(server.requested))))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -279,11 +281,23 @@ def test_a_taxii_feed_redirected_to_loopback_is_refused(region, settings, redire
 
 def test_redirects_are_followed_only_a_few_times(region, settings, redirector):
     settings.OUTBOUND_ALLOW = ["127.0.0.2"]
-    hop = redirector("/feed/again")
+    hop = redirector("/feed/hop-{n}/")
     done = feeds.poll(misp_feed_of(region, hop))
     assert done.status == "failed"
     assert f"redirected more than {outbound.MAX_REDIRECTS} times" in done.message
     assert len(hop.requested) == outbound.MAX_REDIRECTS + 1
+
+
+def test_a_redirect_loop_says_so(region, settings, redirector):
+    settings.OUTBOUND_ALLOW = ["127.0.0.2"]
+    hop = redirector("/feed/")
+    done = feeds.poll(misp_feed_of(region, hop))
+    host = hop.url.split("/")[2]
+    assert done.message.splitlines()[0] == (
+        f"{host} redirects in a loop (back to an address it already sent).")
+    peer = Peer.objects.create(name="Loop", url=hop.url.rstrip("/"),
+                               outgoing_token="vakapeer_x", incoming_token_hash="x")
+    assert sync.sync(peer).message.splitlines()[0] == done.message.splitlines()[0]
 
 
 def test_a_peer_stored_on_loopback_is_refused_at_sync(db, misp_feed):
@@ -329,7 +343,8 @@ def silent_server() -> Iterator[SilentServer]:
 
 
 @pytest.mark.usefixtures("loopback_allowed")
-def test_a_closed_port_and_a_silent_one_read_alike(region, silent_server, monkeypatch):
+def test_a_closed_port_and_a_silent_one_say_what_happened(region, silent_server,
+                                                          monkeypatch):
     monkeypatch.setattr(feeds, "TIMEOUT", 0.5)
     closed, silent = free_port(), silent_server.port
     messages = []
@@ -338,19 +353,19 @@ def test_a_closed_port_and_a_silent_one_read_alike(region, silent_server, monkey
                                    url=f"http://127.0.0.1:{port}/feed/",
                                    organisation=region.unit_a)
         messages.append(feeds.poll(feed).message.splitlines()[0])
-    assert messages == [f"Could not connect to 127.0.0.1:{closed}.",
-                        f"Could not connect to 127.0.0.1:{silent}."]
+    assert messages == [f"127.0.0.1:{closed} refused the connection.",
+                        f"127.0.0.1:{silent} stopped answering: nothing came for too long."]
 
 
 @pytest.mark.usefixtures("loopback_allowed")
-def test_a_peer_on_a_closed_port_reads_could_not_connect(db):
+def test_a_peer_on_a_closed_port_reads_refused(db):
     port = free_port()
     peer = Peer.objects.create(name="Gone", url=f"http://127.0.0.1:{port}",
                                outgoing_token="vakapeer_x", incoming_token_hash="x")
     run = sync.sync(peer)
     peer.refresh_from_db()
-    assert run.message.splitlines()[0] == f"Could not connect to 127.0.0.1:{port}."
-    assert peer.last_error == f"Could not connect to 127.0.0.1:{port}."
+    assert run.message.splitlines()[0] == f"127.0.0.1:{port} refused the connection."
+    assert peer.last_error == f"127.0.0.1:{port} refused the connection."
 
 
 def test_a_bad_allow_list_entry_is_a_configuration_error(settings):
@@ -358,3 +373,27 @@ def test_a_bad_allow_list_entry_is_a_configuration_error(settings):
     with pytest.raises(ImproperlyConfigured, match=r"neither a host name"):
         outbound.allowed()
 
+
+
+def test_a_name_that_does_not_resolve_says_dns(region, monkeypatch):
+    def resolve(host: str, port: int) -> list[tuple[Any, ...]]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(outbound, "resolve", resolve)
+    feed = Feed.objects.create(name="Typo", kind="misp", url="https://feeds.exmaple.org/f/",
+                               organisation=region.unit_a)
+    assert feeds.poll(feed).message.splitlines()[0] == (
+        "The host name of feeds.exmaple.org could not be found (DNS).")
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate "
+     "in certificate chain (_ssl.c:1006)",
+     "The TLS certificate of hub.example was not accepted (self-signed certificate in "
+     "certificate chain)."),
+    ("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)",
+     "The TLS connection to hub.example failed."),
+])
+def test_a_tls_failure_says_what_was_refused(text, said):
+    error = requests.exceptions.SSLError(text)
+    assert outbound.failure_reason(error, "https://hub.example/sync/v1/objects/") == said

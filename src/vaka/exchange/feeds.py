@@ -14,14 +14,12 @@ and what was stored before the fault stays stored.
 import codecs
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -47,9 +45,10 @@ from vaka.policy.services import Markings, clean_markings
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 60  # seconds to connect, and between two bytes of an answer
+# Seconds to connect, and between two bytes of an answer; each answer also has a total
+# time and size limit (VAKA_OUTBOUND_TIMEOUT_SECONDS, VAKA_OUTBOUND_MAX_MB: see outbound).
+TIMEOUT = 60
 PAGE_SIZE = 1000  # TAXII objects asked for per request (servers may send fewer)
-MAX_DOCUMENT = 256 * 1024 * 1024  # bytes of one MISP manifest or event file
 MAX_BACKOFF = timedelta(hours=24)
 MAX_ERRORS = 500  # errors listed on one poll; the counts stay exact
 USER_AGENT = "Vaka-feeds/1"
@@ -134,47 +133,23 @@ def _prepared(session: requests.Session, feed: Feed) -> requests.Session:
     return session
 
 
-def shown(url: str) -> str:
-    """The URL as reasons show it: no credentials, no query string."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))
-
-
-def _http_reason(status: int, url: str) -> str:
-    hints = {
-        401: _("check the credentials"),
-        403: _("access refused: check the credentials and that this account may read it"),
-        404: _("not found: check the URL"),
-        406: _("the server does not answer TAXII 2.1 there: check the URL"),
-        429: _("too many requests: polling backs off"),
-    }
-    hint = hints.get(status) or (_("the server failed; the poll is tried again later")
-                                 if status >= 500 else _("the request was refused"))
-    return _("HTTP %(status)s from %(url)s: %(hint)s.") % {
-        "status": status, "url": shown(url), "hint": hint}
-
-
-_TLS = re.compile(r"certificate verify failed: ([^'\")(]+)")
+shown = outbound.shown
 
 
 def _network_reason(error: requests.RequestException, url: str) -> str:
-    text = str(error)
+    reason = outbound.failure_reason(error, url)
     if isinstance(error, requests.exceptions.SSLError):
-        found = _TLS.search(text)
-        return _("The TLS certificate of %(url)s was not accepted (%(why)s): fix the "
-                 "certificate, or untick “verify TLS certificates” for a test server.") % {
-            "url": shown(url), "why": found.group(1).strip() if found else "TLS error"}
-    # Refused, reset or timed out read alike: the reason must not map the host's ports.
-    return outbound.failure_reason(error, url)
+        reason += " " + _("Fix the certificate, or untick “verify TLS certificates” for a "
+                          "test server.")
+    return reason
 
 
 def describe(error: Exception, url: str) -> str:
     """A one-line reason for a network, HTTP or TAXII client error."""
     if isinstance(error, requests.HTTPError) and error.response is not None:
-        return _http_reason(error.response.status_code, error.response.url or url)
+        return outbound.status_reason(error.response.status_code, error.response.url or url)
     if isinstance(error, requests.RequestException):
-        request_url = getattr(error.request, "url", None) or url
-        return _network_reason(error, request_url)
+        return _network_reason(error, getattr(error.request, "url", None) or url)
     if isinstance(error, AccessError):
         return _("The collection at %(url)s may not be read with these credentials.") % {
             "url": shown(url)}
@@ -188,20 +163,14 @@ def describe(error: Exception, url: str) -> str:
 
 
 def _download(session: requests.Session, url: str) -> bytes:
+    """The body at ``url``, read within the outbound time and size limits."""
     try:
-        with session.get(url, stream=True) as response:
-            if not response.ok:
-                raise FeedError(_http_reason(response.status_code, url))
-            chunks, size = [], 0
-            for chunk in response.iter_content(1 << 20):
-                size += len(chunk)
-                if size > MAX_DOCUMENT:
-                    raise FeedError(_("%(url)s is larger than %(limit)d MiB.") % {
-                        "url": shown(url), "limit": MAX_DOCUMENT >> 20})
-                chunks.append(chunk)
-            return b"".join(chunks)
+        response = session.get(url)
     except requests.RequestException as error:
         raise Unreachable(_network_reason(error, url)) from error
+    if not response.ok:
+        raise FeedError(outbound.status_reason(response.status_code, url))
+    return response.content
 
 
 def _too_deep(url: str) -> str:

@@ -16,15 +16,25 @@ The rule is checked twice:
   *every* address it resolves to is checked, and the socket is then opened to one of the
   checked addresses, never to a name resolved again (which DNS could answer differently).
 
-Failures to connect are reported as one message ("could not connect to <host>"): whether
-a port was closed, filtered or reset is nobody's business but the network's.
+Every answer is read whole by the adapter, within two limits: ``VAKA_OUTBOUND_TIMEOUT_SECONDS``
+from the request to its last byte (a server trickling a byte at a time would otherwise hold
+a poll for as long as it likes, each read being quick) and ``VAKA_OUTBOUND_MAX_MB`` of body
+after decompression (a gigabyte answer would otherwise be held in memory whole). Either
+stops the download where it is, with a reason naming the limit and its setting.
+
+``failure_reason`` is the one mapping from what went wrong to the words an admin reads, for
+feeds and sync alike. Only platform admins read them, and only about addresses the rule
+lets through, so they say what happened (the name did not resolve, the connection was
+refused, nothing came back in time, a redirect loop, a certificate refused).
 """
 
 import ipaddress
+import re
 import socket
+import time
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -33,7 +43,14 @@ from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    DecodeError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util import connection
 
 SCHEMES = ("http", "https")
@@ -48,6 +65,22 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 class Refused(requests.exceptions.ConnectionError):
     """The rule forbids the connection; the message says which host and why."""
+
+
+class TooSlow(requests.exceptions.Timeout):
+    """The answer did not arrive whole within ``seconds`` of the request."""
+
+    def __init__(self, seconds: float, **kwargs: Any) -> None:
+        self.seconds = seconds
+        super().__init__(f"the answer did not arrive within {seconds:g} s", **kwargs)
+
+
+class TooLarge(requests.RequestException):
+    """The answer is larger than ``limit`` bytes."""
+
+    def __init__(self, limit: int, **kwargs: Any) -> None:
+        self.limit = limit
+        super().__init__(f"the answer is larger than {limit} bytes", **kwargs)
 
 
 class _RefusedAddress(Exception):
@@ -236,10 +269,68 @@ class _CheckedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _CheckedHTTPSConnection
 
 
+CHUNK = 1 << 16  # bytes read at a time; the time limit is checked between reads
+
+
+def limits() -> tuple[float, int]:
+    """(seconds for one answer, bytes of one answer): ``VAKA_OUTBOUND_TIMEOUT_SECONDS`` and
+    ``VAKA_OUTBOUND_MAX_MB``."""
+    return settings.OUTBOUND_TIMEOUT_SECONDS, settings.OUTBOUND_MAX_MB * 2**20
+
+
+def _within(timeout: Any, seconds: float) -> tuple[float, float]:
+    """(connect, read) timeouts, neither beyond ``seconds``."""
+    if timeout is None:
+        return seconds, seconds
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return (min(connect, seconds) if connect else seconds,
+            min(read, seconds) if read else seconds)
+
+
+def _read_whole(response: requests.Response, deadline: float, seconds: float, cap: int,
+                read_timeout: float) -> None:
+    """Read ``response``'s body into it (``content``), stopping at ``deadline`` or past
+    ``cap`` bytes. Each read waits at most until the deadline, so a trickle is cut off on
+    time, not one read timeout later."""
+    request = response.request
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > cap and not response.headers.get(
+            "Content-Encoding"):
+        raise TooLarge(cap, request=request, response=response)
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    chunks, size = [], 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TooSlow(seconds, request=request, response=response)
+        if sock is not None:
+            sock.settimeout(min(read_timeout, remaining))
+        try:
+            chunk = response.raw.read1(CHUNK, decode_content=True)
+        except (ReadTimeoutError, TimeoutError) as error:
+            if time.monotonic() >= deadline - 0.01:
+                raise TooSlow(seconds, request=request, response=response) from error
+            raise requests.exceptions.ReadTimeout(error, request=request) from error
+        except ProtocolError as error:
+            raise requests.exceptions.ChunkedEncodingError(error, request=request) from error
+        except DecodeError as error:
+            raise requests.exceptions.ContentDecodingError(error, request=request) from error
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > cap:
+            raise TooLarge(cap, request=request, response=response)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    response._content_consumed = True
+    response.raw.release_conn()
+
+
 class GuardedAdapter(HTTPAdapter):
     """Checks every request it sends (each redirect is sent through it again) before
-    connecting, and connects only to checked addresses. With ``timeout``, requests that
-    set none get it: a silent server would otherwise hold the poller for ever."""
+    connecting, and connects only to checked addresses. Each answer is read whole within
+    the time and size ``limits()``; a request's own timeouts (default ``timeout``) bound
+    each connect and each read inside them."""
 
     def __init__(self, timeout: Any = None, **kwargs: Any) -> None:
         self.default_timeout = timeout
@@ -251,14 +342,28 @@ class GuardedAdapter(HTTPAdapter):
                                                    "https": _CheckedHTTPSPool}
 
     def send(self, request: Any, **kwargs: Any) -> Any:
-        if kwargs.get("timeout") is None and self.default_timeout is not None:
-            kwargs["timeout"] = self.default_timeout
+        seconds, cap = limits()
+        deadline = time.monotonic() + seconds
+        timeout = kwargs.get("timeout")
+        kwargs["timeout"] = _within(self.default_timeout if timeout is None else timeout,
+                                    seconds)
+        kwargs["stream"] = True
         # Through a proxy the socket goes to the proxy: the target is checked here.
         check_target(request.url)
         try:
-            return super().send(request, **kwargs)
+            response = super().send(request, **kwargs)
         except _RefusedAddress as error:
             raise Refused(str(error), request=request) from None
+        except requests.exceptions.Timeout as error:
+            if time.monotonic() >= deadline - 0.01:
+                raise TooSlow(seconds, request=request) from error
+            raise
+        try:
+            _read_whole(response, deadline, seconds, cap, kwargs["timeout"][1])
+        except BaseException:
+            response.close()
+            raise
+        return response
 
 
 def guard(session: requests.Session, timeout: Any = None) -> requests.Session:
@@ -276,19 +381,92 @@ def _host_of(url: str) -> str:
     return parts.netloc.rsplit("@", 1)[-1] or url
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what it wraps (requests wraps urllib3, which wraps the socket's)."""
+    found: list[BaseException] = []
+    todo: list[Any] = [error]
+    while todo and len(found) < 20:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or item in found:
+            continue
+        found.append(item)
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__,
+                 *item.args[:1]]
+    return found
+
+
+def _caused_by(error: BaseException, *kinds: type) -> bool:
+    return any(isinstance(cause, kinds) for cause in _causes(error))
+
+
+_TLS = re.compile(r"certificate verify failed: ([^'\")(]+)")
+
+
 def failure_reason(error: Exception, url: str) -> str:
-    """One line for a failed request that got no HTTP answer. Refused, reset and timed out
-    read alike ("could not connect"), so the text tells nothing about a host's ports; a
-    refusal by the rule says which host and why."""
+    """One line saying why a request got no usable answer: refused by the rule, too slow
+    or too large for the limits, a redirect loop, a certificate not accepted, a name that
+    does not resolve, a connection refused or cut, no answer in time."""
     if isinstance(error, Refused):
         return str(error)
     request = getattr(error, "request", None)
     host = _host_of(getattr(request, "url", None) or url)
+    if isinstance(error, TooSlow):
+        return _("%(host)s sent too slowly: stopped after %(seconds)s s "
+                 "(VAKA_OUTBOUND_TIMEOUT_SECONDS).") % {"host": host,
+                                                        "seconds": f"{error.seconds:g}"}
+    if isinstance(error, TooLarge):
+        return _("%(host)s sent more than %(limit)s MiB: stopped there "
+                 "(VAKA_OUTBOUND_MAX_MB).") % {"host": host,
+                                               "limit": f"{error.limit / 2**20:g}"}
     if isinstance(error, requests.exceptions.TooManyRedirects):
+        last = getattr(error, "response", None)
+        visited = [r.url for r in [*getattr(last, "history", []), last] if r is not None]
+        if len(set(visited)) < len(visited):
+            return _("%(host)s redirects in a loop (back to an address it already "
+                     "sent).") % {"host": host}
         return _("%(host)s redirected more than %(count)d times.") % {
             "host": host, "count": MAX_REDIRECTS}
     if isinstance(error, requests.exceptions.SSLError):
-        return _("The TLS certificate of %(host)s was not accepted.") % {"host": host}
+        found = _TLS.search(str(error))
+        if found:
+            return _("The TLS certificate of %(host)s was not accepted (%(why)s).") % {
+                "host": host, "why": found.group(1).strip()}
+        return _("The TLS connection to %(host)s failed.") % {"host": host}
     if isinstance(error, requests.exceptions.InvalidSchema):
         return _("A redirect led to an address that is not http:// or https://.")
+    if _caused_by(error, NameResolutionError, socket.gaierror):
+        return _("The host name of %(host)s could not be found (DNS).") % {"host": host}
+    if _caused_by(error, ConnectionRefusedError):
+        return _("%(host)s refused the connection.") % {"host": host}
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return _("%(host)s did not accept the connection in time.") % {"host": host}
+    if isinstance(error, requests.exceptions.ReadTimeout):
+        return _("%(host)s stopped answering: nothing came for too long.") % {"host": host}
+    if isinstance(error, requests.exceptions.ChunkedEncodingError) or _caused_by(
+            error, ConnectionResetError, ProtocolError):
+        return _("%(host)s closed the connection before its answer was complete.") % {
+            "host": host}
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return _("The answer from %(host)s could not be decompressed.") % {"host": host}
     return _("Could not connect to %(host)s.") % {"host": host}
+
+
+def status_reason(status: int, url: str) -> str:
+    """One line for an HTTP answer that is not a success, with what to do about it."""
+    hints = {
+        401: _("check the credentials"),
+        403: _("access refused: check the credentials and that this account may read it"),
+        404: _("not found: check the URL"),
+        406: _("the server does not answer TAXII 2.1 there: check the URL"),
+        429: _("too many requests: polling backs off"),
+    }
+    hint = hints.get(status) or (_("the server failed; the poll is tried again later")
+                                 if status >= 500 else _("the request was refused"))
+    return _("HTTP %(status)s from %(url)s: %(hint)s.") % {
+        "status": status, "url": shown(url), "hint": hint}
+
+
+def shown(url: str) -> str:
+    """The URL as reasons show it: no credentials, no query string."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path, "", ""))

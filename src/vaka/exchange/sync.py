@@ -79,7 +79,7 @@ PUSH_LIMIT = 500
 SETTLE = timedelta(minutes=10)
 LEASE = timedelta(hours=1)  # a due sync claimed by one process is not started by another
 MAX_BACKOFF = timedelta(hours=24)
-TIMEOUT = (10, 120)  # seconds to connect, to read an answer
+TIMEOUT = (10, 120)  # seconds to connect, between two reads (and outbound.limits() in all)
 TOKEN_PREFIX = "vakapeer_"
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
@@ -586,7 +586,7 @@ def _call(session: Any, method: str, peer: Peer, **kwargs: Any) -> dict[str, Any
     except requests.RequestException as error:
         raise SyncError(outbound.failure_reason(error, url)) from error
     if response.status_code != 200:
-        raise SyncError(f"{method} {url}: HTTP {response.status_code} "
+        raise SyncError(f"{outbound.status_reason(response.status_code, url)} "
                         f"{response.text[:300]}".strip())
     try:
         body = jsonlimits.loads(response.content)

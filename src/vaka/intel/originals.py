@@ -6,6 +6,7 @@ Only stored (or partly stored) submissions keep theirs: a rejected one keeps not
 what was sent, so nothing of a refused input is half-stored.
 """
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -14,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -85,11 +86,23 @@ def sniff(data: bytes) -> str:
 def keep(submission: Submission, original: Original) -> None:
     """Write ``original`` to storage and note it on ``submission`` (saved by the caller,
     inside its transaction; :func:`discard` undoes the write if that transaction fails)."""
-    submission.original.save(f"{secrets.token_hex(16)}.bin", ContentFile(original.data),
-                             save=False)
+    field = submission.original
+    submission.original = _save(field.storage, field.field.generate_filename(
+        submission, f"{secrets.token_hex(16)}.bin"), original.data)
     submission.original_type = original.content_type
     submission.original_size = len(original.data)
     submission.sha256 = original.sha256
+
+
+def _save(storage: Storage, name: str, data: bytes) -> str:
+    """Store ``data`` as ``name`` (a name of random letters, so nobody else's); a save that
+    fails part-way, as on a full disk, leaves no partial file behind."""
+    try:
+        return storage.save(name, ContentFile(data))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+        raise
 
 
 def discard(submission: Submission) -> None:
@@ -141,8 +154,8 @@ def stash(session: Any, original: Original) -> str:
     only good in this session, so another user cannot claim someone else's file."""
     _forget_stale()
     token = secrets.token_urlsafe(24)
-    name = default_storage.save(f"{PENDING}/{int(time.time())}-{secrets.token_hex(8)}.bin",
-                                ContentFile(original.data))
+    name = _save(default_storage, f"{PENDING}/{int(time.time())}-{secrets.token_hex(8)}.bin",
+                 original.data)
     pending = dict(session.get("pending_originals", {}))
     pending[token] = {"path": name, "filename": original.filename}
     session["pending_originals"] = pending

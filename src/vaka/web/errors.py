@@ -1,11 +1,18 @@
-"""Error pages that say what was wrong, where Django's own say only "Bad Request (400)"."""
+"""Error pages that say what was wrong, where Django's own say only "Bad Request (400)"
+or "Server Error (500)"."""
+
+import sys
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views import defaults
+
+from vaka import faults
 
 #: Paths answered in JSON: the API, TAXII and peer sync.
 MACHINE_PATHS = ("/api/", "/taxii2/", "/sync/")
@@ -27,3 +34,29 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if request.path.startswith(MACHINE_PATHS):
         return JsonResponse({"detail": message}, status=413)
     return render(request, "413.html", {"message": message}, status=413)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a full disk is answered 507 and a database that does not answer 503
+    (with Retry-After), each saying so, a page for people and JSON for programs; any other
+    error gets Django's page. Django calls it while handling the error, from a view or a
+    middleware, so the error is the one being handled.
+
+    The page is rendered without the request: its context would ask the database for the
+    user and the inbox badge, the very thing that may be failing."""
+    error = sys.exc_info()[1]
+    fault = faults.explain(error) if error is not None else None
+    if fault is None:
+        return defaults.server_error(request)
+    status, message = fault
+    if request.path.startswith(MACHINE_PATHS):
+        response: HttpResponse = JsonResponse({"detail": message}, status=status)
+    else:
+        title = (_("The disk is full") if status == faults.DISK_FULL_STATUS
+                 else _("The database is unavailable"))
+        response = HttpResponse(render_to_string("fault.html", {
+            "title": title, "message": message, "SITE_NAME": settings.SITE_NAME,
+            "LANGUAGE_BIDI": translation.get_language_bidi()}), status=status)
+    if status == faults.UNAVAILABLE_STATUS:
+        response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+    return response

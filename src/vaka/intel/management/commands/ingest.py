@@ -1,4 +1,3 @@
-import errno
 import json
 from pathlib import Path
 from typing import Any
@@ -7,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from vaka import faults
 from vaka.directory.models import Organisation
 from vaka.intel import blank, services
 from vaka.intel.ingest_turn import ingest_turn
@@ -19,8 +19,10 @@ def failure(error: BaseException) -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if isinstance(error, KeyboardInterrupt):
         return "interrupted"
-    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "disk is full" in text:
+    if faults.is_disk_full(error):
         return "the disk is full"
+    if faults.is_database_unavailable(error):
+        return "the database is unavailable"
     if isinstance(error, DatabaseError):
         if "locked" in text or "busy" in text:
             return "the database stayed busy with another write; try again"

@@ -1,0 +1,103 @@
+"""Faults of the machine under Vaka: a full disk, and a database that does not answer.
+
+One place says how each is recognised, whatever raised it, and what people are told: the
+web pages and the API answer with :func:`vaka.web.errors.server_error` (507 and 503), the
+``vaka`` command prints one line (:mod:`vaka.cli`).
+
+- **A full disk**: SQLite's ``SQLITE_FULL`` ("database or disk is full"; also what a
+  connection opened read-only on a full disk says of a write, see :mod:`vaka.sqlite`) or
+  its shared-memory index that could not grow, PostgreSQL's ``DiskFull`` (SQLSTATE 53100),
+  and ``ENOSPC`` or ``EDQUOT`` from the file system (stored files, the rate-limit cache).
+  Every write runs in one transaction, so the write that failed stored nothing.
+- **A database that does not answer**: PostgreSQL's connection errors (raised by the
+  driver itself, with no SQLSTATE: refused, closed, timed out), class 08 (connection
+  exception), 57P01-57P03 (shut down or starting up) and 53300 (too many connections),
+  and SQLite's "unable to open database file".
+
+The error a view sees is Django's wrapper of the driver's (``__cause__``), sometimes raised
+while handling it (``__context__``): both chains are followed.
+
+Imported by the settings' modules: nothing here reads settings or imports models.
+"""
+
+import errno
+from collections.abc import Iterator
+
+from django.utils.translation import gettext as _
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+SQLITE_DISK_FULL = frozenset({"SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"})
+SQLITE_UNAVAILABLE = frozenset({"SQLITE_CANTOPEN"})
+POSTGRESQL_DISK_FULL = frozenset({"53100"})
+POSTGRESQL_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+#: HTTP statuses: 507 Insufficient Storage says exactly what failed, and no proxy or
+#: client retries it elsewhere as it may a 503 (every server of an instance shares the
+#: disk); 503 with Retry-After for a database that is down, which comes back by itself.
+DISK_FULL_STATUS = 507
+UNAVAILABLE_STATUS = 503
+RETRY_AFTER_SECONDS = 30
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending and len(seen) < 20:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending += [current.__context__, current.__cause__]
+
+
+def _postgresql_state(error: BaseException) -> str | None:
+    """The SQLSTATE of a psycopg error ("" for one the driver raised itself), else None."""
+    if not type(error).__module__.startswith("psycopg"):
+        return None
+    return getattr(error, "sqlstate", None) or ""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """``error`` (or what caused it) says the disk is full."""
+    for cause in _chain(error):
+        if isinstance(cause, OSError) and cause.errno in DISK_FULL_ERRNOS:
+            return True
+        if getattr(cause, "sqlite_errorname", None) in SQLITE_DISK_FULL:
+            return True
+        if _postgresql_state(cause) in POSTGRESQL_DISK_FULL:
+            return True
+    return False
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """``error`` (or what caused it) says the database cannot be reached."""
+    for cause in _chain(error):
+        if getattr(cause, "sqlite_errorname", None) in SQLITE_UNAVAILABLE:
+            return True
+        state = _postgresql_state(cause)
+        if state is None:
+            continue
+        if state == "" and type(cause).__name__ in ("OperationalError", "InterfaceError"):
+            return True
+        if state.startswith("08") or state in POSTGRESQL_UNAVAILABLE:
+            return True
+    return False
+
+
+def disk_full_message() -> str:
+    return _("The server's disk is full: nothing was stored. Reading still works; try "
+             "again once an administrator has freed space.")
+
+
+def database_unavailable_message() -> str:
+    return _("The database is unavailable: nothing was stored. Try again in a minute.")
+
+
+def explain(error: BaseException) -> tuple[int, str] | None:
+    """The HTTP status and message for a fault, or None when ``error`` is not one."""
+    if is_disk_full(error):
+        return DISK_FULL_STATUS, disk_full_message()
+    if is_database_unavailable(error):
+        return UNAVAILABLE_STATUS, database_unavailable_message()
+    return None

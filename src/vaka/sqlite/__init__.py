@@ -1,0 +1,1 @@
+"""The SQLite database backend (``ENGINE = "vaka.sqlite"``): see :mod:`vaka.sqlite.base`."""
