@@ -117,6 +117,8 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'vaka.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, reading on when the disk is full (vaka.sqlite); WAL is set once, on a new file.
+    DATABASES["default"]["ENGINE"] = "vaka.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the busy
@@ -126,7 +128,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # A 64 MB page cache keeps large indexes (the observable index, the STIX ids) in
         # memory during bulk ingestion.
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
             f"PRAGMA cache_size=-{env_int('SQLITE_CACHE_MB', 64) * 1024}; "
             # Connections last one request, so each starts with an empty page cache; pages
             # read through the memory map skip a copy each (a search's page: 25 -> 21 ms).
@@ -134,6 +136,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA temp_store=MEMORY;"
         ),
     }
+else:
+    # A connection kept between requests is checked before its request uses it: after the
+    # database restarted, the first request reconnects instead of failing on a dead one.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication -------------------------------------------------------------------
