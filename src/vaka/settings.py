@@ -293,6 +293,8 @@ OUTBOUND_ALLOW = env_list("OUTBOUND_ALLOW")
 # server trickling bytes or sending gigabytes stops the poll or sync, not the poller.
 OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 300, minimum=1)
 OUTBOUND_MAX_MB = env_int("OUTBOUND_MAX_MB", 256, minimum=1)
+# Due feed polls (and due syncs) the scheduler's round runs at once, each in a thread.
+SCHEDULER_THREADS = env_int("SCHEDULER_THREADS", 4, minimum=1)
 
 # Lists (pages and API) count matching rows exactly up to this many, then say "1,000+":
 # counting every visible row of a large store took seconds. ``count=exact`` asks for all.

@@ -33,7 +33,7 @@ from taxii2client.v21 import Collection
 
 from vaka.directory.models import User
 from vaka.directory.roles import Capability
-from vaka.exchange import outbound
+from vaka.exchange import outbound, scheduler
 from vaka.exchange.models import MARKING_COLUMNS, Feed, FeedPoll
 from vaka.intel import originals
 from vaka.intel.models import Submission
@@ -94,6 +94,10 @@ class _Run:
     def error(self, error: dict[str, Any]) -> None:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(error)
+
+    def alive(self) -> None:
+        """A sign of life: this poll's process is still at work (see ``scheduler``)."""
+        FeedPoll.objects.filter(pk=self.record.pk).update(alive=timezone.now())
 
 
 # --- HTTP ------------------------------------------------------------------------------------
@@ -208,7 +212,7 @@ def _store(feed: Feed, run: _Run, data: bytes, *, fmt: str, filename: str,
     kept = Original(data, filename) if len(data) <= settings.MAX_UPLOAD_MB * 2**20 else None
     submission = None
     try:
-        with transaction.atomic():
+        with scheduler.writing(), transaction.atomic():
             submission = ingest_bytes(
                 data, organisation=feed.organisation, user=None, markings=_markings(feed),
                 source=Submission.Source.FEED, fmt=fmt, filename=filename, partial=True,
@@ -216,6 +220,7 @@ def _store(feed: Feed, run: _Run, data: bytes, *, fmt: str, filename: str,
             Feed.objects.filter(pk=feed.pk).update(state=state)
             feed.state = state
             run.stored(submission, where)
+            run.alive()
     except BaseException:
         if submission is not None:
             originals.discard(submission)  # its row was rolled back: the file goes too
@@ -297,8 +302,10 @@ def _poll_taxii(feed: Feed, run: _Run) -> None:
                 _store(feed, run, json.dumps(bundle).encode(), fmt="stix",
                        filename=f"{feed.name} page {pages}", where={"page": pages}, state=state)
             elif state is not feed.state:
-                Feed.objects.filter(pk=feed.pk).update(state=state)
-                feed.state = state
+                with scheduler.writing():
+                    Feed.objects.filter(pk=feed.pk).update(state=state)
+                    feed.state = state
+                    run.alive()
             if more and run.out_of_time():
                 break
     finally:
@@ -391,8 +398,8 @@ def poll(feed: Feed, *, user: User | None = None, request: Any = None,
     it, for the audit log; the scheduler polls as nobody. With ``budget`` (seconds) it
     stops after the page or event that exhausts it, and the feed is due again at once.
     """
-    record = FeedPoll.objects.create(feed=feed, status=FeedPoll.Status.FAILED,
-                                     message=_("The poll did not finish."))
+    with scheduler.writing():
+        record = FeedPoll.objects.create(feed=feed, status=FeedPoll.Status.RUNNING)
     run = _Run(record, deadline=time.monotonic() + budget if budget else None)
     try:
         _markings(feed)
@@ -411,6 +418,7 @@ def poll(feed: Feed, *, user: User | None = None, request: Any = None,
     return _finish(feed, run, user=user, request=request)
 
 
+@scheduler.writing()
 def _finish(feed: Feed, run: _Run, *, user: User | None, request: Any) -> FeedPoll:
     now = timezone.now()
     if run.failure:
@@ -427,7 +435,7 @@ def _finish(feed: Feed, run: _Run, *, user: User | None, request: Any) -> FeedPo
         failures=feed.failures, last_error=feed.last_error, last_success=feed.last_success,
         next_poll_at=feed.next_poll_at)
     record = run.record
-    record.finished = now
+    record.finished = record.alive = now
     record.status = FeedPoll.Status.FAILED if run.failure else FeedPoll.Status.OK
     record.new, record.updated = run.new, run.updated
     record.unchanged, record.rejected = run.unchanged, run.rejected
@@ -443,22 +451,27 @@ def _finish(feed: Feed, run: _Run, *, user: User | None, request: Any) -> FeedPo
 
 def poll_due(now: datetime | None = None) -> list[FeedPoll]:
     """Poll every enabled feed whose next poll has come, each on its own: one failing
-    never stops the others. A feed is claimed (its next poll moved on) before it is
-    polled, so two schedulers never poll the same feed at once."""
+    never stops the others, and a slow one does not hold them back (they run at once,
+    ``VAKA_SCHEDULER_THREADS`` at a time). A feed is claimed (its next poll moved on)
+    before it is polled, so two schedulers never poll the same feed at once."""
     now = now or timezone.now()
-    polls = []
+    claimed = []
     due = Feed.objects.filter(enabled=True, next_poll_at__lte=now).order_by("next_poll_at")
     for pk, due_at, minutes in due.values_list("pk", "next_poll_at", "interval_minutes"):
-        # Should this process die mid-poll, the feed is polled again an interval later.
-        claimed = Feed.objects.filter(pk=pk, enabled=True, next_poll_at=due_at).update(
-            next_poll_at=now + timedelta(minutes=minutes))
-        if not claimed:
-            continue
-        try:
-            polls.append(poll(Feed.objects.select_related("organisation").get(pk=pk)))
-        except Exception:  # recording the poll itself failed (the database): go on
-            log.exception("poll of feed %s could not be recorded", pk)
-    return polls
+        # Should this process die mid-poll, the next round marks the poll interrupted and
+        # the feed due again (scheduler.fail_interrupted).
+        if Feed.objects.filter(pk=pk, enabled=True, next_poll_at=due_at).update(
+                next_poll_at=now + timedelta(minutes=minutes)):
+            claimed.append(pk)
+    return [done for done in scheduler.each(claimed, _poll_claimed) if done is not None]
+
+
+def _poll_claimed(pk: int) -> FeedPoll | None:
+    try:
+        return poll(Feed.objects.select_related("organisation").get(pk=pk))
+    except Exception:  # recording the poll itself failed (the database): go on
+        log.exception("poll of feed %s could not be recorded", pk)
+        return None
 
 
 # --- subscriptions ---------------------------------------------------------------------------

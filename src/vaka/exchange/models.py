@@ -181,15 +181,23 @@ class Feed(HasSecrets, MarkingSettings):
         return reverse("exchange:feed", args=[self.pk])
 
 
-class FeedPoll(models.Model):
-    """One poll of a feed and what came of it."""
+class RunStatus(models.TextChoices):
+    """How a feed poll or a sync run stands: running until it is recorded as done."""
 
-    class Status(models.TextChoices):
-        OK = "ok", _("Succeeded")
-        FAILED = "failed", _("Failed")
+    RUNNING = "running", _("Running")
+    OK = "ok", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class FeedPoll(models.Model):
+    """One poll of a feed and what came of it. Recorded as running when it starts, and
+    ``alive`` moves on with each page or event, so a poll whose process died shows."""
+
+    Status = RunStatus
 
     feed = models.ForeignKey(Feed, on_delete=models.CASCADE, related_name="polls")
     started = models.DateTimeField(_("started"), default=timezone.now)
+    alive = models.DateTimeField(_("last sign of life"), default=timezone.now)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     new = models.PositiveIntegerField(_("new"), default=0)
@@ -243,14 +251,14 @@ class Peer(HasSecrets, models.Model):
 
 
 class SyncRun(models.Model):
-    """One sync with a peer: what was pulled and pushed."""
+    """One sync with a peer: what was pulled and pushed. Recorded as running when it
+    starts, ``alive`` moving on with each page, as a feed poll."""
 
-    class Status(models.TextChoices):
-        OK = "ok", _("Succeeded")
-        FAILED = "failed", _("Failed")
+    Status = RunStatus
 
     peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="runs")
     started = models.DateTimeField(default=timezone.now)
+    alive = models.DateTimeField(default=timezone.now)
     finished = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices)
     pulled = models.PositiveIntegerField(default=0)

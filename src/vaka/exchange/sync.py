@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Community, Country, Organisation, User, hash_token
 from vaka.directory.roles import Capability
-from vaka.exchange import outbound
+from vaka.exchange import outbound, scheduler
 from vaka.exchange.models import Peer, SyncRun
 from vaka.intel import bulk, corrections, originals
 from vaka.intel.ingest import Incoming, MarkingResolver, _content_key, store
@@ -605,6 +605,11 @@ def _keep_cursor(peer: Peer, direction: str, cursor: Any) -> None:
         Peer.objects.filter(pk=peer.pk).update(state=peer.state)
 
 
+def _alive(run: SyncRun) -> None:
+    """A sign of life: this run's process is still at work (see ``scheduler``)."""
+    SyncRun.objects.filter(pk=run.pk).update(alive=timezone.now())
+
+
 def _errors(direction: str, errors: Any) -> list[str]:
     if not isinstance(errors, list):
         return []
@@ -631,14 +636,16 @@ def _pull(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
         entries = page.get("objects")
         if not isinstance(entries, list):
             raise SyncError("the peer's answer has no list of objects")
-        received = receive(peer, entries)
+        with scheduler.writing():
+            received = receive(peer, entries)
+            _keep_cursor(peer, "pull", page.get("resume"))
+            _alive(run)
         run.pulled += received.new + received.updated
         run.rejected += received.rejected
         tally.unchanged += received.unchanged
         tally.withdrawn_here += received.withdrawn
         tally.remarked += received.remarked
         tally.notes += _errors("pulled", received.errors)
-        _keep_cursor(peer, "pull", page.get("resume"))
         previous, after = after, page.get("next")
         # A page may move on with no entries (withdrawals of records still offered send
         # nothing); one whose cursor does not move would be read for ever.
@@ -665,7 +672,9 @@ def _push(peer: Peer, run: SyncRun, session: Any, deadline: float | None,
             tally.withdrawn_there += counts["withdrawn"]
             tally.remarked += counts["remarked"]
             tally.notes += _errors("pushed", answer.get("errors"))
-        _keep_cursor(peer, "push", page.resume)
+        with scheduler.writing():
+            _keep_cursor(peer, "push", page.resume)
+            _alive(run)
         after = page.next
         if not page.more:
             return True
@@ -680,9 +689,10 @@ def sync(peer: Peer, *, budget: float | None = None) -> SyncRun:
     the peer, and the next attempt backs off (interval × 2^failures, at most a day). With
     ``budget`` (seconds) it stops after the page that exhausts it and is due again at once.
     """
-    run = SyncRun(peer=peer, started=timezone.now(), status=SyncRun.Status.OK)
+    with scheduler.writing():
+        run = SyncRun.objects.create(peer=peer, status=SyncRun.Status.RUNNING)
     deadline = time.monotonic() + budget if budget else None
-    tally, finished = _Tally(), True
+    tally, finished, failed = _Tally(), True, False
     try:
         session = _session()
         if peer.pull:
@@ -692,10 +702,18 @@ def sync(peer: Peer, *, budget: float | None = None) -> SyncRun:
     except Exception as error:  # one peer's fault, whatever it is, is recorded, not raised
         log.warning("sync with %s failed: %s", peer, error,
                     exc_info=not isinstance(error, SyncError | requests.RequestException))
-        run.status = SyncRun.Status.FAILED
+        failed = True
         tally.notes.insert(0, str(error) or type(error).__name__)
+    with scheduler.writing():
+        _finish(peer, run, tally, finished=finished, failed=failed)
+    return run
+
+
+def _finish(peer: Peer, run: SyncRun, tally: _Tally, *, finished: bool, failed: bool
+            ) -> None:
     now = timezone.now()
-    if run.status == SyncRun.Status.FAILED:
+    run.status = SyncRun.Status.FAILED if failed else SyncRun.Status.OK
+    if failed:
         peer.failures += 1
         backoff = timedelta(minutes=peer.interval_minutes) * 2 ** min(peer.failures, 20)
         peer.next_sync_at = now + min(backoff, MAX_BACKOFF)
@@ -713,7 +731,8 @@ def sync(peer: Peer, *, budget: float | None = None) -> SyncRun:
         tally.notes.append(f"{tally.withdrawn_there} withdrawn from the peer")
     if tally.remarked:
         tally.notes.append(f"{tally.remarked} re-marked by their owners")
-    run.finished, run.message = now, "\n".join(tally.notes[:50])
+    run.finished = run.alive = now
+    run.message = "\n".join(tally.notes[:50])
     run.save()
     Peer.objects.filter(pk=peer.pk).update(
         failures=peer.failures, next_sync_at=peer.next_sync_at, last_error=peer.last_error,
@@ -724,24 +743,25 @@ def sync(peer: Peer, *, budget: float | None = None) -> SyncRun:
         audit.record("sync", target=peer, actor_name="sync", detail={
             "status": run.status, "pulled": run.pulled, "pushed": run.pushed,
             "rejected": run.rejected, "withdrawn": withdrawn, "remarked": tally.remarked})
-    return run
 
 
 def sync_due(now: datetime | None = None) -> list[SyncRun]:
     """Sync every enabled peer whose next sync is due, each on its own: one failing
-    does not stop the others. A peer another process is syncing is left to it."""
+    does not stop the others, nor does a slow one hold them back (``scheduler.each``).
+    A peer another process is syncing is left to it."""
     now = now or timezone.now()
-    runs = []
-    for peer in Peer.objects.filter(enabled=True, next_sync_at__lte=now):
-        claimed = Peer.objects.filter(pk=peer.pk, next_sync_at=peer.next_sync_at).update(
-            next_sync_at=now + LEASE)
-        if not claimed:
-            continue
-        try:
-            runs.append(sync(peer))
-        except Exception:  # recording the run itself failed (the database): go on
-            log.exception("sync with %s could not be recorded", peer)
-    return runs
+    claimed = [peer for peer in Peer.objects.filter(enabled=True, next_sync_at__lte=now)
+               if Peer.objects.filter(pk=peer.pk, next_sync_at=peer.next_sync_at).update(
+                   next_sync_at=now + LEASE)]
+    return [run for run in scheduler.each(claimed, _sync_claimed) if run is not None]
+
+
+def _sync_claimed(peer: Peer) -> SyncRun | None:
+    try:
+        return sync(peer)
+    except Exception:  # recording the run itself failed (the database): go on
+        log.exception("sync with %s could not be recorded", peer)
+        return None
 
 
 # --- connected instances -------------------------------------------------------------------
