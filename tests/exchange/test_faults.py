@@ -379,8 +379,7 @@ def test_a_sync_killed_midway_shows_interrupted_and_a_retry_stores_nothing_twice
     # The next round (in the future, when its silence is long enough) marks it interrupted.
     marked = b.shell("""
         from datetime import timedelta
-        from django.db import connections
-from django.utils import timezone
+        from django.utils import timezone
         from vaka.exchange import scheduler
         print(scheduler.fail_interrupted(timezone.now() + timedelta(hours=3)))
     """)
