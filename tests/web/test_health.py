@@ -112,3 +112,16 @@ def test_a_reachable_broker_passes_ready(db, settings, redis_url):
     response = Client().get("/health/ready")
     assert response.status_code == 200
     assert _body(response)["checks"] == {**ALL_OK, "broker": "ok"}
+
+
+def test_a_full_disk_under_a_sqlite_database_elsewhere_fails_ready(db, monkeypatch, tmp_path):
+    elsewhere = tmp_path / "database"
+    elsewhere.mkdir()
+    monkeypatch.setitem(connection.settings_dict, "ENGINE", "vaka.sqlite")
+    monkeypatch.setitem(connection.settings_dict, "NAME", str(elsewhere / "vaka.sqlite3"))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(
+        2**40, 2**40, 0) if path == elsewhere else usage(2**40, 0, 2**40))
+    response = Client().get("/health/ready")
+    assert response.status_code == 503
+    assert _body(response)["checks"] == {**ALL_OK, "disk_space": "failing"}

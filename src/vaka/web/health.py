@@ -21,6 +21,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -58,11 +59,23 @@ def broker_reachable() -> None:
                                      timeout=BROKER_TIMEOUT_SECONDS)
 
 
+def _folders_written() -> list[Path]:
+    """The data directory, and a SQLite database's folder when it is somewhere else."""
+    folders = [Path(settings.DATA_DIR)]
+    database = connections[DEFAULT_DB_ALIAS].settings_dict
+    if database["ENGINE"] == "vaka.sqlite" and not str(database["NAME"]).startswith("file:"):
+        folders.append(Path(database["NAME"]).parent)
+    return folders
+
+
 def disk_space() -> None:
-    free_mb = shutil.disk_usage(settings.DATA_DIR).free // 2**20
-    if free_mb < settings.HEALTH_MIN_FREE_MB:
-        raise RuntimeError(f"{free_mb} MB free, below VAKA_HEALTH_MIN_FREE_MB "
-                           f"({settings.HEALTH_MIN_FREE_MB})")
+    """Each disk Vaka writes to has VAKA_HEALTH_MIN_FREE_MB free: on a full one, reads go on
+    but every write is refused (vaka.faults)."""
+    for folder in _folders_written():
+        free_mb = shutil.disk_usage(folder).free // 2**20
+        if free_mb < settings.HEALTH_MIN_FREE_MB:
+            raise RuntimeError(f"{folder}: {free_mb} MB free, below VAKA_HEALTH_MIN_FREE_MB "
+                               f"({settings.HEALTH_MIN_FREE_MB})")
 
 
 def data_dir_writable() -> None:
