@@ -3,10 +3,12 @@ and Retry-After, counted apart per API token, per signed-in user, per export lin
 connected instance; off means never; a malformed VAKA_RATE_* stops start-up."""
 
 import base64
+import errno
 import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from django.core.cache import caches
@@ -419,3 +421,26 @@ def test_with_vaka_cache_url_every_process_counts_in_redis(tmp_path, redis_url, 
     client = session_client(region.analyst_a)
     exhaust(api_lookup, client)
     assert_refused(api_lookup(client))
+
+
+def test_a_full_disk_lets_requests_through_and_leaves_no_half_written_count(
+        tmp_path, settings, monkeypatch, caplog):
+    settings.CACHES = {"default": {"BACKEND": "vaka.web.throttling.FileCache",
+                                   "LOCATION": tmp_path / "cache"}}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"lookup": "1/min"}}
+    assert throttling.check("lookup", "user:1") is None  # counted: one entry on disk
+    written = throttling.FileCache._write_content
+
+    def half_then_full(self, handle, timeout, value):
+        written(self, handle, timeout, value)
+        handle.flush()
+        handle.seek(handle.tell() // 2)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(throttling.FileCache, "_write_content", half_then_full)
+    monkeypatch.setattr(throttling, "now", lambda: time.time() + 120)  # a new window
+    assert throttling.check("lookup", "user:1") is None  # let through, not counted
+    assert "rate limit lookup not counted: the disk is full" in caplog.text
+    assert "Traceback" not in caplog.text
+    assert list((tmp_path / "cache").glob("*.djcache")) == []  # nothing unreadable left

@@ -49,6 +49,8 @@ from django.core.cache.backends.filebased import FileBasedCache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _lazy
 
+from vaka import faults
+
 log = logging.getLogger(__name__)
 
 # Scope -> default rate. A look-up or an export of a large filter can take seconds of a
@@ -276,10 +278,16 @@ class FileCache(FileBasedCache):
         descriptor = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
         with open(descriptor, "r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            self._write_content(handle, timeout, value)
-            # Cut what is left of a longer entry only now: truncating to zero first also
-            # makes ext4 flush the file on close.
-            handle.truncate()
+            try:
+                self._write_content(handle, timeout, value)
+                # Cut what is left of a longer entry only now: truncating to zero first
+                # also makes ext4 flush the file on close.
+                handle.truncate()
+            except BaseException:
+                # Half new, half old (a full disk): no entry rather than an unreadable one.
+                with contextlib.suppress(OSError):
+                    os.remove(name)
+                raise
 
     def _cull(self) -> None:
         moment = time.monotonic()
@@ -309,9 +317,11 @@ def check(scope: str, ident: str) -> Limited | None:
             wait = history[rate.requests - 1] + rate.seconds - moment
             return Limited(scope, rate, max(1, math.ceil(wait)))
         cache.set(key, [moment, *history], rate.seconds)
-    except Exception:  # any backend's connection or disk error
-        log.warning("rate limit %s not counted: the cache cannot be used", scope,
-                    exc_info=True)
+    except Exception as error:  # any backend's connection or disk error
+        full = faults.is_disk_full(error)
+        log.warning("rate limit %s not counted: %s", scope,
+                    "the disk is full" if full else "the cache cannot be used",
+                    exc_info=not full)
     return None
 
 
