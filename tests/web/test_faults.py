@@ -18,6 +18,7 @@ from unittest import mock
 
 import psycopg
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, OperationalError, connection
 from django.test import Client
@@ -324,3 +325,30 @@ def _pg_params() -> dict:
     return {"host": settings_dict["HOST"], "port": settings_dict["PORT"] or 5432,
             "user": settings_dict["USER"], "dbname": settings_dict["NAME"],
             "password": settings_dict["PASSWORD"] or None}
+
+
+@pytest.mark.django_db
+def test_a_queued_upload_refused_by_a_full_disk_leaves_no_waiting_bytes(region, settings,
+                                                                        tmp_path):
+    from vaka.intel import queued
+    from vaka.intel.originals import Original
+
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": tmp_path / "files"}}}
+    saved = []
+
+    def the_second_finds_the_disk_full(storage, name, data):
+        if saved:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        saved.append(storage.save(name, ContentFile(data)))
+        return saved[-1]
+
+    with mock.patch.object(queued, "save_whole", the_second_finds_the_disk_full), \
+            pytest.raises(OSError) as refused:
+        queued.queue_ingest(UPLOAD, organisation=region.unit_a, user=region.analyst_a,
+                            markings=Markings(tlp="green"), source=Submission.Source.UPLOAD,
+                            original=Original(UPLOAD + b"\n", "iocs.json"))
+    assert faults.is_disk_full(refused.value) and saved  # the upload itself was written
+    assert not Submission.objects.exists()
+    assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []

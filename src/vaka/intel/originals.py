@@ -87,14 +87,14 @@ def keep(submission: Submission, original: Original) -> None:
     """Write ``original`` to storage and note it on ``submission`` (saved by the caller,
     inside its transaction; :func:`discard` undoes the write if that transaction fails)."""
     field = submission.original
-    submission.original = _save(field.storage, field.field.generate_filename(
+    submission.original = save_whole(field.storage, field.field.generate_filename(
         submission, f"{secrets.token_hex(16)}.bin"), original.data)
     submission.original_type = original.content_type
     submission.original_size = len(original.data)
     submission.sha256 = original.sha256
 
 
-def _save(storage: Storage, name: str, data: bytes) -> str:
+def save_whole(storage: Storage, name: str, data: bytes) -> str:
     """Store ``data`` as ``name`` (a name of random letters, so nobody else's); a save that
     fails part-way, as on a full disk, leaves no partial file behind."""
     try:
@@ -154,8 +154,8 @@ def stash(session: Any, original: Original) -> str:
     only good in this session, so another user cannot claim someone else's file."""
     _forget_stale()
     token = secrets.token_urlsafe(24)
-    name = _save(default_storage, f"{PENDING}/{int(time.time())}-{secrets.token_hex(8)}.bin",
-                 original.data)
+    name = save_whole(default_storage,
+                      f"{PENDING}/{int(time.time())}-{secrets.token_hex(8)}.bin", original.data)
     pending = dict(session.get("pending_originals", {}))
     pending[token] = {"path": name, "filename": original.filename}
     session["pending_originals"] = pending

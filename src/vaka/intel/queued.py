@@ -21,7 +21,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +29,7 @@ from vaka.directory.models import Community, Organisation, User
 from vaka.intel import services
 from vaka.intel.ingest import MARK_COLUMNS, MarkingResolver
 from vaka.intel.models import Submission
-from vaka.intel.originals import Original
+from vaka.intel.originals import Original, save_whole
 from vaka.policy.services import Markings
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,7 @@ def _markings_of(job: dict[str, Any]) -> Markings:
 
 
 def _save(data: bytes) -> str:
-    return default_storage.save(f"{QUEUED}/{secrets.token_hex(16)}.bin", ContentFile(data))
+    return save_whole(default_storage, f"{QUEUED}/{secrets.token_hex(16)}.bin", data)
 
 
 def queue_ingest(
@@ -96,13 +95,17 @@ def queue_ingest(
     submission.audience = audience
     path = _save(data)
     kept = None
-    if original is not None:
-        kept = path if original.data == data else _save(original.data)
-    submission.job = {"data": path, "original": kept,
-                      "original_name": original.filename if original is not None else "",
-                      "partial": partial, "labels": list(labels or []),
-                      "markings": _markings_job(markings)}
-    submission.save()
+    try:
+        if original is not None:
+            kept = path if original.data == data else _save(original.data)
+        submission.job = {"data": path, "original": kept,
+                          "original_name": original.filename if original is not None else "",
+                          "partial": partial, "labels": list(labels or []),
+                          "markings": _markings_job(markings)}
+        submission.save()
+    except BaseException:  # a full disk: no waiting bytes without their submission
+        _discard({"data": path, "original": kept})
+        raise
     enqueue(submission)
     return submission
 
