@@ -48,7 +48,9 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        pending += [current.__context__, current.__cause__]
+        pending.append(current.__cause__)
+        if not current.__suppress_context__:  # ``from None``: what it was raised over is not it
+            pending.append(current.__context__)
 
 
 def _postgresql_state(error: BaseException) -> str | None:

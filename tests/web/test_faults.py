@@ -234,6 +234,27 @@ def test_a_full_disk_opens_sqlite_read_only_and_refuses_writes_as_full(tmp_path)
         wrapper.close()
 
 
+@on_sqlite
+@pytest.mark.django_db
+def test_a_disk_too_full_to_create_the_index_file_is_told_as_full(tmp_path):
+    from vaka.sqlite.base import DatabaseWrapper
+
+    path = tmp_path / "store.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+    db.close()  # no -shm file beside it, and none can be made
+    wrapper = DatabaseWrapper({**connection.settings_dict, "NAME": str(path), "OPTIONS": {}},
+                              alias="full")
+    real_connect = sqlite3.connect
+    with mock.patch("vaka.sqlite.base.sqlite3.connect", lambda **params: real_connect(
+            **params, **({} if "readonly_shm" in params["database"] else {
+                "factory": _NoRoomForTheIndex}))), \
+            pytest.raises(OperationalError) as refused:
+        wrapper.ensure_connection()
+    assert faults.is_disk_full(refused.value)
+    assert not faults.is_database_unavailable(refused.value)
+
+
 def test_read_only_params_keep_the_database_and_add_the_read_only_flags():
     params = read_only_params({"database": "/srv/vaka data/vaka.sqlite3", "timeout": 20})
     assert params == {"database": "file:/srv/vaka%20data/vaka.sqlite3?mode=ro&readonly_shm=1",
@@ -275,7 +296,7 @@ def test_an_error_raised_while_handling_a_full_disk_is_told_as_one():
         try:
             raise OSError(errno.ENOSPC, "No space left on device")
         except OSError:
-            raise RuntimeError("cleaning up failed") from None
+            raise RuntimeError("cleaning up failed")  # noqa: B904  (as cleanup code does)
     except RuntimeError as error:
         assert faults.is_disk_full(error)
 

@@ -81,11 +81,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 raise
             log.warning("The disk holding the database is full: this connection only "
                         "reads, and writes are refused until space is freed.")
-            conn = sqlite3.connect(**read_only_params(conn_params))
-            self._set_up(conn, writable=False)
+            conn = self._open_read_only(conn_params, error)
             self.read_only_full_disk = True
             # BEGIN IMMEDIATE takes the write lock, which a read-only connection cannot.
             self.transaction_mode = None
+        return conn
+
+    def _open_read_only(self, conn_params: dict[str, Any],
+                        full: sqlite3.OperationalError) -> sqlite3.Connection:
+        conn = sqlite3.connect(**read_only_params(conn_params))
+        try:
+            self._set_up(conn, writable=False)
+        except sqlite3.Error:
+            # Not even that (the index file could not be created at all): the disk is full.
+            conn.close()
+            raise full from None
         return conn
 
     def _set_up(self, conn: sqlite3.Connection, *, writable: bool) -> None:
