@@ -36,6 +36,7 @@ from vaka.directory.roles import Capability
 from vaka.exchange import outbound, scheduler
 from vaka.exchange.models import MARKING_COLUMNS, Feed, FeedPoll
 from vaka.intel import originals
+from vaka.intel.ingest_turn import ingest_turn
 from vaka.intel.models import Submission
 from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits
@@ -212,7 +213,9 @@ def _store(feed: Feed, run: _Run, data: bytes, *, fmt: str, filename: str,
     kept = Original(data, filename) if len(data) <= settings.MAX_UPLOAD_MB * 2**20 else None
     submission = None
     try:
-        with scheduler.writing(), transaction.atomic():
+        # The ingest turn before the transaction: it takes SQLite's write lock at once,
+        # which the ingest ahead of this one needs to finish (intel.ingest_turn).
+        with scheduler.writing(), ingest_turn(), transaction.atomic():
             submission = ingest_bytes(
                 data, organisation=feed.organisation, user=None, markings=_markings(feed),
                 source=Submission.Source.FEED, fmt=fmt, filename=filename, partial=True,

@@ -55,6 +55,7 @@ from vaka.exchange import outbound, scheduler
 from vaka.exchange.models import Peer, SyncRun
 from vaka.intel import bulk, corrections, originals
 from vaka.intel.ingest import Incoming, MarkingResolver, _content_key, store
+from vaka.intel.ingest_turn import ingest_turn
 from vaka.intel.models import StixObject, StixObjectVersion, Submission, Withdrawal
 from vaka.intel.originals import Original
 from vaka.intel.outgoing import shared_stix
@@ -472,7 +473,8 @@ def _store_group(peer: Peer, owner: Organisation, markings: Markings,
         community.members.add(owner)
     submission = None
     try:
-        with transaction.atomic():
+        # The ingest turn before the transaction, as feeds take it (intel.ingest_turn).
+        with ingest_turn(), transaction.atomic():
             resolver = MarkingResolver(owner, None, markings)
             # Re-marked first, so the new versions find the markings they come with (a new
             # version alone never widens a record: only its owner's re-mark does).

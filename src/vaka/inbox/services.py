@@ -96,6 +96,20 @@ def notify_hits(hits: Iterable[Hit], *, at: datetime | None = None) -> int:
     checked or ingested one of their values, one notice per (record, value, asking
     organisation, lookup or ingest): repeats count up. One query for the records'
     markings, one upsert."""
+    rows, owners = hit_notices(hits, at=at)
+    if not rows:
+        return 0
+    with transaction.atomic():
+        _upsert(rows)
+        _after_commit(owners)
+    return len(rows)
+
+
+def hit_notices(hits: Iterable[Hit], *, at: datetime | None = None
+                ) -> tuple[list[tuple], list[int]]:
+    """The notice rows ``notify_hits`` upserts (in ``notice_columns()`` order) and their
+    owners, without writing them: an ingest on SQLite stages them and writes them with its
+    submission (``upsert_notices_from``)."""
     from vaka.intel.models import StixObject
 
     grouped: dict[str, list[Any]] = {}
@@ -106,7 +120,7 @@ def notify_hits(hits: Iterable[Hit], *, at: datetime | None = None) -> int:
         else:
             grouped[key] = [(object_id, kind, value, asker_org, channel), 1]
     if not grouped:
-        return 0
+        return [], []
     object_ids = sorted({entry[0][0] for entry in grouped.values()})
     marks = {pk: (owner_id, tlp, audience_id)
              for start in range(0, len(object_ids), _IN_CHUNK)
@@ -127,10 +141,26 @@ def notify_hits(hits: Iterable[Hit], *, at: datetime | None = None) -> int:
                        "channel": channel}})
     rows = _rows({"distribution": Distribution.ORGANISATION, "kind": Notice.Kind.HIT,
                   "first_at": at, "last_at": at, "target_name": "intel:object"}, each)
-    with transaction.atomic():
-        _upsert(rows)
-        _after_commit(sorted(owners))
-    return len(rows)
+    return rows, sorted(owners)
+
+
+def notice_columns() -> list[str]:
+    """The notice table's columns as ``hit_notices`` gives its rows."""
+    return _columns()
+
+
+def upsert_notices_from(table: str, owners: Iterable[int]) -> None:
+    """Upsert the notice rows held in ``table`` (``notice_columns()``, in order), as
+    ``notify_hits`` would have; within the caller's transaction."""
+    target = Notice._meta.db_table
+    names = ", ".join(connection.ops.quote_name(c) for c in _columns())
+    with connection.cursor() as cursor:
+        # "WHERE true": SQLite's parser needs it between a SELECT and ON CONFLICT.
+        cursor.execute(
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {table} WHERE true "  # noqa: S608
+            f"ORDER BY rowid ON CONFLICT (owner_id, kind, group_key) DO UPDATE SET "
+            + _UPSERT_SET.format(table=target))
+    _after_commit(sorted(set(owners)))
 
 
 def _hit_notices_of(object_ids: Sequence[int]) -> Any:

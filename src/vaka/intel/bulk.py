@@ -108,7 +108,7 @@ def existing_objects(owner_id: int, stix_ids: list[str]) -> dict[str, list[tuple
         values[3] = db_json(msgspec.json.decode(handling) if isinstance(handling, str | bytes)
                             else handling)
         found.setdefault(stix_id, []).append(
-            (pk, key, _from_db(modified), _from_db(created), tuple(values), audience_id))
+            (pk, key, from_db(modified), from_db(created), tuple(values), audience_id))
     return found
 
 
@@ -134,7 +134,7 @@ def last_object_id() -> int:
         return cursor.fetchone()[0] or 0
 
 
-def _from_db(value: Any) -> datetime | None:
+def from_db(value: Any) -> datetime | None:
     """A datetime column read raw (SQLite gives naive UTC, as text or datetime)."""
     if value is None:
         return None

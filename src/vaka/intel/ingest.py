@@ -1,10 +1,14 @@
-"""Ingest a submission: parse, validate, store, index and correlate, in one transaction.
+"""Ingest a submission: parse, validate, store, index and correlate, all or nothing.
 
 Objects stream through in batches, so a million-object bundle is never held in memory;
 every write of a batch is a bulk statement. Without ``partial`` any rejected object rolls
-the whole submission back; with it, the valid objects are kept and the rest listed.
+the whole submission back; with it, the valid objects are kept and the rest listed. On
+PostgreSQL a submission is written in one transaction; on SQLite it is staged and written
+in one short transaction at the end, so the database's write lock is not held for the
+whole ingest (``intel.staging``). Ingests take turns on SQLite (``intel.ingest_turn``).
 """
 
+import contextlib
 import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
@@ -20,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Organisation, User
 from vaka.inbox import services as inbox
-from vaka.intel import bulk, originals
+from vaka.intel import bulk, originals, staging
+from vaka.intel.ingest_turn import ingest_turn
 from vaka.intel.models import (
     HitNotification,
     StixObject,
@@ -223,8 +228,9 @@ class Writer:
 
     def __init__(self, organisation: Organisation, user: User | None,
                  resolver: MarkingResolver, submission: Submission,
-                 principal: User) -> None:
+                 principal: User, stage: staging.Stage | None = None) -> None:
         self.organisation, self.user = organisation, user
+        self.stage = stage
         self.resolver, self.submission = resolver, submission
         self.principal = principal
         self.outcome = Outcome()
@@ -263,6 +269,8 @@ class Writer:
             visible = self._visible(r for found in again.values() for r in found)
             chosen.update({stix_id: max(seen) for stix_id, found in again.items()
                            if (seen := [r for r in found if r[0] in visible])})
+        if self.stage is not None:  # what this submission staged in earlier batches
+            chosen.update(self.stage.existing(list({item.obj["id"] for item in batch})))
         return chosen
 
     def _version_marks(self, current: Marks, wanted: Marks) -> Marks | None:
@@ -290,7 +298,11 @@ class Writer:
 
     def write(self, batch: list[Incoming]) -> None:
         existing = self._existing(batch)
-        known_versions = bulk.known_versions([row[0] for row in existing.values()])
+        refs = [row[0] for row in existing.values()]
+        known_versions = bulk.known_versions([ref for ref in refs if ref > 0])
+        if self.stage is not None:
+            known_versions |= self.stage.known_versions(refs)
+        bases: dict[int, tuple] = {}  # stored rows a new version builds on (staging)
         creates: dict[str, tuple[tuple, list[Indexed]]] = {}
         updates: dict[int, tuple[tuple, list[Indexed]]] = {}
         versions: list[tuple[Any, dict, str, str, Marks]] = []
@@ -317,6 +329,7 @@ class Writer:
             if key == current_key or (pk, key) in known_versions:
                 self.outcome.unchanged += 1
                 continue
+            bases.setdefault(pk, row)
             kept = self._version_marks(Marks(row[4], row[5]), marks)
             if kept is None:
                 self._reject(item, _("its markings and those of the stored record each "
@@ -336,7 +349,10 @@ class Writer:
             if current_modified is None or newer is None or newer >= current_modified:
                 updates[pk] = (self._row(obj, key, kept, text), item.indexed)
             self.outcome.updated += 1
-        self._flush(creates, updates, versions)
+        if self.stage is not None:
+            self._stage(creates, updates, versions, list(bases.values()))
+        else:
+            self._flush(creates, updates, versions)
 
     def _reject(self, item: Incoming, message: str) -> None:
         where = {"line": item.position} if item.index_is_line else {"index": item.position}
@@ -382,6 +398,25 @@ class Writer:
         bulk.index_text([pk for pk, _indexed in written])
 
 
+    def _stage(self, creates: dict[str, tuple[tuple, list[Indexed]]],
+               updates: dict[int, tuple[tuple, list[Indexed]]],
+               versions: list[tuple[Any, dict, str, str, Marks]], bases: list[tuple]) -> None:
+        """``_flush`` into the stage (``intel.staging``): new objects' ids are refs until
+        the final step; every version keeps its JSON there (the final step drops the
+        current one's)."""
+        written = [*creates.items(), *updates.items()]
+        index = [(ref, kind, value, hashed, listed)
+                 for ref, (_row, indexed) in written for kind, value, hashed, listed in indexed]
+        refs = self.stage.write(
+            [(stix_id, row) for stix_id, (row, _indexed) in creates.items()],
+            [(ref, row) for ref, (row, _indexed) in updates.items()],
+            [(*marks.values, marks.audience_id, ref, key, _stored_time(obj.get("modified")),
+              text, None, self.now) for ref, obj, key, text, marks in versions],
+            index, [row for row in bases if row[0] > 0])
+        self.outcome.fresh.extend((refs.get(ref, ref), kind, value, hashed)
+                                  for ref, kind, value, hashed, listed in index if not listed)
+
+
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -389,18 +424,20 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 def correlate(fresh: list[tuple[int, str, str, int]], *, submission: Submission,
               principal: User, asked_by: User | None, organisation: Organisation,
-              channel: str, notified: set[tuple[int, int]]) -> int:
+              channel: str, notified: set[tuple[int, int]],
+              stage: staging.Stage | None = None) -> int:
     """Tell the owners of records the asker may not see that their value came up.
 
     ``fresh``: (object id, kind, value, hash) just indexed by ``submission``, whose own
     objects never correlate with each other; ``notified``: (object id, hash) pairs already
-    told during this submission. Returns notifications sent.
+    told during this submission; ``stage``: where to keep them until the submission is
+    written (SQLite). Returns notifications sent.
     """
     wanted = {(kind, value) for _obj, kind, value, _h in fresh}
     hashes = sorted({h for *_rest, h in fresh})
     matches: dict[int, set[tuple[str, str]]] = {}
     for object_id, kind, value in bulk.matching_observables(
-            hashes, not_from_submission=submission.pk):
+            hashes, not_from_submission=submission.pk or 0):
         if (kind, value) in wanted:
             matches.setdefault(object_id, set()).add((kind, value))
     if not matches:
@@ -420,10 +457,14 @@ def correlate(fresh: list[tuple[int, str, str, int]], *, submission: Submission,
             if told not in notified:
                 notified.add(told)
                 notes.append((object_id, kind, value, asker, organisation.pk, channel, at))
+    hits = [(object_id, kind, value, value_hash(kind, value), org, how)
+            for object_id, kind, value, _asker, org, how, _at in notes]
+    if stage is not None:
+        stage.notify(notes, *inbox.hit_notices(hits))
+        return len(notes)
     bulk.insert_notifications(notes)
     # The owners' inbox: one upsert for the whole batch (ingestion is benchmarked).
-    inbox.notify_hits([(object_id, kind, value, value_hash(kind, value), org, how)
-                       for object_id, kind, value, _asker, org, how, _at in notes])
+    inbox.notify_hits(hits)
     return len(notes)
 
 
@@ -453,7 +494,8 @@ def store(
     summary = {"distribution": markings.distribution, "tlp": markings.tlp,
                "communities": [c.name for c in markings.communities]}
     try:
-        with transaction.atomic():
+        with ingest_turn(), staging.session() as stage, (
+                transaction.atomic() if stage is None else contextlib.nullcontext()):
             resolver = MarkingResolver(organisation, user, markings)
             submission = _submission_row(
                 queued, organisation=organisation, user=user if user and user.pk else None,
@@ -461,8 +503,9 @@ def store(
                 status=Submission.Status.STORED, markings=summary, name=name[:255],
                 pasted_lines=pasted)
             _mark(submission, *resolver.for_tlp(markings.tlp))
-            submission.save()
-            writer = Writer(organisation, user, resolver, submission, principal)
+            if stage is None:
+                submission.save()
+            writer = Writer(organisation, user, resolver, submission, principal, stage)
             notified: set[tuple[int, int]] = set()
 
             def write(batch: list[Incoming]) -> None:
@@ -470,7 +513,8 @@ def store(
                 writer.write(batch)
                 correlate(writer.outcome.fresh, submission=submission, principal=principal,
                           asked_by=submission.user, organisation=organisation,
-                          channel=HitNotification.Channel.INGEST, notified=notified)
+                          channel=HitNotification.Channel.INGEST, notified=notified,
+                          stage=stage)
                 writer.outcome.fresh = []
 
             for batch in prepared_batches(items, writer.outcome.problems, worker=worker):
@@ -487,18 +531,29 @@ def store(
             submission.more_errors = problems.more
             if problems:
                 submission.status = Submission.Status.PARTIAL
-            if original is not None:
-                originals.keep(submission, original)
-                kept = submission
-            submission.save()
-            if problems:
-                inbox.notify_submission_problems(submission)
-            audit.record("ingest", actor=submission.user, target=submission, request=request,
-                         actor_name="cli", detail=_audit_detail(submission))
+            # On SQLite the one short transaction that writes the staged submission.
+            with transaction.atomic() if stage is not None else contextlib.nullcontext():
+                if stage is not None:
+                    submission.save()
+                    stage.apply(submission.pk, organisation.pk)
+                if original is not None:
+                    originals.keep(submission, original)
+                    kept = submission
+                submission.save()
+                if problems:
+                    inbox.notify_submission_problems(submission)
+                audit.record("ingest", actor=submission.user, target=submission,
+                             request=request, actor_name="cli",
+                             detail=_audit_detail(submission))
             return submission
-    except (Rejected, InputError) as error:
+    except (Rejected, InputError, staging.Conflict) as error:
         if isinstance(error, InputError):
             problems.extend(error.problems)
+        if isinstance(error, staging.Conflict):
+            problems = Problems([Problem(_(
+                "records this submission adds versions to were corrected, re-marked or "
+                "deleted, or records with its ids were made, while it was being stored: "
+                "nothing of it was stored; send it again"))])
         return _rejected(organisation, user, markings, source, fmt, filename, sha256,
                          problems, summary, name=name[:255], pasted_lines=pasted,
                          queued=queued)

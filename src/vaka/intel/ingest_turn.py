@@ -1,26 +1,36 @@
 """One ingest writes at a time on SQLite; the others wait their turn instead of failing.
 
-SQLite lets one transaction write at a time, and an ingest writes in one long transaction
-(the submission's all-or-nothing promise). A second ingest started meanwhile would wait
-for the database's busy timeout and then fail with "database is locked". So ingests take
-turns through a lock file in ``VAKA_DATA_DIR``, held for the whole ingest: a waiting
-ingest says so once and starts when the other finishes, however long that is.
+SQLite lets one transaction write at a time. An ingest prepares its submission without
+holding the database's write lock (``intel.staging``) and takes it only for the short final
+step, but what it prepared must not be overtaken by another ingest meanwhile: so ingests
+take turns through a lock file in ``VAKA_DATA_DIR``, held for the whole ingest. A waiting
+ingest says so once and starts when the other finishes, however long that is. Every channel
+takes the turn, as ``ingest.store`` takes it; a caller that opens its own transaction
+around ``store`` (a feed page, a sync group) takes it first, before that transaction holds
+the write lock the ingest ahead of it needs to finish.
 
 The lock is a POSIX record lock (``fcntl.lockf``): the kernel releases it when its holder
 dies, even by SIGKILL, and a forked child (the preparing worker, ``intel.prepare``) does
-not inherit it. Being per process, it orders processes (``vaka ingest`` runs, workers),
-not threads of one process. On PostgreSQL, concurrent ingests are fine and no lock is taken.
+not inherit it. Being per process, it orders processes (``vaka ingest`` runs, workers); the
+threads of one process (in-process background jobs, a threaded server) take turns on a
+lock of their own first. A thread already holding the turn may take it again (nested).
+On PostgreSQL, concurrent ingests are fine and no lock is taken.
 """
 
 import contextlib
 import fcntl
 import os
+import threading
 from collections.abc import Callable, Iterator
 
 from django.conf import settings
 from django.db import connection
 
 LOCK_NAME = "ingest.lock"
+
+_in_process = threading.RLock()  # the threads of this process, one at a time
+_held = 0  # how deeply the thread holding ``_in_process`` has taken the turn
+_fd: int | None = None
 
 
 def needed() -> bool:
@@ -32,9 +42,31 @@ def needed() -> bool:
 def ingest_turn(on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the ingest lock for the block; ``on_wait`` is called once if another ingest
     holds it, before waiting for it to finish."""
+    global _held, _fd
     if not needed():
         yield
         return
+    if not _in_process.acquire(blocking=False):
+        if on_wait is not None:
+            on_wait()
+            on_wait = None
+        _in_process.acquire()
+    try:
+        if _held == 0:
+            _fd = _lock_file(on_wait)
+        _held += 1
+        try:
+            yield
+        finally:
+            _held -= 1
+            if _held == 0 and _fd is not None:
+                os.close(_fd)  # releases the lock
+                _fd = None
+    finally:
+        _in_process.release()
+
+
+def _lock_file(on_wait: Callable[[], None] | None) -> int:
     fd = os.open(settings.DATA_DIR / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         try:
@@ -43,6 +75,7 @@ def ingest_turn(on_wait: Callable[[], None] | None = None) -> Iterator[None]:
             if on_wait is not None:
                 on_wait()
             fcntl.lockf(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
