@@ -116,7 +116,7 @@ def test_unknown_way_to_count_is_a_400_naming_count(region, api_for):
     assert answer.status_code == 400 and list(answer.json()) == ["count"]
 
 
-@pytest.mark.parametrize("size", ["0", "1001", "ten"])
+@pytest.mark.parametrize("size", ["0", "1001", "ten", "³"])  # "³": a digit to isdigit()
 def test_api_page_size_outside_1_to_1000_is_a_400_naming_it(region, api_for, size):
     answer = api_for(region.analyst_a).get("/api/notes/", {"page_size": size})
     assert answer.status_code == 400 and list(answer.json()) == ["page_size"]
@@ -161,9 +161,10 @@ def test_html_list_refuses_a_column_it_does_not_offer_naming_it(region, client):
     assert "cannot be sorted by “body”" in response.content.decode()
 
 
-def test_html_list_refuses_a_page_size_it_does_not_offer(region, client):
+@pytest.mark.parametrize("size", ["7", "³"])
+def test_html_list_refuses_a_page_size_it_does_not_offer(region, client, size):
     client.force_login(region.analyst_a)
-    response = client.get("/intel/notes/", {"page_size": "7"})
+    response = client.get("/intel/notes/", {"page_size": size})
     assert "is not a page size this list offers" in response.content.decode()
 
 

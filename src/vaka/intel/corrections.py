@@ -10,7 +10,7 @@ instances hold leaves a withdrawal for them to act on at their next sync.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +24,7 @@ from vaka.inbox import services as inbox_services
 from vaka.intel import bulk
 from vaka.intel.models import StixObject, StixObjectVersion, Withdrawal
 from vaka.intel.outgoing import shared_stix
+from vaka.intel.parsing.timestamps import stix_timestamp
 from vaka.policy import audit
 from vaka.policy.markings import CROSSING_DISTRIBUTIONS, CROSSING_TLPS
 from vaka.policy.models import MARKING_FIELDS
@@ -33,10 +34,6 @@ from vaka.policy.visibility import can_edit
 
 MAX_SELECTION = 10_000  # records changed by one bulk action
 EDITABLE = ("name", "description", "labels", "valid_from", "valid_until")
-
-
-def _stix_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def may_correct(user: Any, obj: StixObject) -> bool:
@@ -58,7 +55,7 @@ def _new_version(obj: StixObject, data: dict[str, Any], *, user: User) -> StixOb
     now = timezone.now()
     previous = obj.stix_modified or obj.stix_created or now
     moment = max(now, previous + timedelta(milliseconds=1))
-    data = {**data, "modified": _stix_time(moment)}
+    data = {**data, "modified": stix_timestamp(moment)}
     bulk.keep_superseded_versions([obj.pk])
     labels = [str(label) for label in data.get("labels") or ()]
     obj.data, obj.version_key = data, data["modified"]
@@ -160,7 +157,7 @@ def edit(obj: StixObject, *, user: User, changes: dict[str, Any],
         if value in (None, "", []):
             data.pop(name, None)
         elif name in ("valid_from", "valid_until"):
-            data[name] = _stix_time(value) if isinstance(value, datetime) else str(value)
+            data[name] = stix_timestamp(value) if isinstance(value, datetime) else str(value)
         else:
             data[name] = value
     if data.get("type") == "indicator" and "valid_from" not in data:

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from vaka.ids import parse_id
 from vaka.intel import corrections, selectors
 from vaka.intel.models import StixObject
 
@@ -25,10 +26,11 @@ def selected_ids(values: list[str]) -> list[int]:
                                % {"max": MAX_SELECTED}})
     ids = []
     for value in values:
-        if not value.isdigit():
+        pk = parse_id(value)
+        if pk is None:
             raise ValidationError({"selected": _("“%(value)s” is not a record id.")
                                    % {"value": value[:40]}})
-        ids.append(int(value))
+        ids.append(pk)
     return sorted(set(ids))
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from vaka.directory.models import Community, Organisation, User
+from vaka.ids import parse_id
 from vaka.policy.markings import (
     GRADING_SCHEME_CHOICES,
     GRADING_SCHEMES,
@@ -153,8 +154,9 @@ def _resolve(kind: str, items: list[Any], owner: Organisation | None
 def _organisation(text: str) -> Organisation | None:
     text = text.strip()
     active = Organisation.objects.filter(is_active=True, origin__isnull=True)
-    if text.isdigit():
-        return active.filter(pk=int(text)).first()
+    pk = parse_id(text)
+    if pk is not None:
+        return active.filter(pk=pk).first()
     return active.filter(name=text).first() or active.filter(short_name=text).first()
 
 

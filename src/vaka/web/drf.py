@@ -54,7 +54,8 @@ class Pagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param, "")
         if raw == "":
             return default
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        # isascii: "³" is a digit to isdigit(), not to int().
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise exceptions.ValidationError({self.page_size_query_param: [
                 f"“{raw}” is not a page size: use a whole number from 1 to "
                 f"{self.max_page_size}."]})

@@ -395,7 +395,8 @@ def _page_size(request: HttpRequest, default: int) -> int:
     raw = request.GET.get("page_size", "")
     if raw == "":
         return default
-    if not raw.isdigit() or int(raw) not in (*PAGE_SIZES, default):
+    # isascii: "³" is a digit to isdigit(), not to int().
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in (*PAGE_SIZES, default):
         raise PageError({"page_size": _(
             "“%(value)s” is not a page size this list offers: use one of %(sizes)s.")
             % {"value": raw, "sizes": ", ".join(str(size) for size in PAGE_SIZES)}})

@@ -369,9 +369,10 @@ def test_an_attribute_narrower_than_its_event_is_reported_per_object():
     assert narrower[f"domain-name--{attribute}"] == "organisation"
 
 
-def test_an_attribute_with_an_unknown_distribution_is_a_problem_and_inherits():
+@pytest.mark.parametrize("code", ["9", "³"])  # "³": a digit to isdigit(), not to int()
+def test_an_attribute_with_an_unknown_distribution_is_a_problem_and_inherits(code):
     data = minimal_event()
-    data["Event"]["Attribute"][0]["distribution"] = "9"
+    data["Event"]["Attribute"][0]["distribution"] = code
     result = misp_to_stix(data)
     (problem,) = result.problems
     assert problem.field == "Attribute[0].distribution"

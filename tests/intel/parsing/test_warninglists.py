@@ -60,6 +60,10 @@ def test_a_network_wider_than_every_listed_network_does_not_match(wl):
     assert "rfc1918" not in keys(wl, wl.match("ipv4", "8.0.0.0/5"))
 
 
+def test_a_prefix_that_is_not_ascii_digits_matches_nothing(wl):
+    assert wl.match("ipv4", "10.1.0.0/³") == []  # "³": a digit to isdigit(), not to int()
+
+
 def test_google_ipv6_resolver_is_on_the_ipv6_public_dns_list(wl):
     assert "public-dns-v6" in keys(wl, wl.match("ipv6", "2001:4860:4860::8888"))
 

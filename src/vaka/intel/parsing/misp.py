@@ -739,7 +739,7 @@ def _one_line(message: str) -> str:
 def _distribution_code(value: object) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, int) and (value in MISP_DISTRIBUTIONS or value == _INHERIT):
         return value

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.observables import KINDS, canonical, guess_kind, refang
+from vaka.intel.parsing.timestamps import stix_timestamp
 
 # Namespace for ids of indicators Vaka builds from bare values.
 VAKA_NAMESPACE = uuid.UUID("7a1c5e0e-8d6b-5f4c-9a3e-5641b4a10001")
@@ -157,10 +158,6 @@ def _row(record: list[str], line: int, value_at: int, columns: dict[str, int | N
                 if label.strip()])
 
 
-def _stix_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
@@ -176,7 +173,7 @@ def stix_for(row: Row, now: datetime, namespace: uuid.UUID = VAKA_NAMESPACE) -> 
 
     Its id is derived from the value in ``namespace`` (the owner's: ``owner_namespace``)."""
     identity = uuid.uuid5(namespace, f"{row.kind}:{row.value}")
-    stamp = _stix_time(now)
+    stamp = stix_timestamp(now)
     if row.kind == "cve":
         obj = {"type": "vulnerability", "spec_version": "2.1",
                "id": f"vulnerability--{identity}", "created": stamp, "modified": stamp,
@@ -187,9 +184,9 @@ def stix_for(row: Row, now: datetime, namespace: uuid.UUID = VAKA_NAMESPACE) -> 
         obj = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{identity}",
                "created": stamp, "modified": stamp, "name": row.value,
                "pattern": f"[{PATTERN_PATHS[row.kind]} = '{_quote(row.value)}']",
-               "pattern_type": "stix", "valid_from": _stix_time(valid_from)}
+               "pattern_type": "stix", "valid_from": stix_timestamp(valid_from)}
         if row.last_seen and row.last_seen > valid_from:
-            obj["valid_until"] = _stix_time(row.last_seen)
+            obj["valid_until"] = stix_timestamp(row.last_seen)
     if row.comment:
         obj["description"] = row.comment
     if row.labels:

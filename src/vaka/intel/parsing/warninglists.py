@@ -314,7 +314,7 @@ def _ip_range(value: str) -> tuple[int, int, int] | None:
     if not slash:
         return family, number, number
     bits = 128 if family == 6 else 32
-    if not prefix.isdigit() or int(prefix) > bits:
+    if not (prefix.isascii() and prefix.isdigit()) or int(prefix) > bits:
         return None
     hostmask = (1 << (bits - int(prefix))) - 1
     first = number & ~hostmask
