@@ -29,6 +29,14 @@ def test_users_list_is_paginated_filterable_and_searchable(region, api_for):
     assert [u["username"] for u in body["results"]] == ["cert_user"]
 
 
+def test_a_user_without_an_organisation_has_a_null_organisation_name(region, api_for):
+    admin = UserFactory(username="roaming", organisation=None, role=Role.PLATFORM_ADMIN)
+    body = api_for(region.analyst_a).get(f"/api/users/{admin.pk}/").json()
+    assert (body["organisation"], body["organisation_name"]) == (None, None)
+    body = api_for(region.analyst_a).get(f"/api/users/{region.analyst_a.pk}/").json()
+    assert body["organisation_name"] == "Unit A"
+
+
 def test_org_admin_manages_own_users_through_the_api(region, api_for):
     org_admin = UserFactory(role=Role.ORG_ADMIN, organisation=region.unit_a)
     client = api_for(org_admin)

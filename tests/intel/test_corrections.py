@@ -169,3 +169,34 @@ def test_remark_page_shows_the_widen_error_on_its_field(region):
     assert page.status_code == 200
     assert page.context["form"].errors["widen"]
     assert StixObject.objects.get(pk=obj.pk).tlp == "amber"
+
+
+@pytest.mark.parametrize("selection", [{"ids": [2**63]}, {"submission": 2**63}])
+def test_api_bulk_correction_of_an_id_past_any_record_is_a_400_naming_it(region, selection):
+    # Past a 64-bit integer: SQLite could not even compare it (a server error).
+    answer = api_client_for(region.analyst_a).post("/api/objects/revoke/", selection,
+                                                   format="json")
+    assert answer.status_code == 400 and list(answer.json()) == list(selection)
+
+
+def test_api_correlations_answer_each_value_with_its_matches_and_hits(region):
+    own = stored(region.analyst_a, "shared-c2.xyz")
+    stored(region.analyst_b, "shared-c2.xyz", tlp="amber", distribution="organisation")
+    answer = api_client_for(region.analyst_a).get(f"/api/objects/{own.pk}/correlations/")
+    assert answer.status_code == 200
+    [value] = answer.json()
+    assert (value["type"], value["value"], value["matches"]) == (
+        "domain", "shared-c2.xyz", [])
+    assert [list(hit) for hit in value["hits"]] == [["contact"]]
+
+
+def test_api_edit_of_an_early_date_stores_a_four_digit_year(region):
+    # strftime wrote the year 738 as "738", which the next read refused (a server error).
+    obj = stored(region.analyst_a)
+    answer = api_client_for(region.analyst_a).patch(
+        f"/api/objects/{obj.pk}/", {"valid_from": "0738-12-10T04:45:42.79-07:00"},
+        format="json")
+    assert answer.status_code == 200
+    obj.refresh_from_db()
+    assert obj.data["valid_from"] == "0738-12-10T11:45:42.790Z"
+    assert obj.valid_from.year == 738

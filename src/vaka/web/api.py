@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,3 +25,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error body, as ``exception_handler`` answers it, for the OpenAPI schema only (its
+    shape is ``ErrorSchema``'s)."""
+
+
+class ErrorSchema(OpenApiSerializerExtension):
+    """An object of messages: its names are the request's fields, so no serializer field
+    can state them."""
+
+    target_class = ErrorSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        messages = {"type": "array", "items": {"type": "string"}}
+        return {"type": "object", "description": (
+            "What was wrong: `detail` for the request as a whole, else each invalid field "
+            "with its messages (an object of them by position for a list field)."),
+            "additionalProperties": {"oneOf": [{"type": "string"}, messages,
+                                               {"type": "object"}]}}

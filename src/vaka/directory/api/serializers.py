@@ -25,7 +25,10 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    # allow_null: a user without an organisation (a platform admin may have none) answers
+    # null, where DRF would otherwise leave the field out.
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True,
+                                              allow_null=True)
     password = serializers.CharField(write_only=True, required=False, allow_blank=True,
                                      style={"input_type": "password"})
 

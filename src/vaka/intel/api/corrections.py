@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from vaka.directory.roles import Capability
+from vaka.ids import MAX_ID
 from vaka.intel import corrections, selectors
 from vaka.intel.models import StixObject
 from vaka.policy.api.serializers import MarkingInputSerializer
@@ -40,9 +41,18 @@ class ObjectEditSerializer(serializers.Serializer):
 class SelectionSerializer(MarkingInputSerializer):  # type: ignore[misc,valid-type]
     """Which records: ``ids`` and/or ``submission``, within the query's filters."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
-    submission = serializers.IntegerField(required=False)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False)
+    submission = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     widen = serializers.BooleanField(default=False)
+
+
+class RemarkedSerializer(serializers.Serializer):
+    remarked = serializers.IntegerField(help_text="How many records were re-marked.")
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.IntegerField(help_text="How many records were revoked.")
 
 
 def _marking_names(data: Any) -> list[str]:
@@ -99,8 +109,10 @@ class CorrectionsMixin:
             objects = objects.filter(submission_id=data["submission"])
         return objects.order_by("pk")
 
-    @extend_schema(request=SelectionSerializer, parameters=[OpenApiParameter(
-        "type", str, description="Any filter of the object list narrows the selection.")])
+    @extend_schema(request=SelectionSerializer, responses=RemarkedSerializer,
+                   parameters=[OpenApiParameter(
+                       "type", str,
+                       description="Any filter of the object list narrows the selection.")])
     @action(detail=False, methods=["post"])
     def remark(self, request: Request, **kwargs: Any) -> Response:
         """Re-mark every record of yours in the selection (all or nothing)."""
@@ -109,9 +121,9 @@ class CorrectionsMixin:
         count = corrections.bulk_remark(
             self._selection(request, form), user=request.user, markings=form.markings(),
             widen=form.validated_data["widen"], request=request)
-        return Response({"remarked": count})
+        return Response(RemarkedSerializer({"remarked": count}).data)
 
-    @extend_schema(request=SelectionSerializer)
+    @extend_schema(request=SelectionSerializer, responses=RevokedSerializer)
     @action(detail=False, methods=["post"])
     def revoke(self, request: Request, **kwargs: Any) -> Response:
         """Revoke every record of yours in the selection (all or nothing)."""
@@ -119,4 +131,4 @@ class CorrectionsMixin:
         form.is_valid(raise_exception=True)
         count = corrections.bulk_revoke(self._selection(request, form), user=request.user,
                                         request=request)
-        return Response({"revoked": count})
+        return Response(RevokedSerializer({"revoked": count}).data)

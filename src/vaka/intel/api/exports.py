@@ -67,7 +67,7 @@ class ObjectExportView(ExportView):
         operation_id="objects_export",
         parameters=[OpenApiParameter("format", str, enum=list(exports.FORMATS), required=True),
                     OpenApiParameter("include_revoked", bool), *_FILTERS],
-        responses={(200, "application/stix+json"): OpenApiTypes.STR,
+        responses={(200, "application/stix+json"): OpenApiTypes.OBJECT,
                    (200, "application/json"): OpenApiTypes.OBJECT,
                    (200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:

@@ -13,7 +13,8 @@ class OwnerFields(serializers.Serializer):
     OWNER_FIELDS = ["owner", "owner_name", "owner_country", "owner_peer"]
 
     owner_name = serializers.CharField(source="owner.name", read_only=True)
-    owner_country = serializers.CharField(source="owner.country_id", read_only=True)
+    owner_country = serializers.CharField(source="owner.country_id", read_only=True,
+                                          allow_null=True)
     owner_peer = serializers.CharField(source="owner.origin.name", read_only=True,
                                        allow_null=True)
 

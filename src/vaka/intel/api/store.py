@@ -9,8 +9,12 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, throttle_classes
 from rest_framework.request import Request
@@ -27,6 +31,7 @@ from vaka.intel.models import HitNotification, StixObject, Submission
 from vaka.intel.originals import Original
 from vaka.intel.parsing.observables import KINDS
 from vaka.policy.api.serializers import MarkingInputSerializer
+from vaka.web.api import ErrorSerializer
 from vaka.web.drf import JSONParser
 from vaka.web.filters import StrictFilterSet
 from vaka.web.throttling import LookupThrottle, SubmissionsThrottle
@@ -53,6 +58,36 @@ class StixObjectDetailSerializer(StixObjectSerializer):
                 for o in obj.observables.all()]
 
 
+class HolderSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    country = serializers.CharField(allow_null=True, help_text="ISO 3166-1 code.")
+    email = serializers.CharField(allow_blank=True)
+
+
+class DeskContactSerializer(serializers.Serializer):
+    organisation = serializers.CharField(allow_blank=True, help_text="The regional desk.")
+    email = serializers.CharField(allow_blank=True)
+
+
+class HitSerializer(serializers.Serializer):
+    """Another agency holds something on the value: ``contact`` the desk. A desk broker
+    is told instead each ``holder`` (one hit per holding agency)."""
+
+    holder = HolderSerializer(required=False)
+    contact = DeskContactSerializer(required=False)
+
+
+class CorrelationSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    value = serializers.CharField()
+    warninglists = serializers.CharField(allow_blank=True)
+    matches = StixObjectSerializer(many=True)
+    hits = HitSerializer(many=True)
+
+
+# DELETE revokes, and answers with the revoked object (a 204 is drf-spectacular's guess).
+@extend_schema_view(destroy=extend_schema(responses={200: StixObjectSerializer}))
 class StixObjectViewSet(CorrectionsMixin, viewsets.ReadOnlyModelViewSet):
     """STIX objects you may see. Outside your audience an object answers 404. Your
     organisation's contributors correct them: PATCH edits and re-marks, DELETE revokes."""
@@ -72,7 +107,10 @@ class StixObjectViewSet(CorrectionsMixin, viewsets.ReadOnlyModelViewSet):
         obj = selectors.object_for(request.user, int(kwargs["pk"]), request=request)
         return Response(StixObjectDetailSerializer(obj).data)
 
-    @action(detail=True)  # kwargs: the router's format suffix (…/correlations.json)
+    @extend_schema(responses=CorrelationSerializer(many=True))
+    # Not paged nor filtered: one entry per value of the object. kwargs: the router's
+    # format suffix (…/correlations.json).
+    @action(detail=True, pagination_class=None, filter_backends=[])
     def correlations(self, request: Request, pk: str, **kwargs: Any) -> Response:
         """Per value: the objects you may see that share it; `held_elsewhere` means an
         agency you cannot see holds it too (contact the desk)."""
@@ -136,6 +174,12 @@ class IngestSerializer(MarkingInputSerializer):  # type: ignore[misc,valid-type]
         return attrs
 
 
+# A refused submission answers with the submission (rejected or failed) when one was made.
+SUBMISSION_OR_ERROR = PolymorphicProxySerializer(
+    component_name="SubmissionOrError", serializers=[SubmissionSerializer, ErrorSerializer],
+    resource_type_field_name=None)
+
+
 class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Your organisation's submissions. POST ingests a file or pasted content.
 
@@ -157,10 +201,15 @@ class SubmissionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Submission]:
         return selectors.submissions_for(self.request.user)
 
-    @extend_schema(request=IngestSerializer, responses={201: SubmissionSerializer,
-                                                        202: SubmissionSerializer,
-                                                        400: SubmissionSerializer,
-                                                        503: SubmissionSerializer})
+    @extend_schema(request=IngestSerializer, responses={
+        201: SubmissionSerializer,
+        202: OpenApiResponse(SubmissionSerializer, description="Queued for a worker."),
+        400: OpenApiResponse(SUBMISSION_OR_ERROR, description=(
+            "Nothing stored: the submission, `rejected`, with its `errors`; or the request "
+            "itself was wrong (no file or content, too large, a bad field).")),
+        503: OpenApiResponse(SUBMISSION_OR_ERROR, description=(
+            "The submission, `failed` (the queue is unreachable; nothing stored); or the "
+            "database did not answer."))})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not request.user.can(Capability.CONTRIBUTE):
             raise PermissionDenied(_("Your role may not submit intelligence."))
@@ -193,7 +242,34 @@ class LookupSerializer(serializers.Serializer):
                                    max_length=services.MAX_LOOKUP)
 
 
-@extend_schema(request=LookupSerializer, responses=OpenApiTypes.OBJECT)  # shape: docstring
+class LookupSummarySerializer(serializers.Serializer):
+    """How many values were asked, and how many were found each way."""
+
+    values = serializers.IntegerField()
+    matched = serializers.IntegerField()
+    held_elsewhere = serializers.IntegerField()
+    warninglisted = serializers.IntegerField()
+    unknown = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+
+
+class LookupResultSerializer(serializers.Serializer):
+    value = serializers.CharField(allow_blank=True, help_text="As asked.")
+    type = serializers.CharField(allow_null=True)
+    canonical = serializers.CharField(allow_null=True)
+    warninglists = serializers.CharField(allow_blank=True)
+    error = serializers.CharField(allow_blank=True)
+    matches = StixObjectSerializer(many=True)
+    hits = HitSerializer(many=True)
+
+
+class LookupAnswerSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    summary = LookupSummarySerializer()
+    results = LookupResultSerializer(many=True)
+
+
+@extend_schema(request=LookupSerializer, responses=LookupAnswerSerializer)
 @api_view(["POST"])
 @throttle_classes([LookupThrottle])
 def lookup(request: Request) -> Response:
@@ -230,7 +306,9 @@ def lookup(request: Request) -> Response:
 
 def hit_answer(held: bool, holders: list[Organisation], contact: dict[str, str]
                ) -> list[dict[str, Any]]:
-    """Hit/no-hit: whom to contact — the desk; a desk broker is told the holding agencies."""
+    """Hit/no-hit, shaped as ``HitSerializer`` documents it (built directly: a look-up
+    answers 10,000 values): whom to contact — the desk; a desk broker is told the holding
+    agencies."""
     if not held:
         return []
     if holders:
