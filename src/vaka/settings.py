@@ -141,6 +141,11 @@ else:
     # database restarted, the first request reconnects instead of failing on a dead one.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# What a read writes on the side (audit entries, hit notices, last-used times) waits at most
+# this long (seconds) for a busy database; then last-used times are skipped and the rest is
+# spooled to this directory and written once the database is free (vaka.policy.deferred).
+SIDE_WRITE_WAIT = env_float("SIDE_WRITE_WAIT", 0.5)
+DEFERRED_WRITES_DIR = DATA_DIR / "deferred"
 
 # --- Authentication -------------------------------------------------------------------
 AUTH_USER_MODEL = "directory.User"
@@ -170,6 +175,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Sign-in and sign-out bookkeeping never fails a sign-in (vaka.directory.signin): the audit
+# log already records every sign-in and sign-out, so axes keeps no access log of its own.
+AXES_HANDLER = "vaka.directory.signin.AxesHandler"
+AXES_DISABLE_ACCESS_LOG = True
 # Reverse proxies in front of Vaka that append to X-Forwarded-For (0: none, trust no header).
 PROXY_COUNT = env_int("PROXY_COUNT", 0)
 AXES_IPWARE_PROXY_COUNT = PROXY_COUNT

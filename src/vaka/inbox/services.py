@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from vaka.inbox.models import InboxSettings, Notice, NoticeRead
 from vaka.inbox.selectors import notices_for
-from vaka.policy import audit
+from vaka.policy import audit, deferred
 from vaka.policy.markings import Distribution
 
 # (object id, value kind, value, value hash, asking organisation id, channel)
@@ -216,10 +216,11 @@ def _enqueue_mail(owner_ids: list[int]) -> None:
 # --- Read state ------------------------------------------------------------------------------
 
 def open_notice(user: Any, pk: int) -> Notice:
-    """The notice ``pk`` of ``user``, marked read; 404 (``Notice.DoesNotExist``) when it is
+    """The notice ``pk`` of ``user``, marked read (unless the database is busy: opening it
+    still works, and the next opening marks it); 404 (``Notice.DoesNotExist``) when it is
     not theirs to see."""
     notice = notices_for(user).get(pk=pk)
-    mark_read(user, [notice.pk])
+    deferred.touch(lambda: mark_read(user, [notice.pk]))
     return notice
 
 
@@ -269,11 +270,18 @@ def update_settings(user: Any, *, email: str, request: Any = None) -> InboxSetti
 
 def mark_dashboard_seen(user: Any) -> datetime | None:
     """Record that ``user`` has just seen the dashboard; when they saw it before (None the
-    first time), so the dashboard can show what is new since."""
+    first time), so the dashboard can show what is new since. Skipped while the database
+    is busy (the dashboard still answers, and the next visit records it)."""
     now = timezone.now()
-    with transaction.atomic():
+    before: list[datetime | None] = []
+
+    def mark() -> None:
         row = _settings_row(user)
-        previous = row.dashboard_seen_at
+        before.append(row.dashboard_seen_at)
         row.dashboard_seen_at = now
         row.save(update_fields=["dashboard_seen_at"])
-    return previous
+
+    if deferred.touch(mark):
+        return before[0]
+    return InboxSettings.objects.filter(user=user).values_list(
+        "dashboard_seen_at", flat=True).first()

@@ -34,7 +34,7 @@ from vaka.intel.models import ExportLink, Observable, StixObject
 from vaka.intel.outgoing import shared_stix
 from vaka.intel.parsing.observables import DOMAIN, IPV4, IPV6, MD5, SHA1, SHA256, SHA512, URL
 from vaka.intel.parsing.stix_markings import TLP_LEVELS, marking_tlp, tlp_marking_definition
-from vaka.policy import audit
+from vaka.policy import audit, deferred
 from vaka.policy.markings import PAP, TLP, Distribution
 
 CHUNK = 2000  # rows per database fetch
@@ -338,10 +338,12 @@ def revoke_export_link(link: ExportLink, *, user: Any, request: Any = None) -> N
 
 
 def export_link_for(key: str) -> ExportLink | None:
-    """The live link for ``key`` (not revoked, its user active), or None."""
+    """The live link for ``key`` (not revoked, its user active), or None. Its last use is
+    noted unless the database is busy (then the next use notes it)."""
     link = ExportLink.objects.select_related("user", "user__organisation").filter(
         key_hash=hash_token(key), revoked=False).first()
     if link is None or not link.user.is_active:
         return None
-    ExportLink.objects.filter(pk=link.pk).update(last_used=timezone.now())
+    now = timezone.now()
+    deferred.touch(lambda: ExportLink.objects.filter(pk=link.pk).update(last_used=now))
     return link

@@ -5,6 +5,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from vaka.intel.parsing.misp import misp_to_stix
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.intel.parsing.tabular import Row, owner_namespace, read_csv, rows_to_stix
 from vaka.intel.warninglists import forget_own_entries, reflag_stored_values, warninglist_names
-from vaka.policy import audit
+from vaka.policy import audit, deferred
 from vaka.policy.brokering import is_broker
 from vaka.policy.services import Markings, create_shareable, delete_shareable, update_shareable
 from vaka.policy.visibility import can_edit, visible_to
@@ -376,14 +377,36 @@ def name_holders(held: list[tuple[LookupAnswer, int]]) -> None:
 
 
 def _notify_lookup_hits(fresh: list[tuple[int, str, str, int]], user: User) -> None:
-    HitNotification.objects.bulk_create(
-        [HitNotification(object_id=object_id, kind=kind, value=value, asked_by=user,
-                         asked_by_organisation_id=user.organisation_id,
+    """A side write of the look-up: never lost, never the reason it fails (a busy database
+    spools it, :mod:`vaka.policy.deferred`)."""
+    deferred.keep("lookup_hits", {"user": user.pk, "organisation": user.organisation_id,
+                                  "hits": sorted(set(fresh))})
+
+
+def record_lookup_hits(data: dict[str, Any], at: datetime, *, late: bool = False) -> None:
+    """Store a look-up's hits (``data`` as ``_notify_lookup_hits`` gives them) and tell
+    the records' owners: the applier of ``lookup_hits`` side writes. ``late`` (from the
+    spool): hits on records deleted since are dropped, as their hits are; they keep ``at``."""
+    hits = [tuple(hit) for hit in data["hits"]]
+    user_id, organisation_id = data["user"], data["organisation"]
+    if late:
+        ids = sorted({hit[0] for hit in hits})
+        kept = {pk for start in range(0, len(ids), 5000) for pk in StixObject.objects.filter(
+            pk__in=ids[start:start + 5000]).values_list("pk", flat=True)}
+        hits = [hit for hit in hits if hit[0] in kept]
+        user_id = User.objects.filter(pk=user_id).values_list("pk", flat=True).first()
+        organisation_id = Organisation.objects.filter(pk=organisation_id).values_list(
+            "pk", flat=True).first()
+    made = HitNotification.objects.bulk_create(
+        [HitNotification(object_id=object_id, kind=kind, value=value, asked_by_id=user_id,
+                         asked_by_organisation_id=organisation_id,
                          channel=HitNotification.Channel.LOOKUP)
-         for object_id, kind, value in {(o, k, v) for o, k, v, _h in fresh}],
+         for object_id, kind, value in sorted({(o, k, v) for o, k, v, _h in hits})],
         batch_size=1000)
-    inbox.notify_hits({(o, k, v, h, user.organisation_id, HitNotification.Channel.LOOKUP)
-                       for o, k, v, h in fresh})
+    if late:  # ``at`` is set on insert to the time of insert
+        HitNotification.objects.filter(pk__in=[m.pk for m in made]).update(at=at)
+    inbox.notify_hits({(o, k, v, h, organisation_id, HitNotification.Channel.LOOKUP)
+                       for o, k, v, h in hits}, at=at)
 
 
 def desk_contact() -> dict[str, str]:

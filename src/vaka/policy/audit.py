@@ -1,14 +1,15 @@
 """Append to and verify the hash-chained audit log."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from vaka.policy import deferred
 from vaka.policy.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -96,30 +97,45 @@ def record(
     request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
     actor_name: str = "",
-) -> AuditEntry:
-    """Append one entry to the audit log, chained to the previous one."""
+) -> AuditEntry | None:
+    """Append one entry to the audit log, chained to the previous one.
+
+    Within a transaction (a change auditing itself) the entry is part of it. Outside one
+    (a read, a sign-in) it is a side write: appended at once when the database is free,
+    else spooled and appended later with its own time (:mod:`vaka.policy.deferred`);
+    then None is returned."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     if actor is None and request is not None and request.user.is_authenticated:
         actor = request.user
+    return deferred.keep("audit", {
+        "actor_id": actor.pk if actor else None,
+        "actor_name": actor.username if actor else actor_name[:150],
+        "organisation_id": actor.organisation_id if actor else None,
+        "action": action,
+        "target_type": target._meta.label_lower if target is not None else "",
+        "target_id": str(target.pk) if target is not None else "",
+        "target_repr": str(target)[:200] if target is not None else "",
+        "ip": client_ip(request),
+        "detail": detail or {},
+    })
+
+
+def append_fields(fields: dict[str, Any], at: datetime, *, late: bool = False) -> AuditEntry:
+    """Append the entry made of ``fields`` (as :func:`record` gathers them) that happened
+    ``at``: the applier of ``audit`` side writes. ``late`` (from the spool): a user or
+    organisation deleted while the entry waited is left out; its name stays."""
+    fields = dict(fields)
+    for name in ("actor", "organisation") if late else ():
+        pk = fields[f"{name}_id"]
+        related = AuditEntry._meta.get_field(name).related_model
+        if pk is not None and not related._base_manager.filter(pk=pk).exists():
+            fields[f"{name}_id"] = None
     with transaction.atomic():
         _lock_chain()
         last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        entry = AuditEntry(
-            seq=seq,
-            at=timezone.now(),
-            actor=actor,
-            actor_name=actor.username if actor else actor_name[:150],
-            organisation_id=actor.organisation_id if actor else None,
-            action=action,
-            target_type=target._meta.label_lower if target is not None else "",
-            target_id=str(target.pk) if target is not None else "",
-            target_repr=str(target)[:200] if target is not None else "",
-            ip=client_ip(request),
-            detail=detail or {},
-            prev_hash=prev_hash,
-        )
+        entry = AuditEntry(seq=seq, at=at, prev_hash=prev_hash, **fields)
         entry.hash = entry.compute_hash()
         entry.save(force_insert=True)
     return entry

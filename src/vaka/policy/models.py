@@ -239,3 +239,14 @@ class AuditEntry(models.Model):
     def compute_hash(self) -> str:
         body = json.dumps(self.content(), sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()
+
+
+class AppliedDeferredWrite(models.Model):
+    """A spooled side write already applied (:mod:`vaka.policy.deferred`), marked in the same
+    transaction as the write itself, so a flush stopped after committing never applies it
+    twice. Marks go once the spool is empty."""
+
+    id = models.UUIDField(primary_key=True)
+
+    def __str__(self) -> str:
+        return str(self.id)

@@ -54,7 +54,12 @@ class Command(BaseCommand):
                 f"{error.strerror or error}. Run `vaka collectstatic` as the user that "
                 "owns it.") from None
 
+        from vaka.policy import deferred
         from vaka.wsgi import application
+
+        # Side writes a stopped server left spooled (the database was busy) go in first.
+        if written := deferred.flush_quietly():
+            self.stdout.write(f"Wrote {written} side writes left in the spool.")
 
         self.stdout.write("Loading the MISP warninglists…")
         default_warninglists()

@@ -27,6 +27,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         require_broker("worker")
         from vaka.celery import app
+        from vaka.policy import deferred
+
+        # Side writes spooled while the database was busy (beat's round writes the later ones).
+        deferred.flush_quietly()
 
         app.worker_main(["worker", f"--concurrency={options['concurrency']}",
                          f"--pool={options['pool']}", f"--loglevel={options['loglevel']}",

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from vaka.policy import audit
+from vaka.policy import audit, deferred
 
 
 class Command(BaseCommand):
@@ -18,6 +18,11 @@ class Command(BaseCommand):
                  "the chain still holds it.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Entries spooled while the database was busy join the chain first, so they are checked.
+        deferred.flush()
+        if deferred.pending():
+            self.stderr.write("Some audit entries are still waiting in the spool (the database "
+                              f"is busy): {deferred.spool_path()}. They are not checked yet.")
         result = audit.verify(expect=options.get("expect"))
         if not result.ok:
             raise CommandError(result.message())
