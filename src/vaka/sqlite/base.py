@@ -19,6 +19,7 @@ the file, so setting it on every connection did nothing but read the header agai
 import logging
 import os
 import sqlite3
+import time
 from typing import Any
 from urllib.request import pathname2url
 
@@ -28,6 +29,7 @@ from django.utils.asyncio import async_unsafe
 from vaka import faults
 
 log = logging.getLogger(__name__)
+WARN_EVERY = 60.0  # seconds between two warnings of one process that the disk is full
 
 
 class FullDiskCursor(base.SQLiteCursorWrapper):
@@ -68,6 +70,7 @@ def read_only_params(conn_params: dict[str, Any]) -> dict[str, Any]:
 class DatabaseWrapper(base.DatabaseWrapper):
     #: This connection was opened read-only because the disk is full.
     read_only_full_disk = False
+    _warned = -WARN_EVERY
 
     @async_unsafe
     def get_new_connection(self, conn_params: dict[str, Any]) -> sqlite3.Connection:
@@ -79,8 +82,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
             conn.close()  # before opening again: this process shares one index per file
             if error.sqlite_errorname not in faults.SQLITE_DISK_FULL:
                 raise
-            log.warning("The disk holding the database is full: this connection only "
-                        "reads, and writes are refused until space is freed.")
+            if time.monotonic() - DatabaseWrapper._warned > WARN_EVERY:  # not every request
+                DatabaseWrapper._warned = time.monotonic()
+                log.warning("The disk holding the database is full: connections only read, "
+                            "and writes are refused until space is freed.")
             conn = self._open_read_only(conn_params, error)
             self.read_only_full_disk = True
             # BEGIN IMMEDIATE takes the write lock, which a read-only connection cannot.
