@@ -37,8 +37,11 @@ def _fresh_rate_limit_counts(settings):
     # Rate limits count in the cache (vaka.web.throttling): one in memory per test, emptied
     # after it, so that no test is refused for calls an earlier test made. The limits
     # themselves stay the production defaults.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "tests"}}
+    # Sessions, kept in a cache on SQLite, in memory too (never culled during a run).
+    memory = "django.core.cache.backends.locmem.LocMemCache"
+    settings.CACHES = {"default": {"BACKEND": memory, "LOCATION": "tests"},
+                       "sessions": {"BACKEND": memory, "LOCATION": "sessions",
+                                    "OPTIONS": {"MAX_ENTRIES": 10**9}}}
     counts = caches["default"]
     yield
     counts.clear()

@@ -13,6 +13,10 @@ web pages and the API answer with :func:`vaka.web.errors.server_error` (507 and 
   driver itself, with no SQLSTATE: refused, closed, timed out), class 08 (connection
   exception), 57P01-57P03 (shut down or starting up) and 53300 (too many connections),
   and SQLite's "unable to open database file".
+- **A database busy with another writer**: SQLite's "database is locked" (``SQLITE_BUSY``,
+  ``SQLITE_LOCKED``) once a write waited its busy timeout out, PostgreSQL's lock timeout
+  (55P03). 503 too, with a shorter Retry-After: it frees up within seconds. Reads never
+  meet it; their side writes are spooled or skipped instead (:mod:`vaka.policy.deferred`).
 
 The error a view sees is Django's wrapper of the driver's (``__cause__``), sometimes raised
 while handling it (``__context__``): both chains are followed.
@@ -30,6 +34,9 @@ SQLITE_DISK_FULL = frozenset({"SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"})
 SQLITE_UNAVAILABLE = frozenset({"SQLITE_CANTOPEN"})
 POSTGRESQL_DISK_FULL = frozenset({"53100"})
 POSTGRESQL_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
+SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")  # and their extended codes
+SQLITE_BUSY_MESSAGES = frozenset({"database is locked", "database table is locked"})
+POSTGRESQL_BUSY = frozenset({"55P03"})  # lock_not_available: a lock timeout ran out
 
 #: HTTP statuses: 507 Insufficient Storage says exactly what failed, and no proxy or
 #: client retries it elsewhere as it may a 503 (every server of an instance shares the
@@ -37,6 +44,8 @@ POSTGRESQL_UNAVAILABLE = frozenset({"57P01", "57P02", "57P03", "53300"})
 DISK_FULL_STATUS = 507
 UNAVAILABLE_STATUS = 503
 RETRY_AFTER_SECONDS = 30
+#: A busy database (another writer holds it) is free again within seconds.
+BUSY_RETRY_AFTER_SECONDS = 5
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -87,6 +96,21 @@ def is_database_unavailable(error: BaseException) -> bool:
     return False
 
 
+def is_database_busy(error: BaseException) -> bool:
+    """``error`` (or what caused it) says another writer holds the database: SQLite's
+    "database is locked" once its busy timeout ran out, PostgreSQL's lock timeout. The
+    write was refused, nothing of it stored, and it works again in a moment."""
+    for cause in _chain(error):
+        name = getattr(cause, "sqlite_errorname", None)
+        if name is not None and name.startswith(SQLITE_BUSY):
+            return True
+        if _postgresql_state(cause) in POSTGRESQL_BUSY:
+            return True
+        if type(cause).__name__ == "OperationalError" and str(cause) in SQLITE_BUSY_MESSAGES:
+            return True
+    return False
+
+
 def disk_full_message() -> str:
     return _("The server's disk is full: nothing was stored. Reading still works; try "
              "again once an administrator has freed space.")
@@ -96,10 +120,17 @@ def database_unavailable_message() -> str:
     return _("The database is unavailable: nothing was stored. Try again in a minute.")
 
 
+def database_busy_message() -> str:
+    return _("The database is busy with other changes, so nothing was changed. Try again "
+             "in a moment.")
+
+
 def explain(error: BaseException) -> tuple[int, str] | None:
     """The HTTP status and message for a fault, or None when ``error`` is not one."""
     if is_disk_full(error):
         return DISK_FULL_STATUS, disk_full_message()
     if is_database_unavailable(error):
         return UNAVAILABLE_STATUS, database_unavailable_message()
+    if is_database_busy(error):
+        return UNAVAILABLE_STATUS, database_busy_message()
     return None

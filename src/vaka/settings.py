@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # A write that waited too long for the database: 503 "busy, try again", never a 500.
+    "vaka.web.middleware.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "vaka.urls"
@@ -124,7 +126,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the busy
         # timeout instead of failing when a read transaction upgrades to a write.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        # How long a write waits for another to finish before it is answered 503 (the
+        # database is busy, try again); reads never wait (WAL).
+        "timeout": env_float("SQLITE_BUSY_TIMEOUT", 20.0, minimum=0.1),
         # A 64 MB page cache keeps large indexes (the observable index, the STIX ids) in
         # memory during bulk ingestion.
         "init_command": (
@@ -341,6 +345,17 @@ from vaka.web import throttling  # noqa: E402
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = throttling.configured_rates(env)
 # Shared by every worker process: Redis with VAKA_CACHE_URL, else files in the data directory.
 CACHES = throttling.cache_setting(env("CACHE_URL"), DATA_DIR)
+if "sqlite" in DATABASES["default"]["ENGINE"]:
+    # Sessions are kept beside the counts, not in SQLite, which lets one writer in at a
+    # time: a sign-in, or a look-up whose answers the session keeps, never waits for an
+    # ingest holding it. Files in the data directory swept of expired ones (or Redis);
+    # PostgreSQL keeps them in the database, which several app servers share.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_CACHE_ALIAS = "sessions"
+    CACHES["sessions"] = (
+        {**CACHES["default"], "KEY_PREFIX": "vaka-session"} if env("CACHE_URL") else
+        {**CACHES["default"], "LOCATION": DATA_DIR / "sessions",
+         "OPTIONS": {"MAX_ENTRIES": 50_000}})
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vaka API",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tests.busy import database_on_file, write_lock_held
 from tests.factories import UserFactory
+from vaka import faults
 from vaka.directory.models import ApiToken
 from vaka.directory.services import authenticate_token, create_token
 from vaka.policy import audit, deferred
@@ -122,12 +123,10 @@ def test_audit_verify_writes_the_spool_first(busy_ready, capsys):
 def test_busy_is_told_from_other_database_errors():
     from django.db import IntegrityError, OperationalError
 
-    locked = OperationalError("database is locked")
-    assert deferred.is_busy(locked)
-    assert not deferred.is_busy(OperationalError("no such table: x"))
-    assert not deferred.is_busy(IntegrityError("database is locked"))
-    assert not deferred.is_busy(ValueError("database is locked"))
-
+    assert faults.is_database_busy(OperationalError("database is locked"))
+    assert not faults.is_database_busy(OperationalError("no such table: x"))
+    assert not faults.is_database_busy(IntegrityError("database is locked"))
+    assert not faults.is_database_busy(ValueError("database is locked"))
 
 
 def note_after_commit(data, at, *, late=False):

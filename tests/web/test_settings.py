@@ -64,3 +64,24 @@ def test_https_turns_on_secure_cookies_and_hsts(tmp_path):
     off = run_vaka(tmp_path, "shell", "-c",
                    "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE)")
     assert off.stdout.splitlines()[-1] == "False"
+
+
+def test_on_sqlite_sessions_are_kept_in_the_data_directory_not_the_database(tmp_path):
+    result = run_vaka(tmp_path, "shell", "-c", (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_ENGINE, s.CACHES[s.SESSION_CACHE_ALIAS]['LOCATION'])"))
+    assert result.stdout.splitlines()[-1].split() == ["django.contrib.sessions.backends.cache",
+                                     str(tmp_path / "sessions")]
+    result = run_vaka(tmp_path, "shell", "-c", (
+        "from django.conf import settings as s; print(s.SESSION_ENGINE)"),
+        VAKA_DATABASE_URL="postgres://vaka@127.0.0.1:1/vaka")
+    assert result.stdout.splitlines()[-1].split() == ["django.contrib.sessions.backends.db"]
+
+
+def test_the_busy_timeout_and_side_write_wait_are_settings(tmp_path):
+    result = run_vaka(tmp_path, "shell", "-c", (
+        "from django.conf import settings; from django.db import connection; "
+        "print(connection.cursor().execute('PRAGMA busy_timeout').fetchone()[0], "
+        "settings.SIDE_WRITE_WAIT)"),
+        VAKA_SQLITE_BUSY_TIMEOUT="2.5", VAKA_SIDE_WRITE_WAIT="0.1")
+    assert result.stdout.splitlines()[-1].split() == ["2500", "0.1"], result.stderr

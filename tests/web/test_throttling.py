@@ -413,7 +413,8 @@ def test_with_vaka_cache_url_every_process_counts_in_redis(tmp_path, redis_url, 
     assert count_in_another_process(tmp_path / "b", VAKA_CACHE_URL=redis_url) == "allowed"
     assert count_in_another_process(tmp_path / "c", VAKA_CACHE_URL=redis_url) == "refused"
     # This process, a web worker with the same settings, sees the same counts.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    settings.CACHES = {**settings.CACHES,
+                       "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": redis_url, "KEY_PREFIX": "vaka"}}
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
                                "DEFAULT_THROTTLE_RATES": {"lookup": "2/min"}}

@@ -48,6 +48,8 @@ from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from vaka.faults import is_database_busy
+
 log = logging.getLogger(__name__)
 
 #: Every kind of side write and the function applying one, ``(data, at, late=…) ->
@@ -61,31 +63,15 @@ APPLIERS = {
 BATCH = 200  # spooled writes per transaction when flushing
 RETRY_AFTER_BUSY = 1.0  # seconds before a process tries the spool again after a busy one
 
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
-_PG_LOCK_NOT_AVAILABLE = "55P03"
 _next_flush = 0.0  # monotonic time before which this process does not retry the spool
 _flush_guard = threading.Lock()
 _here = threading.local()  # ``flushing``: this thread holds the spool's lock, flushing
 
 
-def is_busy(error: BaseException) -> bool:
-    """Whether ``error`` is the database refusing a write because another holds its lock
-    (SQLite's "database is locked", PostgreSQL's lock timeout), not a fault of the write."""
-    if not isinstance(error, OperationalError):
-        return False
-    cause = error.__cause__
-    code = getattr(cause, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
-    if getattr(cause, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
-        return True
-    return "database is locked" in str(error) or "database table is locked" in str(error)
-
-
 @contextmanager
 def briefly() -> Iterator[None]:
     """A transaction of its own that waits at most ``SIDE_WRITE_WAIT`` for the database;
-    past it, :class:`OperationalError` (:func:`is_busy`)."""
+    past it, :class:`OperationalError` (:func:`vaka.faults.is_database_busy`)."""
     wait_ms = max(0, round(settings.SIDE_WRITE_WAIT * 1000))
     if connection.vendor != "sqlite":
         with transaction.atomic():
@@ -118,7 +104,7 @@ def touch(write: Callable[[], object]) -> bool:
         with briefly():
             write()
     except OperationalError as error:
-        if not is_busy(error):
+        if not is_database_busy(error):
             raise
         log.info("side write skipped, the database is busy: %s", _name(write))
         return False
@@ -142,7 +128,7 @@ def keep(kind: str, data: dict[str, Any], *, at: datetime | None = None) -> Any:
         with briefly():
             return apply(data, at)
     except OperationalError as error:
-        if not is_busy(error):
+        if not is_database_busy(error):
             raise
     _append(kind, data, at)
     log.info("side write spooled, the database is busy: %s", kind)
@@ -288,7 +274,7 @@ def _apply_spool() -> tuple[int, bool]:
         for start in range(0, len(entries), BATCH):
             applied += _apply_batch(entries[start:start + BATCH], rejected)
     except OperationalError as error:
-        if not is_busy(error):
+        if not is_database_busy(error):
             raise
         return applied, False
     finally:
@@ -339,7 +325,7 @@ def _apply_batch(batch: list[Spooled], rejected: list[tuple[bytes, str]]) -> int
                     with transaction.atomic():
                         _applier(entry.kind)(entry.data, entry.at, late=True)
                 except OperationalError as error:
-                    if is_busy(error):
+                    if is_database_busy(error):
                         raise
                     failed.append((entry.line, str(error)))
                 except Exception as error:  # set aside, never blocking the rest
@@ -348,7 +334,7 @@ def _apply_batch(batch: list[Spooled], rejected: list[tuple[bytes, str]]) -> int
                     applied += 1
                 AppliedDeferredWrite.objects.create(pk=entry.id)
     except DatabaseError as error:
-        if is_busy(error):
+        if is_database_busy(error):
             raise
         if len(batch) > 1:  # a write failed only at commit (a deferred constraint)
             return sum(_apply_batch([entry], rejected) for entry in batch)

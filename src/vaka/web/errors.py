@@ -37,10 +37,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: a full disk is answered 507 and a database that does not answer 503
-    (with Retry-After), each saying so, a page for people and JSON for programs; any other
-    error gets Django's page. Django calls it while handling the error, from a view or a
-    middleware, so the error is the one being handled.
+    """``handler500``: a full disk is answered 507, a database that does not answer or is
+    too busy to take a write 503 (with Retry-After), each saying so, a page for people and
+    JSON for programs; any other error gets Django's page. Django calls it while handling
+    the error, from a view or a middleware, so the error is the one being handled.
 
     The page is rendered without the request: its context would ask the database for the
     user and the inbox badge, the very thing that may be failing."""
@@ -49,14 +49,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if fault is None:
         return defaults.server_error(request)
     status, message = fault
+    busy = faults.is_database_busy(error)
     if request.path.startswith(MACHINE_PATHS):
         response: HttpResponse = JsonResponse({"detail": message}, status=status)
     else:
         title = (_("The disk is full") if status == faults.DISK_FULL_STATUS
+                 else _("The database is busy") if busy
                  else _("The database is unavailable"))
         response = HttpResponse(render_to_string("fault.html", {
             "title": title, "message": message, "SITE_NAME": settings.SITE_NAME,
             "LANGUAGE_BIDI": translation.get_language_bidi()}), status=status)
     if status == faults.UNAVAILABLE_STATUS:
-        response["Retry-After"] = str(faults.RETRY_AFTER_SECONDS)
+        response["Retry-After"] = str(faults.BUSY_RETRY_AFTER_SECONDS if busy
+                                      else faults.RETRY_AFTER_SECONDS)
     return response

@@ -1,6 +1,7 @@
 """Security headers, no caching of what signed-in users see, the user's chosen language,
-and the second-factor gate."""
+the second-factor gate, and a busy database's 503."""
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
@@ -11,9 +12,12 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django_otp import user_has_device
 
+from vaka import faults
 from vaka.directory.accounts import is_local_path
+from vaka.web.errors import server_error
 
 Handler = Callable[[HttpRequest], HttpResponse]
+log = logging.getLogger(__name__)
 
 # The API documentation bundles (Swagger UI, Redoc) set inline styles; never scripts.
 _RELAXED_STYLE_PATHS = ("/api/docs/", "/api/redoc/")
@@ -109,3 +113,24 @@ class TwoFactorMiddleware:
                 request.get_full_path()):
             request.session["two_factor_next"] = request.get_full_path()
         return redirect(target)
+
+
+class BusyDatabaseMiddleware:
+    """A write that waited for the database longer than it may (SQLite's busy timeout,
+    ``VAKA_SQLITE_BUSY_TIMEOUT``, while another writer holds it) is answered as every fault
+    is (:func:`vaka.web.errors.server_error`: 503, Retry-After, "the database is busy"),
+    here so that it is logged as a warning without a traceback, not as a server error.
+    Reads never get here: their side writes wait only briefly, then are spooled or skipped
+    (:mod:`vaka.policy.deferred`)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not faults.is_database_busy(exception):
+            return None
+        log.warning("database busy: %s %s answered 503", request.method, request.path)
+        return server_error(request)  # Django calls this while handling the exception
