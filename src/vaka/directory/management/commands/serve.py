@@ -54,12 +54,16 @@ class Command(BaseCommand):
                 f"{error.strerror or error}. Run `vaka collectstatic` as the user that "
                 "owns it.") from None
 
+        from django.db import connections
+
         from vaka.policy import deferred
         from vaka.wsgi import application
 
-        # Side writes a stopped server left spooled (the database was busy) go in first.
+        # Side writes a stopped server left spooled (the database was busy) go in first; the
+        # connection is not carried into the workers.
         if written := deferred.flush_quietly():
             self.stdout.write(f"Wrote {written} side writes left in the spool.")
+        connections.close_all()
 
         self.stdout.write("Loading the MISP warninglists…")
         default_warninglists()

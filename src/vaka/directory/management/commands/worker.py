@@ -26,11 +26,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         require_broker("worker")
+        from django.db import connections
+
         from vaka.celery import app
         from vaka.policy import deferred
 
-        # Side writes spooled while the database was busy (beat's round writes the later ones).
+        # Side writes spooled while the database was busy (beat's round writes the later
+        # ones); the connection is not carried into the pool's processes.
         deferred.flush_quietly()
+        connections.close_all()
 
         app.worker_main(["worker", f"--concurrency={options['concurrency']}",
                          f"--pool={options['pool']}", f"--loglevel={options['loglevel']}",

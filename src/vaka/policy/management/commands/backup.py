@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from vaka.policy import deferred
 from vaka.policy.backup import BackupError, create_backup
 
 
@@ -15,6 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("file", help="Where to write the archive (.tar.gz), mode 0600.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Entries spooled while the database was busy go in first, so the backup holds them.
+        deferred.flush_quietly()
         try:
             manifest = create_backup(Path(options["file"]))
         except BackupError as error:
