@@ -179,7 +179,10 @@ class _Writer:
 
 class _NoRoomForTheIndex(sqlite3.Connection):
     """A connection to a WAL database on a full disk: the first read needs the shared-memory
-    index sized on disk, and that fails."""
+    index sized on disk, and that fails, leaving the index file it could create (3 bytes)
+    and an empty log beside ``database``."""
+
+    database = ""
 
     def execute(self, sql: str, *args):
         if sql.startswith("PRAGMA journal_mode"):
@@ -187,6 +190,13 @@ class _NoRoomForTheIndex(sqlite3.Connection):
             error.sqlite_errorname = "SQLITE_IOERR_SHMSIZE"
             raise error
         return super().execute(sql, *args)
+
+    def close(self) -> None:
+        super().close()
+        for suffix, size in (("-shm", 3), ("-wal", 0)) if self.database else ():
+            if not os.path.exists(f"{self.database}{suffix}"):
+                with open(f"{self.database}{suffix}", "wb") as handle:
+                    handle.truncate(size)
 
 
 @on_sqlite
@@ -373,3 +383,63 @@ def test_a_queued_upload_refused_by_a_full_disk_leaves_no_waiting_bytes(region, 
     assert faults.is_disk_full(refused.value) and saved  # the upload itself was written
     assert not Submission.objects.exists()
     assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []
+
+
+@contextmanager
+def sqlite_disk_full():
+    """Within ``tests.busy.database_on_file``: the disk under that file is full, and Vaka
+    opens it as it then does, read-only, every write refused as SQLITE_FULL."""
+    real_connect = sqlite3.connect
+    connection.close()
+    with mock.patch.object(_NoRoomForTheIndex, "database", connection.settings_dict["NAME"]), \
+            mock.patch("vaka.sqlite.base.sqlite3.connect", lambda **params: real_connect(
+            **params, **({} if "readonly_shm" in params["database"] else {
+                "factory": _NoRoomForTheIndex}))):
+        yield
+        connection.close()
+
+
+@on_sqlite
+@pytest.mark.django_db(transaction=True)
+def test_a_token_last_use_is_skipped_on_a_full_disk_and_the_request_answers(region, tmp_path):
+    from tests.busy import database_on_file
+    from vaka.directory.models import ApiToken
+    from vaka.directory.services import create_token
+
+    with database_on_file(tmp_path, busy_timeout=5):
+        token, key = create_token(region.analyst_a, name="script")
+        api = APIClient(raise_request_exception=False)
+        api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        with sqlite_disk_full():
+            assert api.get("/api/objects/").status_code == 200
+            assert connection.read_only_full_disk
+        assert ApiToken.objects.get(pk=token.pk).last_used is None
+        assert api.get("/api/objects/").status_code == 200  # space freed: noted now
+        assert ApiToken.objects.get(pk=token.pk).last_used is not None
+
+
+@on_sqlite
+@pytest.mark.django_db(transaction=True)
+def test_audit_verify_on_a_full_disk_checks_the_chain_and_leaves_the_spool(
+        region, settings, tmp_path, capsys, monkeypatch):
+    from django.core.management import call_command
+
+    from tests.busy import database_on_file, write_lock_held
+    from vaka.policy import audit, deferred
+    from vaka.policy.models import AuditEntry
+
+    settings.SIDE_WRITE_WAIT = 0.05
+    settings.DEFERRED_WRITES_DIR = tmp_path / "deferred"
+    monkeypatch.setattr(deferred, "RETRY_AFTER_BUSY", 0)  # the next flush may follow at once
+    with database_on_file(tmp_path, busy_timeout=5):
+        assert audit.record(audit.Action.LOG_START, actor_name="vaka") is not None
+        with write_lock_held():
+            assert audit.record("test", actor_name="waiting") is None  # spooled
+        with sqlite_disk_full():
+            call_command("audit", "verify")
+        output = capsys.readouterr()
+        assert "Audit chain intact" in output.out
+        assert "still waiting in the spool" in output.err
+        assert deferred.pending()
+        assert deferred.flush() == 1  # space freed: written
+        assert AuditEntry.objects.filter(actor_name="waiting").exists()

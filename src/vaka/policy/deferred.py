@@ -48,7 +48,7 @@ from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from vaka.faults import is_database_busy
+from vaka.faults import is_database_busy, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ def touch(write: Callable[[], object]) -> bool:
         with briefly():
             write()
     except OperationalError as error:
+        if is_disk_full(error):  # a read goes on without it (vaka.faults)
+            log.warning("side write skipped, the disk is full: %s", _name(write))
+            return False
         if not is_database_busy(error):
             raise
         log.info("side write skipped, the database is busy: %s", _name(write))
@@ -274,7 +277,7 @@ def _apply_spool() -> tuple[int, bool]:
         for start in range(0, len(entries), BATCH):
             applied += _apply_batch(entries[start:start + BATCH], rejected)
     except OperationalError as error:
-        if not is_database_busy(error):
+        if not is_database_busy(error) and not is_disk_full(error):  # both: the next flush
             raise
         return applied, False
     finally:
@@ -325,7 +328,7 @@ def _apply_batch(batch: list[Spooled], rejected: list[tuple[bytes, str]]) -> int
                     with transaction.atomic():
                         _applier(entry.kind)(entry.data, entry.at, late=True)
                 except OperationalError as error:
-                    if is_database_busy(error):
+                    if is_database_busy(error) or is_disk_full(error):  # kept for later
                         raise
                     failed.append((entry.line, str(error)))
                 except Exception as error:  # set aside, never blocking the rest
@@ -334,7 +337,7 @@ def _apply_batch(batch: list[Spooled], rejected: list[tuple[bytes, str]]) -> int
                     applied += 1
                 AppliedDeferredWrite.objects.create(pk=entry.id)
     except DatabaseError as error:
-        if is_database_busy(error):
+        if is_database_busy(error) or is_disk_full(error):
             raise
         if len(batch) > 1:  # a write failed only at commit (a deferred constraint)
             return sum(_apply_batch([entry], rejected) for entry in batch)
