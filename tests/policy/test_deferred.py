@@ -136,8 +136,7 @@ def note_after_commit(data, at, *, late=False):
 
 def test_a_side_write_made_while_the_spool_is_written_joins_it(busy_ready, monkeypatch):
     monkeypatch.setitem(deferred.APPLIERS, "test", f"{__name__}.note_after_commit")
-    with write_lock_held():
-        deferred.keep("test", {"then": "made while flushing"})
+    deferred._append("test", {"then": "made while flushing"}, timezone.now())  # spooled
     assert deferred.flush() == 2
     assert AuditEntry.objects.filter(actor_name="made while flushing").exists()
     assert not deferred.pending()
