@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ingest as ingest_bench  # noqa: E402  (bench/ingest.py: the bundle, the organisations)
+import ingest as ingest_bench  # bench/ingest.py: the bundle, the organisations
 
 TOUCH_EVERY = 0.05  # seconds between the other connection's writes
 LOCKED_AFTER = 20  # VAKA's SQLite busy timeout: a wait past it fails "database is locked"
@@ -58,8 +59,9 @@ def child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     submission = ingest_bench.ingest_file(Path(args.bundle), a, user)
     seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "final": final[0] if final else None,
-                      "summary": submission.summary()}))
+                      "peak_mb": peak_mb, "summary": submission.summary()}))
 
 
 class Toucher(threading.Thread):
@@ -145,11 +147,11 @@ def main() -> None:
     before, after = results["one transaction"], results["staged"]
     print()
     print(f"{'':18}{'ingest s':>10}{'lock held s':>13}{'longest wait s':>16}"
-          f"{'other writes':>14}{'> 20 s':>8}")
+          f"{'other writes':>14}{'> 20 s':>8}{'peak MB':>9}")
     for label, r in results.items():
         held = r["seconds"] if r["final"] is None else r["final"]
         print(f"{label:18}{r['seconds']:>10.1f}{held:>13.1f}{r['longest_wait']:>16.2f}"
-              f"{r['writes']:>14,}{r['failed']:>8}")
+              f"{r['writes']:>14,}{r['failed']:>8}{r['peak_mb']:>9,.0f}")
     print(f"staged: the write lock is held for {after['final']:.1f} s of the "
           f"{after['seconds']:.1f} s ingest ({after['final'] / after['seconds']:.0%}); the "
           f"other writer's longest wait is {after['longest_wait'] / before['longest_wait']:.0%} "

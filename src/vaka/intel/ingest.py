@@ -402,16 +402,18 @@ class Writer:
                updates: dict[int, tuple[tuple, list[Indexed]]],
                versions: list[tuple[Any, dict, str, str, Marks]], bases: list[tuple]) -> None:
         """``_flush`` into the stage (``intel.staging``): new objects' ids are refs until
-        the final step; every version keeps its JSON there (the final step drops the
-        current one's)."""
+        the final step."""
         written = [*creates.items(), *updates.items()]
+        # The version now current keeps no copy of its JSON (it is on the object).
+        current = {ref: row[ROW_COLUMNS.index("version_key")] for ref, (row, _i) in written}
         index = [(ref, kind, value, hashed, listed)
                  for ref, (_row, indexed) in written for kind, value, hashed, listed in indexed]
         refs = self.stage.write(
             [(stix_id, row) for stix_id, (row, _indexed) in creates.items()],
             [(ref, row) for ref, (row, _indexed) in updates.items()],
             [(*marks.values, marks.audience_id, ref, key, _stored_time(obj.get("modified")),
-              text, None, self.now) for ref, obj, key, text, marks in versions],
+              None if current.get(ref) == key else text, None, self.now)
+             for ref, obj, key, text, marks in versions],
             index, [row for row in bases if row[0] > 0])
         self.outcome.fresh.extend((refs.get(ref, ref), kind, value, hashed)
                                   for ref, kind, value, hashed, listed in index if not listed)
