@@ -48,6 +48,17 @@ def _fresh_rate_limit_counts(settings):
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix(django_db_modify_db_settings_xdist_suffix):
+    # pytest-django gives each xdist worker a database of its own by naming it after the
+    # file with the worker's suffix; it leaves Django's SQLite engine alone (each worker's
+    # test database is in its memory) but not vaka.sqlite, the same engine under our name,
+    # whose test database it would put at "test_<path>_gw0". Back to memory.
+    database = django_settings.DATABASES["default"]
+    if database["ENGINE"] == "vaka.sqlite":
+        database.setdefault("TEST", {})["NAME"] = None
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     # Tests that commit (live_server, transaction=True) are emptied with TRUNCATE, which the
     # audit log refuses on PostgreSQL (policy migration 0003); the test database allows it.
