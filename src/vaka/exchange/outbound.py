@@ -294,8 +294,8 @@ def _read_whole(response: requests.Response, deadline: float, seconds: float, ca
     time, not one read timeout later."""
     request = response.request
     length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) > cap and not response.headers.get(
-            "Content-Encoding"):
+    declared = int(length) if length.isascii() and length.isdigit() else 0  # not "³"
+    if declared > cap and not response.headers.get("Content-Encoding"):
         raise TooLarge(cap, request=request, response=response)
     sock = getattr(getattr(response.raw, "connection", None), "sock", None)
     chunks, size = [], 0
