@@ -21,8 +21,9 @@ by the next ingest (rows past the last object).
 Measured with ``bench/ingest_lock.py`` (300,000 indicators, 2 cores): the lock is held
 for the final step only, about a fifth of the ingest (7.7 s of 36 s; written in one
 transaction, all 39 s), with the same peak memory (the staged rows are in a file) and the
-same total time (0.94x; 0.55x to 1.6x on a loaded machine). The final step is the database's own work of inserting the
-rows into the tables and their indexes, so it grows with the submission.
+same total time (0.94x; 0.55x to 1.6x on a loaded machine). The final step is the
+database's own work of inserting the rows into the tables and their indexes, so it grows
+with the submission.
 
 Ingests take turns (``intel.ingest_turn``), so no other ingest changes what a staged one
 read. Other writers may: a correction, re-mark or deletion of a record the submission adds a
