@@ -15,8 +15,9 @@ web pages and the API answer with :func:`vaka.web.errors.server_error` (507 and 
   and SQLite's "unable to open database file".
 - **A database busy with another writer**: SQLite's "database is locked" (``SQLITE_BUSY``,
   ``SQLITE_LOCKED``) once a write waited its busy timeout out, PostgreSQL's lock timeout
-  (55P03). 503 too, with a shorter Retry-After: it frees up within seconds. Reads never
-  meet it; their side writes are spooled or skipped instead (:mod:`vaka.policy.deferred`).
+  (55P03), and a submission that waited as long for its ingest turn (:class:`Busy`). 503
+  too, with a shorter Retry-After: it frees up within seconds. Reads never meet it; their
+  side writes are spooled or skipped instead (:mod:`vaka.policy.deferred`).
 
 The error a view sees is Django's wrapper of the driver's (``__cause__``), sometimes raised
 while handling it (``__context__``): both chains are followed.
@@ -46,6 +47,11 @@ UNAVAILABLE_STATUS = 503
 RETRY_AFTER_SECONDS = 30
 #: A busy database (another writer holds it) is free again within seconds.
 BUSY_RETRY_AFTER_SECONDS = 5
+
+
+class Busy(Exception):
+    """A write that waited for its turn as long as a write may wait for the database (on
+    SQLite, submissions take turns: :mod:`vaka.intel.ingest_turn`)."""
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -101,6 +107,8 @@ def is_database_busy(error: BaseException) -> bool:
     "database is locked" once its busy timeout ran out, PostgreSQL's lock timeout. The
     write was refused, nothing of it stored, and it works again in a moment."""
     for cause in _chain(error):
+        if isinstance(cause, Busy):
+            return True
         name = getattr(cause, "sqlite_errorname", None)
         if name is not None and name.startswith(SQLITE_BUSY):
             return True

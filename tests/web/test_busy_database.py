@@ -171,3 +171,37 @@ def test_ten_writers_and_readers_at_once_meet_no_server_error(transactional_db, 
     assert {status for what, status, _b in answers if what == "submit"} <= {201, 202}
     assert {status for what, status, _b in answers if what != "submit"} <= {200, 201}
     assert any(what == "lookup" for what, _s, _b in answers)
+
+
+def test_a_submission_waits_for_its_ingest_turn_no_longer_than_for_the_database(
+        busy_ready, monkeypatch, settings):
+    # A long `vaka ingest` (another process) holds the ingest turn: a submission through the
+    # API or the web waits as long as a write may wait for SQLite, then is told to come back.
+    if connection.vendor != "sqlite":
+        pytest.skip("ingests take turns on SQLite only")
+    import subprocess
+    import sys
+
+    from vaka.intel import ingest_turn
+    from vaka.intel.models import Submission
+
+    monkeypatch.setattr(ingest_turn, "request_wait", lambda: 0.3)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time; "
+         "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); fcntl.lockf(fd, fcntl.LOCK_EX); "
+         "print('held', flush=True); time.sleep(60)",
+         str(settings.DATA_DIR / ingest_turn.LOCK_NAME)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        user = UserFactory()
+        answer = api_client_for(user).post(
+            "/api/submissions/", {"content": "91.92.240.13", "format": "text"}, format="json")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (answer.status_code, answer["Retry-After"]) == (503, "5")
+    assert "busy" in answer.json()["detail"]
+    assert not Submission.objects.filter(user=user).exists()
+    again = api_client_for(user).post(
+        "/api/submissions/", {"content": "91.92.240.13", "format": "text"}, format="json")
+    assert again.status_code == 201, again.content

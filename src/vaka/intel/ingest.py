@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from vaka.directory.models import Organisation, User
 from vaka.inbox import services as inbox
 from vaka.intel import bulk, originals, staging
-from vaka.intel.ingest_turn import ingest_turn
+from vaka.intel.ingest_turn import ingest_turn, request_wait
 from vaka.intel.models import (
     HitNotification,
     StixObject,
@@ -496,7 +496,9 @@ def store(
     summary = {"distribution": markings.distribution, "tlp": markings.tlp,
                "communities": [c.name for c in markings.communities]}
     try:
-        with ingest_turn(), staging.session() as stage, (
+        # Sent through the web or the API: wait for the turn as long as for the database.
+        turn = ingest_turn(wait=None if request is None else request_wait())
+        with turn, staging.session() as stage, (
                 transaction.atomic() if stage is None else contextlib.nullcontext()):
             resolver = MarkingResolver(organisation, user, markings)
             submission = _submission_row(
