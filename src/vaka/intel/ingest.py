@@ -13,7 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -36,6 +36,7 @@ from vaka.intel.parsing import stix
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.observables import value_hash
 from vaka.intel.parsing.stix_markings import marking_tlp
+from vaka.intel.parsing.timestamps import stix_timestamp
 from vaka.intel.prepare import Indexed, prepared_batches
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
@@ -340,8 +341,7 @@ class Writer:
             if kept != marks:
                 self.outcome.kept_markings += 1
             if item.digest and first_created:  # an object Vaka built: keep its first day
-                first = first_created.astimezone(UTC)
-                obj = {**obj, "created": first.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"}
+                obj = {**obj, "created": stix_timestamp(first_created)}
             known_versions.add((pk, key))
             text = bulk.db_json(obj)
             versions.append((pk, obj, key, text, kept))
