@@ -77,3 +77,22 @@ def test_a_missing_manifest_is_stale_even_when_the_files_were_copied(manifest_st
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(path.read_bytes())
     assert collection_is_stale()
+
+
+@pytest.mark.parametrize(("error", "advice"), [
+    (OSError(28, "No space left on device"), "Free some space on it, then start again."),
+    (PermissionError(13, "Permission denied"), "Run `vaka collectstatic` as the user that"),
+])
+def test_serve_that_cannot_collect_says_why_and_what_to_do(monkeypatch, error, advice):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from vaka.web import staticfiles
+
+    def cannot(write):
+        raise error
+
+    monkeypatch.setattr(staticfiles, "collect_if_stale", cannot)
+    with pytest.raises(CommandError) as refused:
+        call_command("serve")
+    assert f"{error.strerror}. {advice}" in str(refused.value)

@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from vaka.faults import is_disk_full
+
 # A worker's requests after which what it still holds is frozen (see freeze_what_lasts).
 FREEZE_AFTER = frozenset({1, 10, 100, 1000})
 
@@ -49,10 +51,11 @@ class Command(BaseCommand):
         try:
             collect_if_stale(self.stdout.write)
         except OSError as error:
+            advice = ("Free some space on it, then start again." if is_disk_full(error) else
+                      "Run `vaka collectstatic` as the user that owns it.")
             raise CommandError(
                 f"Static files could not be collected into {settings.STATIC_ROOT}: "
-                f"{error.strerror or error}. Run `vaka collectstatic` as the user that "
-                "owns it.") from None
+                f"{error.strerror or error}. {advice}") from None
 
         from django.db import connections
 
