@@ -41,6 +41,12 @@ sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'",
                                  reason="PostgreSQL keeps one transaction: nothing is staged")
 
 
+@pytest.fixture(autouse=True)
+def _every_input_staged(monkeypatch):
+    # The bundles here are small; a small input is written in one transaction instead.
+    monkeypatch.setattr(staging, "SMALL_INPUT", 0)
+
+
 def _staged_tables() -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table'")
@@ -256,13 +262,25 @@ def test_an_ingest_stages_while_holding_its_turn(region, monkeypatch):
     taken = []
     real = staging.session
 
-    def session():
+    def session(size=None):
         from vaka.intel import ingest_turn
 
         taken.append(ingest_turn._held)
-        return real()
+        return real(size)
 
     monkeypatch.setattr(staging, "session", session)
     ingest(bundle(indicator("turn.example.net")), region.analyst_a)
     assert taken == [1 if connection.vendor == "sqlite" else 0]
     assert Submission.objects.get().status == "stored"
+
+
+@sqlite_only
+def test_a_small_input_is_written_in_one_transaction_without_a_stage(region, monkeypatch):
+    monkeypatch.setattr(staging, "SMALL_INPUT", 256 * 1024)
+    tables = []
+    _before_the_final_step(monkeypatch, lambda: tables.append(_staged_tables()))
+
+    submission = ingest(bundle(indicator("small.evil-portal-7.net")), region.analyst_a)
+
+    assert (submission.status, submission.new, tables) == ("stored", 1, [[]])
+    assert StixObject.objects.filter(name="small.evil-portal-7.net").count() == 1

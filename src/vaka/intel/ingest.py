@@ -475,7 +475,7 @@ def store(
     markings: Markings, source: str, fmt: str, filename: str = "", sha256: str = "",
     partial: bool = False, problems: list[Problem] | None = None, request: Any = None,
     worker: bool = False, name: str = "", original: Original | None = None,
-    queued: Submission | None = None,
+    queued: Submission | None = None, size: int | None = None,
 ) -> Submission:
     """Write validated-on-the-way objects as one submission; see the module docstring.
 
@@ -485,7 +485,8 @@ def store(
     ``name`` says what it was (a file, feed, peer, API token); ``original``, what was
     sent, is kept with the submission unless it is rejected (``intel.originals``).
     ``queued``: the row a worker claimed for this input (``intel.queued``), filled in
-    instead of a new one, so its status page ends with the outcome."""
+    instead of a new one, so its status page ends with the outcome. ``size``: the input's
+    bytes when known (a small one is not staged, see ``intel.staging``)."""
     problems = Problems(problems or [])
     pasted = original.lines if original is not None and source == Submission.Source.PASTE \
         else None
@@ -498,7 +499,7 @@ def store(
     try:
         # Sent through the web or the API: wait for the turn as long as for the database.
         turn = ingest_turn(wait=None if request is None else request_wait())
-        with turn, staging.session() as stage, (
+        with turn, staging.session(size) as stage, (
                 transaction.atomic() if stage is None else contextlib.nullcontext()):
             resolver = MarkingResolver(organisation, user, markings)
             submission = _submission_row(

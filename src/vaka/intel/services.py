@@ -195,7 +195,7 @@ def ingest_bytes(
                  markings=markings, source=source, fmt=fmt, filename=filename,
                  sha256=sha256 or _sha256(data), partial=partial, problems=problems,
                  request=request, worker=fmt == "stix", name=name, original=original,
-                 queued=queued)
+                 queued=queued, size=len(data))
 
 
 def ingest_path(

@@ -31,6 +31,10 @@ version to, or a record made meanwhile with one of its new ids. The final step c
 them and refuses the submission (``Conflict``), to be sent again: nothing is overwritten
 silently.
 
+A small input (up to ``SMALL_INPUT`` bytes: a paste, a typical API submission) is written
+in one transaction as before: it holds the lock for milliseconds, and setting up a stage
+cost more than the writing (a 5-object bundle took 20 ms of CPU staged, 11 ms without).
+
 On PostgreSQL (MVCC: readers and other writers never wait for an ingest) a submission keeps
 its single transaction and nothing is staged.
 """
@@ -49,6 +53,7 @@ PREFIX = "vaka_stage_"
 OBJECTS, VERSIONS, OBSERVABLES = f"{PREFIX}objects", f"{PREFIX}versions", f"{PREFIX}index"
 BASES, NOTES, NOTICES = f"{PREFIX}bases", f"{PREFIX}notes", f"{PREFIX}notices"
 BASE_COLUMNS = ["version_key", *bulk.MARK_COLUMNS, "audience_id"]
+SMALL_INPUT = 256 * 1024  # bytes: written in one transaction, not staged (see above)
 
 
 class Conflict(Exception):
@@ -61,10 +66,11 @@ def _q(names: Iterable[str], table: str = "") -> str:
 
 
 @contextlib.contextmanager
-def session() -> Iterator["Stage | None"]:
-    """A fresh stage for one submission on SQLite (None on other databases); its tables
-    are dropped at the end, whatever happens."""
-    if connection.vendor != "sqlite":
+def session(size: int | None = None) -> Iterator["Stage | None"]:
+    """A fresh stage for one submission on SQLite (None on other databases, and for an
+    input of ``size`` bytes up to ``SMALL_INPUT``; None: its size is not known, a stream);
+    its tables are dropped at the end, whatever happens."""
+    if connection.vendor != "sqlite" or (size is not None and size <= SMALL_INPUT):
         yield None
         return
     # Staged rows go to a file (deleted by the system as soon as it is opened, so a killed
