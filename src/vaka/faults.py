@@ -27,6 +27,7 @@ Imported by the settings' modules: nothing here reads settings or imports models
 
 import errno
 from collections.abc import Iterator
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -54,17 +55,20 @@ class Busy(Exception):
     SQLite, submissions take turns: :mod:`vaka.intel.ingest_turn`)."""
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what lies under it: what it was raised from or over (``from None``:
+    what it was raised over is not it), and the error a library wrapped in it (urllib3's
+    ``reason``, the first argument of requests' errors, which wrap urllib3's)."""
     seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
+    pending: list[Any] = [error]
     while pending and len(seen) < 20:
         current = pending.pop()
-        if current is None or id(current) in seen:
+        if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
         yield current
-        pending.append(current.__cause__)
-        if not current.__suppress_context__:  # ``from None``: what it was raised over is not it
+        pending += [getattr(current, "reason", None), *current.args[:1], current.__cause__]
+        if not current.__suppress_context__:
             pending.append(current.__context__)
 
 
@@ -77,7 +81,7 @@ def _postgresql_state(error: BaseException) -> str | None:
 
 def is_disk_full(error: BaseException) -> bool:
     """``error`` (or what caused it) says the disk is full."""
-    for cause in _chain(error):
+    for cause in causes(error):
         if isinstance(cause, OSError) and cause.errno in DISK_FULL_ERRNOS:
             return True
         if getattr(cause, "sqlite_errorname", None) in SQLITE_DISK_FULL:
@@ -89,7 +93,7 @@ def is_disk_full(error: BaseException) -> bool:
 
 def is_database_unavailable(error: BaseException) -> bool:
     """``error`` (or what caused it) says the database cannot be reached."""
-    for cause in _chain(error):
+    for cause in causes(error):
         if getattr(cause, "sqlite_errorname", None) in SQLITE_UNAVAILABLE:
             return True
         state = _postgresql_state(cause)
@@ -106,7 +110,7 @@ def is_database_busy(error: BaseException) -> bool:
     """``error`` (or what caused it) says another writer holds the database: SQLite's
     "database is locked" once its busy timeout ran out, PostgreSQL's lock timeout. The
     write was refused, nothing of it stored, and it works again in a moment."""
-    for cause in _chain(error):
+    for cause in causes(error):
         if isinstance(cause, Busy):
             return True
         name = getattr(cause, "sqlite_errorname", None)

@@ -118,7 +118,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'vaka.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+on_sqlite = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if on_sqlite:
     # Django's, reading on when the disk is full (vaka.sqlite); WAL is set once, on a new file.
     DATABASES["default"]["ENGINE"] = "vaka.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -345,7 +346,7 @@ from vaka.web import throttling  # noqa: E402
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = throttling.configured_rates(env)
 # Shared by every worker process: Redis with VAKA_CACHE_URL, else files in the data directory.
 CACHES = throttling.cache_setting(env("CACHE_URL"), DATA_DIR)
-if "sqlite" in DATABASES["default"]["ENGINE"]:
+if on_sqlite:
     # Sessions are kept beside the counts, not in SQLite, which lets one writer in at a
     # time: a sign-in, or a look-up whose answers the session keeps, never waits for an
     # ingest holding it. Files in the data directory swept of expired ones (or Redis);

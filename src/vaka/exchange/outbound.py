@@ -53,6 +53,8 @@ from urllib3.exceptions import (
 )
 from urllib3.util import connection
 
+from vaka.faults import causes
+
 SCHEMES = ("http", "https")
 # Redirects followed for one request: TAXII and MISP servers need one or two at most (a
 # moved collection, http → https); each hop is checked like the first request.
@@ -381,22 +383,8 @@ def _host_of(url: str) -> str:
     return parts.netloc.rsplit("@", 1)[-1] or url
 
 
-def _causes(error: BaseException) -> list[BaseException]:
-    """``error`` and what it wraps (requests wraps urllib3, which wraps the socket's)."""
-    found: list[BaseException] = []
-    todo: list[Any] = [error]
-    while todo and len(found) < 20:
-        item = todo.pop(0)
-        if not isinstance(item, BaseException) or item in found:
-            continue
-        found.append(item)
-        todo += [getattr(item, "reason", None), item.__cause__, item.__context__,
-                 *item.args[:1]]
-    return found
-
-
 def _caused_by(error: BaseException, *kinds: type) -> bool:
-    return any(isinstance(cause, kinds) for cause in _causes(error))
+    return any(isinstance(cause, kinds) for cause in causes(error))
 
 
 _TLS = re.compile(r"certificate verify failed: ([^'\")(]+)")

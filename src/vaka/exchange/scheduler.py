@@ -36,8 +36,6 @@ Result = TypeVar("Result")
 # than two answers' limit, its process is gone.
 SILENCE = timedelta(minutes=30)
 
-_writer = threading.RLock()
-
 
 def each(items: Iterable[Item], work: Callable[[Item], Result]) -> list[Result]:
     """``work(item)`` for every item, ``VAKA_SCHEDULER_THREADS`` at a time, the results in
@@ -63,14 +61,11 @@ def each(items: Iterable[Item], work: Callable[[Item], Result]) -> list[Result]:
 
 @contextlib.contextmanager
 def writing() -> Iterator[None]:
-    """Hold the process's write turn on SQLite (see the module docstring); elsewhere,
-    writes run side by side."""
-    from django.db import connection
+    """Hold the process's write turn on SQLite (see the module docstring), the one its
+    ingests take among threads (``intel.ingest_turn``); elsewhere, writes run side by side."""
+    from vaka.intel.ingest_turn import thread_turn
 
-    if connection.vendor != "sqlite":
-        yield
-        return
-    with _writer:
+    with thread_turn():
         yield
 
 

@@ -44,6 +44,18 @@ def needed() -> bool:
     return connection.vendor == "sqlite"
 
 
+@contextlib.contextmanager
+def thread_turn() -> Iterator[None]:
+    """The write turn among this process's threads only, on SQLite: for a thread's small
+    writes beside ingests (a feed poll's or sync run's record), which need no other process
+    to wait, only no thread of this one to hold the lock meanwhile."""
+    if not needed():
+        yield
+        return
+    with _in_process:
+        yield
+
+
 def request_wait() -> float:
     """How long a submission sent through the web or the API waits for its turn (seconds):
     as long as any write waits for SQLite's lock."""
