@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "vaka.intel",
     "vaka.exchange",
     "vaka.inbox",
+    "vaka.products",
     "vaka.web",
 ]
 

@@ -78,6 +78,7 @@ urlpatterns = [
     path("intel/", include("vaka.intel.urls")),
     path("saved-searches/", include("vaka.web.urls")),
     path("inbox/", include("vaka.inbox.urls")),
+    path("products/", include("vaka.products.urls")),
     path("exchange/", include("vaka.exchange.urls")),
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),
