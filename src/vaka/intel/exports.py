@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from misp_stix_converter import ExternalSTIX2toMISPParser
 from misp_stix_converter.tools import load_stix2_content
 
+from vaka.csvcells import formula_safe
 from vaka.directory.models import hash_token
 from vaka.intel.models import ExportLink, Observable, StixObject
 from vaka.intel.outgoing import shared_stix
@@ -62,7 +63,6 @@ CSV_COLUMNS = ("stix_id", "type", "name", "values", "tlp", "pap", "distribution"
 _CSV_FIELDS = ("pk", "stix_id", "type", "name", "tlp", "pap", "distribution", "owner__name",
                "owner__origin__name", "owner__country_id", "labels", "confidence",
                "stix_created", "stix_modified", "valid_from", "valid_until")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -152,9 +152,7 @@ def _cell(value: Any) -> Any:
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    return formula_safe(value) if isinstance(value, str) else value
 
 
 def csv_rows(objects: QuerySet[StixObject]) -> Iterator[str]:
