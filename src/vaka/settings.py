@@ -315,6 +315,10 @@ SCHEDULER_THREADS = env_int("SCHEDULER_THREADS", 4, minimum=1)
 # counting every visible row of a large store took seconds. ``count=exact`` asks for all.
 LIST_COUNT_CAP = env_int("LIST_COUNT_CAP", 1000, minimum=1)
 
+# The analytics dashboard's figures are computed ahead by the scheduler's round when they
+# are older than this many minutes (vaka.products.figures); 0: only by `vaka refresh_figures`.
+ANALYTICS_REFRESH_MINUTES = env_int("ANALYTICS_REFRESH_MINUTES", 15)
+
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

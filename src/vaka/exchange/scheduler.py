@@ -137,6 +137,16 @@ def run_due() -> dict[str, Any]:
     else:
         if any(sent.values()):
             summary["mail"] = sent
+    try:
+        from vaka.products import figures
+
+        refreshed = figures.refresh_if_due()
+    except Exception:  # as above: the dashboard's figures must not stop the round
+        log.exception("scheduler: analytics figures failed")
+        summary["figures"] = "error"
+    else:
+        if refreshed is not None:
+            summary["figures"] = {"objects": refreshed.counted, "seconds": refreshed.seconds}
     from vaka.policy import deferred
 
     # Side writes spooled while the database was busy, should no request come to write them.

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from vaka.policy.models import Marked, Shareable
+from vaka.policy.visibility import ShareableQuerySet
 
 
 class Note(Shareable):
@@ -363,3 +364,79 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stix_id} ({self.reason})"
+
+
+# --- Analytics figures (``vaka.products.figures``) ---------------------------------------
+
+class FigureClass(models.Model):
+    """Current objects sharing an owner and markings, hence one audience: whoever may see
+    one of them may see them all. The analytics figures are counted per class, so the one
+    policy filter (``visible_to``) over this small table selects exactly what a viewer's
+    figures may count. Rebuilt with the figures on each refresh."""
+
+    owner = models.ForeignKey("directory.Organisation", on_delete=models.CASCADE,
+                              related_name="+", db_index=False)
+    distribution = models.CharField(max_length=16)
+    tlp = models.CharField(max_length=16)
+    audience = models.ForeignKey("policy.Audience", on_delete=models.CASCADE, null=True,
+                                 blank=True, related_name="+", db_index=False)
+
+    objects = ShareableQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.distribution} {self.tlp} {self.audience_id}"
+
+
+class ObjectFigure(models.Model):
+    """How many current (not revoked) objects of one class, added in one month, of one
+    type, carry ``key`` of ``dimension`` (``all``: every object, key empty). ``crime_type``
+    empty counts every object; a code counts only those of that crime type, so the figures
+    can be filtered by crime type."""
+
+    figure_class = models.ForeignKey(FigureClass, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
+    month = models.DateField()
+    type = models.CharField(max_length=40)
+    crime_type = models.CharField(max_length=40, blank=True)
+    dimension = models.CharField(max_length=16)
+    key = models.CharField(max_length=300, blank=True)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["crime_type", "dimension", "month"],
+                                name="intel_figure_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}:{self.key} {self.month:%Y-%m} {self.count}"
+
+
+class ValueFigure(models.Model):
+    """How many (``count``) current objects of one class, month, type (and crime type, as
+    above) carry the value ``value_hash`` (``Observable.value_hash``) — only for values that
+    more than one object carries, outside every warninglist. No value is stored here: pages
+    name a value only after finding it on an object the viewer may see."""
+
+    figure_class = models.ForeignKey(FigureClass, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
+    month = models.DateField()
+    type = models.CharField(max_length=40)
+    crime_type = models.CharField(max_length=40, blank=True)
+    value_hash = models.BigIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["crime_type", "month"], name="intel_valuefigure_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.value_hash} {self.month:%Y-%m} {self.count}"
+
+
+class FigureRefresh(models.Model):
+    """The one row saying when the figures were last computed, and how long it took."""
+
+    finished = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(default=0)
+    counted = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"figures as of {self.finished}"
