@@ -1,5 +1,6 @@
 """The exchange's timetable: poll the feeds and sync the connected instances that are due
-(and, being the one in-process timetable, send the inbox's e-mail that is due).
+(and, being the one in-process timetable, send the inbox's and the products' e-mail that
+is due and chase overdue acknowledgements of alerts).
 
 ``run_due`` does one round; ``vaka scheduler`` runs rounds forever (``vaka serve`` starts
 it beside the web server when there is no Celery broker; with one, Celery beat calls the
@@ -147,6 +148,16 @@ def run_due() -> dict[str, Any]:
     else:
         if refreshed is not None:
             summary["figures"] = {"objects": refreshed.counted, "seconds": refreshed.seconds}
+    try:
+        from vaka.products import dissemination
+
+        products = {**dissemination.chase_overdue(), **dissemination.send_mail_due()}
+    except Exception:  # as above
+        log.exception("scheduler: products' reminders and mail failed")
+        summary["products"] = "error"
+    else:
+        if any(products.values()):
+            summary["products"] = products
     from vaka.policy import deferred
 
     # Side writes spooled while the database was busy, should no request come to write them.

@@ -20,6 +20,10 @@ class Notice(Marked):
     class Kind(models.TextChoices):
         HIT = "hit", _("Hit on your record")
         SUBMISSION_PROBLEM = "submission_problem", _("Submission with problems")
+        PRODUCT = "product", _("Product received")
+        PRODUCT_REVIEW = "product_review", _("Product to review")
+        ACK_REMINDER = "ack_reminder", _("Acknowledgement overdue")
+        ACK_ESCALATED = "ack_escalated", _("Acknowledgement overdue: escalated")
 
     # No index of its own: the group-key constraint and the recent index both start with it.
     owner = models.ForeignKey(

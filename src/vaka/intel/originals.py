@@ -32,6 +32,10 @@ _SIGNATURES = [
     (b"%PDF-", "application/pdf"),
     (b"PK\x03\x04", "application/zip"),
     (b"\x1f\x8b", "application/gzip"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
     (b"\xff\xfe", "text/plain; charset=utf-16"),
     (b"\xfe\xff", "text/plain; charset=utf-16"),
 ]

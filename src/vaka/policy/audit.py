@@ -41,6 +41,14 @@ class Action:
     REVOKE = "revoke"
     BROKER_VIEW = "broker_view"  # a desk broker read the list of hits and who holds them
     SECRETS_ROTATE = "secrets_rotate"  # stored secrets re-encrypted under the current key
+    # A product's workflow (``vaka.products``); each step also has its row and comment.
+    PRODUCT_SUBMIT = "product_submit"
+    PRODUCT_RETURN = "product_return"
+    PRODUCT_APPROVE = "product_approve"
+    PRODUCT_REVISE = "product_revise"
+    PRODUCT_DISSEMINATE = "product_disseminate"
+    PRODUCT_CLOSE = "product_close"
+    ACKNOWLEDGE = "acknowledge"
 
 
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())
@@ -67,6 +75,13 @@ ACTION_LABELS = {
     Action.REVOKE: _("Revoked"),
     Action.BROKER_VIEW: _("Broker view read"),
     Action.SECRETS_ROTATE: _("Stored secrets re-encrypted"),
+    Action.PRODUCT_SUBMIT: _("Product sent for review"),
+    Action.PRODUCT_RETURN: _("Product returned to its writer"),
+    Action.PRODUCT_APPROVE: _("Product approved"),
+    Action.PRODUCT_REVISE: _("Product revision started"),
+    Action.PRODUCT_DISSEMINATE: _("Product disseminated"),
+    Action.PRODUCT_CLOSE: _("Product closed"),
+    Action.ACKNOWLEDGE: _("Product acknowledged"),
 }
 
 

@@ -158,7 +158,8 @@ def clean_markings(owner: Organisation, creator: User | None, m: Markings) -> Ma
     return m
 
 
-def _apply(record: Shareable, m: Markings) -> None:
+def apply_markings(record: Any, m: Markings) -> None:
+    """Set the checked markings ``m`` on a record or a version (not saved)."""
     for name in ("distribution", "tlp", "pap", "handling", "handling_note", "grading_scheme",
                  "grading_source", "grading_information", "grading_handling"):
         setattr(record, name, getattr(m, name))
@@ -202,7 +203,7 @@ def create_shareable(
     record.owner = user.organisation
     record.created_by = user
     m = clean_markings(record.owner, user, markings)
-    _apply(record, m)
+    apply_markings(record, m)
     record.full_clean(exclude=["owner", "created_by"])
     record.save()
     audit.record(audit.Action.CREATE, actor=user, target=record, request=request,
@@ -216,7 +217,7 @@ def update_shareable(
 ) -> Shareable:
     """Save changes to ``record`` and its markings; call inside ``transaction.atomic()``."""
     m = clean_markings(record.owner, record.created_by or user, markings)
-    _apply(record, m)
+    apply_markings(record, m)
     record.modified = timezone.now()
     record.full_clean(exclude=["owner", "created_by"])
     record.save()

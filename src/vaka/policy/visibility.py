@@ -9,6 +9,9 @@ A record's audience is the intersection of two sets:
   organisations and their clients (organisations ``served_by`` a recipient);
   AMBER+STRICT: the owner and the recipient organisations; RED: the named recipients.
 
+A record with a release step (a product, declared by the model's ``released_path``)
+reaches nobody outside its owner organisation until it is released, whatever its markings.
+
 Anonymous visitors (and users without an organisation) see ``public`` records marked
 TLP:CLEAR and nothing else. Roles never widen the audience: a platform admin sees what
 their organisation is entitled to, like anyone else.
@@ -76,15 +79,32 @@ def _owner_path(model: type[models.Model]) -> str:
     return getattr(model, "owner_path", "owner_id")
 
 
+def record_q(user: AnyUser, model: type[models.Model]) -> Q:
+    """The filter selecting the records of ``model`` that ``user`` may see: the audience,
+    and for a model with a release step (``released_path``: the field set when it is
+    released) nothing of another organisation's until it is released."""
+    owner = _owner_path(model)
+    q = audience_q(user, owner)
+    released = getattr(model, "released_path", "")
+    if released:
+        shown = Q(**{f"{released}__isnull": False})
+        org_id = getattr(user, "organisation_id", None) if (
+            user is not None and user.is_authenticated) else None
+        if org_id is not None:
+            shown |= Q(**{owner: org_id})
+        q &= shown
+    return q
+
+
 class ShareableQuerySet(models.QuerySet):
     def visible_to(self, user: AnyUser) -> "ShareableQuerySet":
-        return self.filter(audience_q(user, _owner_path(self.model)))
+        return self.filter(record_q(user, self.model))
 
 
 def visible_to(user: AnyUser, queryset: models.QuerySet) -> models.QuerySet:
     """Narrow ``queryset`` of marked records (shareable records, object versions,
-    submissions) to those ``user`` may see."""
-    return queryset.filter(audience_q(user, _owner_path(queryset.model)))
+    submissions, products and their revisions) to those ``user`` may see."""
+    return queryset.filter(record_q(user, queryset.model))
 
 
 def can_see(user: AnyUser, record: models.Model) -> bool:
