@@ -45,6 +45,7 @@ urlpatterns = [
     *health.urlpatterns,
     path("", web.dashboard, name="dashboard"),
     path("language/", web.set_language, name="set_language"),
+    path("preview/markdown/", web.markdown_preview, name="markdown_preview"),
     path("accounts/login/", auth_views.LoginView.as_view(
         authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

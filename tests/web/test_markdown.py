@@ -1,11 +1,15 @@
 """Markdown (``vaka.web.markdown``): safe HTML whatever is written, images only from this
-site, headings with stable unique ids."""
+site, headings with stable unique ids, and the preview endpoint beside a form field."""
 
 import re
 from html.parser import HTMLParser
 
 import pytest
+from django import forms
+from django.template.loader import render_to_string
+from django.test import Client
 
+from tests.factories import UserFactory
 from vaka.web.markdown import headings, plain_text, render, same_site
 
 ALLOWED_TAGS = {"a", "blockquote", "br", "code", "em", "hr", "img", "li", "ol", "p", "pre",
@@ -215,3 +219,100 @@ def test_plain_text_strips_the_markdown():
 
 def test_empty_text_is_empty():
     assert render("") == render("   \n") == "" and headings("") == [] and plain_text("") == ""
+
+
+# --- the preview endpoint ---------------------------------------------------------------
+
+URL = "/preview/markdown/"
+
+
+@pytest.fixture
+def writer(db, client):
+    client.force_login(UserFactory())
+    return client
+
+
+def test_preview_renders_the_text_as_a_fragment(writer):
+    response = writer.post(URL, {"text": "# Alert\n\n<script>alert(1)</script> **now**"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<h1 dir="auto">Alert</h1>' in html  # no ids: they would repeat the page's
+    assert "&lt;script&gt;" in html and "<strong>now</strong>" in html
+    assert "<html" not in html
+
+
+def test_preview_reads_the_named_field_and_moves_headings(writer):
+    response = writer.post(f"{URL}?field=summary&offset=2", {"summary": "# Alert", "text": "x"})
+    assert '<h3 dir="auto">Alert</h3>' in response.content.decode()
+
+
+def test_preview_of_nothing_says_so(writer):
+    assert "Nothing to preview yet." in writer.post(URL, {"text": " "}).content.decode()
+
+
+def test_preview_refuses_more_than_200_kb(writer):
+    response = writer.post(URL, {"text": "a" * (200 * 1024 + 1)})
+    assert response.status_code == 400
+    assert "The text is too long to preview: 201 KB, at most 200 KB." in response.content.decode()
+    assert writer.post(URL, {"text": "a" * 200 * 1024}).status_code == 200
+
+
+def test_preview_refuses_a_bad_offset(writer):
+    response = writer.post(f"{URL}?offset=9", {"text": "# x"})
+    assert response.status_code == 400
+    assert "from 0 to 5" in response.content.decode()
+
+
+def test_preview_needs_sign_in_and_a_post(db, client):
+    response = client.post(URL, {"text": "# x"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    client.force_login(UserFactory())
+    assert client.get(URL).status_code == 405
+
+
+def test_preview_needs_the_csrf_token(db):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory())
+    assert client.post(URL, {"text": "# x"}).status_code == 403
+    client.get("/")  # the page sets the CSRF cookie that htmx's header repeats
+    token = client.cookies["csrftoken"].value
+    response = client.post(URL, {"text": "# x"}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200
+
+
+def test_previews_are_rate_limited(writer, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
+                               "DEFAULT_THROTTLE_RATES": {"previews": "2/min"}}
+    assert [writer.post(URL, {"text": "x"}).status_code for _ in range(2)] == [200, 200]
+    refused = writer.post(URL, {"text": "x"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many previews: at most 2 per minute." in refused.content.decode()
+
+
+# --- the include ------------------------------------------------------------------------
+
+class ProductForm(forms.Form):
+    summary = forms.CharField(widget=forms.Textarea, label="Summary")
+
+
+def test_the_field_include_posts_only_its_field_and_shows_the_preview():
+    form = ProductForm(data={"p-summary": "# Alert\n\n![x](https://tracker.example/p.png)"},
+                       prefix="p")
+    html = render_to_string("web/_markdown_field.html",
+                            {"field": form["summary"], "heading_offset": 2})
+    wrapper = next(attrs for tag, attrs in Elements(html).found
+                   if "data-markdown-preview" in attrs)
+    assert wrapper["hx-post"] == "/preview/markdown/?field=p-summary&offset=2"
+    assert wrapper["hx-params"] == "p-summary"
+    assert wrapper["hx-include"] == "#id_p-summary"
+    assert wrapper["hx-target"] == "#id_p-summary-preview"
+    (pane,) = [attrs for tag, attrs in Elements(html).found
+               if attrs.get("id") == "id_p-summary-preview"]
+    assert pane["aria-live"] == "polite"
+    assert Elements(html).tags("textarea")[0]["name"] == "p-summary"
+    assert '<h3 dir="auto">Alert</h3>' in html and "Image from another site not loaded: x" in html
+    assert "<script" not in html and "style=" not in html
+
+
+def test_the_page_loads_the_preview_script(writer):
+    assert b"/static/vaka/preview.js" in writer.get("/").content

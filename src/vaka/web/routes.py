@@ -79,6 +79,8 @@ ROUTES: dict[str, Route] = {
     "health_live": _public("the process answers; names no record, version or host"),
     "health_ready": _public("each readiness check's name and ok or failing, nothing more"),
     "set_language": _public("switches the interface language; a signed-in user keeps it"),
+    "markdown_preview": _signed_in("renders only the Markdown the caller sends (POST); "
+                                   "reads and stores nothing"),
     "login": _public("the sign-in page"),
     "logout": _public("signs the session out (POST)"),
     "two_factor_verify": _self("the caller's own second factor"),

@@ -62,6 +62,9 @@ RATES: dict[str, str] = {
     "submissions": "60/hour",
     "taxii": "600/min",
     "sync": "120/min",
+    # A Markdown preview: up to 200 KB rendered, a few seconds of CPU at worst; a writer's
+    # pauses in typing send one each.
+    "previews": "60/min",
 }
 
 # What a 429 says was too many, per scope.
@@ -71,6 +74,7 @@ WHAT: dict[str, Any] = {
     "submissions": _lazy("submissions"),
     "taxii": _lazy("TAXII requests"),
     "sync": _lazy("sync requests"),
+    "previews": _lazy("previews"),
 }
 
 _UNITS = {**dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),

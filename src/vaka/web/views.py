@@ -4,14 +4,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vaka.directory import selectors as directory
 from vaka.directory.services import update_user
 from vaka.inbox.services import mark_dashboard_seen
 from vaka.intel import selectors as intel
-from vaka.web import selectors
+from vaka.web import selectors, throttling
 from vaka.web.pagination import count_cap
+
+PREVIEW_LIMIT_KB = 200
 
 
 @login_required
@@ -44,3 +47,29 @@ def set_language(request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated and request.user.language != code:
             update_user(request.user, actor=request.user, request=request, language=code)
     return response
+
+
+@login_required
+@require_POST
+def markdown_preview(request: HttpRequest) -> HttpResponse:
+    """The Markdown in the form field ``text`` as the page would show it: an HTML fragment
+    for the preview beside the field (``web/_markdown_field.html``). Stores and reads nothing.
+
+    ``?field=`` names another form field to read (the include posts the field under its own
+    name) and ``?offset=`` (0 to 5) moves headings down as the page will. Headings get no
+    ids: they would repeat the page's. Over 200 KB is a 400 saying so; previews count
+    against their own rate limit (``VAKA_RATE_PREVIEWS``)."""
+    if limited := throttling.check("previews", throttling.identity(request)):
+        return limited.apply(render(request, "web/_markdown_preview.html",
+                                    {"problem": limited.message}, status=429))
+    text = request.POST.get(request.GET.get("field") or "text", "")
+    offset = request.GET.get("offset", "0")
+    if offset not in ("0", "1", "2", "3", "4", "5"):
+        return render(request, "web/_markdown_preview.html", {"problem": _(
+            "The heading offset must be a whole number from 0 to 5.")}, status=400)
+    size = len(text.encode())
+    if size > PREVIEW_LIMIT_KB * 1024:
+        return render(request, "web/_markdown_preview.html", {"problem": _(
+            "The text is too long to preview: %(size)d KB, at most %(limit)d KB.")
+            % {"size": -(-size // 1024), "limit": PREVIEW_LIMIT_KB}}, status=400)
+    return render(request, "web/_markdown_preview.html", {"text": text, "offset": int(offset)})
