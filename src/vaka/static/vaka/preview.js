@@ -3,10 +3,11 @@
 // answers by itself. No inline script: the CSP forbids it.
 "use strict";
 
+// The event goes to the request's target: the preview pane, marked data-markdown-preview.
 document.addEventListener("htmx:beforeSwap", (event) => {
   const status = event.detail.xhr.status;
   if ((status === 400 || status === 429)
-      && event.detail.elt.closest("[data-markdown-preview]")) {
+      && event.detail.target.hasAttribute("data-markdown-preview")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }
