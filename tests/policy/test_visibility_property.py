@@ -42,6 +42,7 @@ from tests.policy import (
     channels_exports,
     channels_inbox,
     channels_originals,
+    channels_products,
     channels_progress,
     channels_relationships,
     channels_sync,
@@ -330,7 +331,8 @@ def check_store(user: User | None, visible: set[int], notes: list[Note]) -> None
 CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
             *channels_relationships.CHANNELS, *channels_broker.CHANNELS,
-            *channels_originals.CHANNELS, *channels_progress.CHANNELS]
+            *channels_originals.CHANNELS, *channels_progress.CHANNELS,
+            *channels_products.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

@@ -161,6 +161,10 @@ class Revision(Marked):
         return self.product.owner_id
 
     @property
+    def owner(self) -> object:
+        return self.product.owner
+
+    @property
     def frozen(self) -> bool:
         """Approved or later: never changed again."""
         return self.status not in (Status.DRAFT, Status.IN_REVIEW)

@@ -194,6 +194,10 @@ def create_product(*, user: User, kind: str, content: Content, markings: Marking
     revision = Revision(number=1, created_by=user)
     _fill(revision, content)
     apply_markings(revision, m)
+    if kind == Kind.REPORT:
+        from vaka.products import reports
+
+        revision.figures = reports.snapshot(user, content.period_start, content.period_end)
     product = Product(kind=kind, owner=user.organisation, created_by=user,
                       ack_deadline=content.ack_deadline, period_start=content.period_start,
                       period_end=content.period_end, campaign_id=content.campaign)
@@ -258,6 +262,12 @@ def update_draft(product: Product, *, user: User, content: Content, markings: Ma
     if set(revision.linked.values_list("pk", flat=True)) != set(content.linked):
         revision.linked.set(content.linked)
         changed.append("linked")
+    if product.kind == Kind.REPORT and (product.period_start, product.period_end) != (
+            content.period_start, content.period_end):
+        from vaka.products import reports
+
+        revision.figures = reports.snapshot(user, content.period_start, content.period_end)
+        revision.save(update_fields=["figures"])
     product.ack_deadline, product.campaign_id = content.ack_deadline, content.campaign
     product.period_start, product.period_end = content.period_start, content.period_end
     if product.released_revision is None:

@@ -162,6 +162,36 @@ ROUTES: dict[str, Route] = {
         "check_export_link", "the same fetch with the key in a header (Authorization: "
         "Bearer or X-Vaka-Key) instead of the URL", probe="/intel/export/objects.csv"),
     "intel:galaxy_options": _signed_in("names from the shipped MISP galaxies"),
+    # --- products ----------------------------------------------------------------------
+    "products:list": _covered("check_products", "products_for(user): released products in "
+                              "the user's audience, and the organisation's own drafts"),
+    "products:product_create": _signed_in("an empty form; writes go through create_product"),
+    "products:product": _covered("check_products", "one product as revision_for(user) gives "
+                                 "it, its annex only what the reader may see; 404 otherwise"),
+    "products:product_edit": _covered("check_products", "one product, 404 outside its "
+                                      "audience; the owner's writers only"),
+    "products:product_pdf": _covered("check_products", "the page's reading as a PDF, 404 "
+                                     "outside the audience"),
+    "products:product_step": _covered("check_products", "a workflow step on one product "
+                                      "(POST), 404 outside its audience"),
+    "products:product_revise": _covered("check_products", "starts a revision (POST), 404 "
+                                        "outside the audience"),
+    "products:product_disseminate": _covered("check_products", "the owner's dissemination "
+                                             "form, 404 outside the audience"),
+    "products:product_acknowledge": _covered("check_products", "a recipient's "
+                                             "acknowledgement (POST), 404 outside the audience"),
+    "products:product_retry_mail": _covered("check_products", "the owner's mail retry "
+                                            "(POST), 404 outside the audience"),
+    "products:translation_edit": _covered("check_products", "the owner's translation form, "
+                                          "404 outside the audience"),
+    "products:translation_review": _covered("check_products", "a translation's review step "
+                                            "(POST), 404 outside the audience"),
+    "products:attachment_add": _covered("check_products", "adds a file to the owner's draft "
+                                        "(POST), 404 outside the audience"),
+    "products:attachment": _covered("check_products", "a file of a revision the reader may "
+                                    "see, 404 otherwise"),
+    "products:attachment_remove": _covered("check_products", "removes a file of the owner's "
+                                           "draft (POST), 404 outside the audience"),
     # --- inbox -------------------------------------------------------------------------
     "inbox:list": _covered("check_inbox", "the notices of the user's organisation within "
                            "the audience of what each is about"),

@@ -1,0 +1,160 @@
+"""A product as one reader gets it, for the web page and the PDF alike.
+
+Both render from :func:`reading`: the revision the reader may see, in the language asked
+for when an approved translation exists (its writers also see drafts), its sections,
+the annex of indicators *this reader* may see, the linked objects and the charts. One
+reader's annex is never another's: it is computed per request, never cached.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from vaka.intel.crime_types import label_of
+from vaka.policy.models import Marked
+from vaka.products import selectors
+from vaka.products.kinds import COUNTRIES, SECTORS, WITH_CONTENTS, Sector, sections_of
+from vaka.products.models import Kind, Product, Revision
+from vaka.web import charts
+from vaka.web.markdown import headings
+
+LANGUAGES = list(settings.LANGUAGES)
+
+
+@dataclass(frozen=True)
+class ShownSection:
+    name: str
+    label: str
+    markdown: str = ""
+    codes: tuple[str, ...] = ()
+
+
+def _shown_sections(kind: str, values: dict[str, Any]) -> list[ShownSection]:
+    from vaka.directory.models import Country
+
+    shown = []
+    names = None
+    for section in sections_of(kind):
+        value = values.get(section.name)
+        if not value:
+            continue
+        if section.form == COUNTRIES:
+            if names is None:
+                names = dict(Country.objects.values_list("code", "name"))
+            shown.append(ShownSection(section.name, str(section.label),
+                                      codes=tuple(names.get(c, c) for c in value)))
+        elif section.form == SECTORS:
+            labels = dict(Sector.choices)
+            shown.append(ShownSection(section.name, str(section.label),
+                                      codes=tuple(str(labels.get(c, c)) for c in value)))
+        else:
+            shown.append(ShownSection(section.name, str(section.label), markdown=str(value)))
+    return shown
+
+
+def classification_line(record: Marked) -> str:
+    """Handling, PAP and grading as one line for a header or footer."""
+    parts = [f"PAP:{record.pap.upper()}"]
+    parts += record.handling_labels
+    if record.grading_code:
+        parts.append(record.grading_code)
+    if record.handling_note:
+        parts.append(record.handling_note)
+    return " · ".join(parts)
+
+
+def report_charts(revision: Revision) -> list[tuple[str, str]]:
+    """(title, SVG) of an activity report's figures, as pre-filled when it was written."""
+    figures = revision.figures or {}
+    drawn = []
+    for key, title in (("by_crime_type", "crime_type"), ("by_country", "country"),
+                       ("by_tlp", "tlp")):
+        counts = figures.get(key) or {}
+        if not counts:
+            continue
+        chart = charts.Chart(title=figures.get("titles", {}).get(key, title),
+                             labels=tuple(counts), kind="hbar",
+                             series=(charts.Series(figures.get("unit", ""),
+                                                   tuple(float(v) for v in counts.values())),))
+        drawn.append((chart.title, charts.render_svg(chart, rtl=get_language() == "ar")))
+    return drawn
+
+
+def reading(user: Any, product: Product, revision: Revision, language: str = ""
+            ) -> dict[str, Any]:
+    """Everything a page or a PDF shows of ``revision`` to ``user``."""
+    owner_side = selectors.is_owner_side(user, product)
+    text: Any = revision
+    if language and language != revision.language:
+        found = selectors.translation_for(revision, language, approved_only=not owner_side)
+        if found is not None:
+            text = found
+    values = {**revision.sections, **{k: v for k, v in getattr(text, "sections", {}).items()
+                                      if v}}
+    body = text.body
+    return {
+        "product": product,
+        "revision": revision,
+        "title": text.title,
+        "summary": text.summary,
+        "body": body,
+        "shown_language": getattr(text, "language", revision.language),
+        "sections": _shown_sections(product.kind, values),
+        "crime_type_labels": [label_of(code) for code in revision.crime_types],
+        "linked": selectors.linked_for(user, revision),
+        "annex": selectors.annex_for(user, revision),
+        "attachments": selectors.attachments_for(revision),
+        "report_charts": report_charts(revision) if product.kind == Kind.REPORT else [],
+        "toc": [(anchor, title) for _level, anchor, title in headings(body)]
+        if product.kind in WITH_CONTENTS else [],
+        "translations_available": [
+            (t.language, dict(LANGUAGES).get(t.language, t.language))
+            for t in revision.translations.all()
+            if owner_side or t.status == "approved"],
+        "classification": classification_line(revision),
+    }
+
+
+def ack_counts(rows: Any) -> dict[str, int]:
+    """How many recipients acknowledged, actioned, or not yet; and how many are late."""
+    counts = {"total": 0, "received": 0, "actioned": 0, "pending": 0, "overdue": 0}
+    for row in rows:
+        counts["total"] += 1
+        counts[row.ack] += 1
+        counts["overdue"] += row.overdue
+    return counts
+
+
+def pdf_response_for(request: HttpRequest, product: Product, context: dict[str, Any]
+                     ) -> HttpResponse:
+    """The reader's revision as a PDF: the TLP banner on every page, header and footer
+    with the classification, contents for long forms, charts as vectors, the annex."""
+    from vaka.web.pdf import AnnexColumn, annex_table, pdf_response, render_pdf
+
+    revision = context["revision"]
+    annex = annex_table(
+        (AnnexColumn(_("Type"), 10), AnnexColumn(_("Value"), 70),
+         AnnexColumn("TLP", 13)),
+        ((row.kind, row.value, f"TLP:{row.tlp.upper()}") for row in context["annex"]))
+    language = context["shown_language"]
+    html = render_to_string("products/product_pdf.html", {
+        **context,
+        "tlp": revision.tlp,
+        "tlp_label": revision.get_tlp_display(),
+        "classification_line": context["classification"],
+        "reference": f"{product.reference} r{revision.number}",
+        "issued": revision.released_at or revision.approved_at or revision.modified,
+        "language": language,
+        "rtl": language in settings.LANGUAGES_BIDI,
+        "generated": timezone.now(),
+        "annex_table": annex if annex.rows else None,
+        "annex": [],
+    }, request=request)
+    pdf = render_pdf(html, base_url=request.build_absolute_uri("/"))
+    return pdf_response(pdf, f"{product.reference}-r{revision.number}.pdf")

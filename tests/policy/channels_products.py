@@ -1,0 +1,88 @@
+"""Visibility channel of the products, for test_visibility_property.
+
+Called as ``channel(user, visible, notes)`` like the others. Each note's markings are given
+to two threat alerts of the note's owner, written straight to the database: one released
+(disseminated), one a draft never released. Each links every STIX object of the world
+(``build_objects``: object ``i`` holds the value ``only{i}-value-7.net`` and mirrors note
+``i``'s markings). The reference:
+
+* a released product reaches its audience (``visible``); a draft only the users of its
+  owner organisation within its audience;
+* a reader's annex holds the values of the linked objects the reader may see, no other;
+* list, detail, PDF address, attachment and every action answer 404 outside the
+  audience, and a list never counts what it does not show.
+"""
+
+from django.test import Client
+from django.utils import timezone
+
+from vaka.intel.models import StixObject
+from vaka.products.models import Attachment, Product, Revision, Status
+
+ACTIONS = ["edit/", "step/submit/", "revise/", "disseminate/", "acknowledge/",
+           "retry-mail/", "translations/fr/", "attachments/"]
+
+
+def _product(note, i: int, *, released: bool) -> Product:
+    now = timezone.now()
+    title = f"{'released' if released else 'draft'}-product-{i}-x"
+    markings = {"distribution": note.distribution, "tlp": note.tlp,
+                "audience": note.audience}
+    product = Product.objects.create(
+        kind="alert", reference=f"ALERT-2026-{i:02d}{int(released)}", owner=note.owner,
+        created_by=note.created_by, title=title, **markings,
+        status=Status.DISSEMINATED if released else Status.DRAFT,
+        released_revision=1 if released else None, released_at=now if released else None)
+    revision = Revision.objects.create(
+        product=product, number=1, title=title, body=f"body of {title}", **markings,
+        status=Status.DISSEMINATED if released else Status.DRAFT,
+        released_at=now if released else None,
+        sections={"threat": "t", "recommended_actions": "r"})
+    revision.linked.set(StixObject.objects.all())
+    Attachment.objects.create(revision=revision, file="products/none.bin", name="a.txt",
+                              content_type="text/plain", size=1, sha256="0" * 64)
+    return product
+
+
+def check_products(user, visible: set[int], notes: list) -> None:
+    org = user.organisation_id if user is not None else None
+    objects = list(StixObject.objects.order_by("pk"))
+    seen_objects = {obj.pk for obj, note in zip(objects, notes, strict=True)
+                    if note.pk in visible}
+    expected: set[int] = set()
+    products = []
+    for i, note in enumerate(notes):
+        for released in (True, False):
+            product = _product(note, i, released=released)
+            products.append(product)
+            if note.pk in visible and (released or note.owner_id == org):
+                expected.add(product.pk)
+    web = Client()
+    if user is None:
+        assert web.get("/products/").status_code == 302  # to sign in
+        for product in products:
+            assert web.get(f"/products/{product.pk}/").status_code == 302
+        return
+    web.force_login(user)
+    page = web.get("/products/", {"page_size": 100}).content.decode()
+    for product in products:
+        assert (product.title in page) == (product.pk in expected), product.title
+    for product in products:
+        base = f"/products/{product.pk}/"
+        detail = web.get(base)
+        if product.pk not in expected:
+            assert detail.status_code == 404
+            assert web.get(base + "pdf/").status_code == 404
+            attachment = Attachment.objects.get(revision__product=product)
+            assert web.get(f"{base}attachments/{attachment.pk}/").status_code == 404
+            for action in ACTIONS:
+                assert web.post(base + action).status_code == 404, action
+            continue
+        text = detail.content.decode()
+        assert product.title in text
+        for i, obj in enumerate(objects):
+            assert (f"only{i}-value-7.net" in text) == (obj.pk in seen_objects)
+            assert (obj.name in text) == (obj.pk in seen_objects)
+
+
+CHANNELS = [check_products]
