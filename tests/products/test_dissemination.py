@@ -132,3 +132,37 @@ def test_closing_an_alert_stops_the_chase(desk) -> None:
         "reminded": 0, "escalated": 0}
     with pytest.raises(ValidationError, match="closed"):
         dissemination.acknowledge(product, user=desk.fiji_analyst, ack="received")
+
+
+def test_an_activity_report_is_prefilled_with_the_period_s_alerts_and_figures(desk) -> None:
+    from vaka.policy.services import Markings
+    from vaka.products import services
+    from vaka.products.services import Content
+
+    product = disseminated_alert(desk)
+    dissemination.acknowledge(product, user=desk.fiji_analyst, ack="received")
+    today = timezone.localdate()
+    report = services.create_product(
+        user=desk.writer, kind="report",
+        content=Content(title="Desk activity", period_start=today - timedelta(days=30),
+                        period_end=today),
+        markings=Markings(distribution="members", tlp="green"))
+    figures = report.revisions.get().figures
+    assert figures["alerts"] == {"issued": 1, "recipients": 2, "acknowledged": 1,
+                                 "actioned": 0, "rate_percent": 50}
+    assert figures["period"] == [(today - timedelta(days=30)).isoformat(), today.isoformat()]
+
+
+def test_a_report_needs_its_period_in_order(desk) -> None:
+    from vaka.policy.services import Markings
+    from vaka.products import services
+    from vaka.products.services import Content
+
+    today = timezone.localdate()
+    with pytest.raises(ValidationError) as error:
+        services.create_product(
+            user=desk.writer, kind="report",
+            content=Content(title="Desk activity", period_start=today,
+                            period_end=today - timedelta(days=1)),
+            markings=Markings(distribution="members", tlp="green"))
+    assert error.value.message_dict == {"period_end": ["The period ends before it starts."]}

@@ -113,3 +113,38 @@ def test_the_pdf_carries_the_tlp_on_every_page_and_the_reader_s_annex(desk) -> N
         assert "TLP:GREEN" in page.extract_text()
     text = "".join(page.extract_text() for page in reader.pages)
     assert "Smishing wave" in text and product.reference in text
+
+
+def test_an_assessment_carries_the_analytics_charts_its_writer_chose(desk) -> None:
+    from vaka.products import figures
+
+    stored(desk.writer, "chart-bank-login.top")
+    figures.refresh()
+    response = _client(desk.writer).post("/products/new/assessment/", {
+        "title": "Phishing in 2026", "language": "en", "s_key_judgements": "Rising.",
+        "charts": ["crime-types", "tlp"], "distribution": "members", "tlp": "green"})
+    assert response.status_code == 302, response.context["form"].errors
+    product = Product.objects.get()
+    held = product.revisions.get().figures["charts"]
+    assert [c["key"] for c in held] == ["crime-types", "tlp"]
+    page = _client(desk.writer).get(f"/products/{product.pk}/").content.decode()
+    assert page.count("<svg") >= 2
+
+
+def test_charts_are_refused_on_an_alert(desk) -> None:
+    from django.core.exceptions import ValidationError
+
+    from tests.products.conftest import ALERT_SECTIONS
+    from vaka.policy.services import Markings
+    from vaka.products import services
+    from vaka.products.services import Content
+
+    try:
+        services.create_product(user=desk.writer, kind="alert", content=Content(
+            title="x", sections=dict(ALERT_SECTIONS), charts=["tlp"]),
+            markings=Markings(distribution="members", tlp="green"))
+    except ValidationError as error:
+        assert error.message_dict["charts"] == [
+            "Charts go into assessments and activity reports."]
+    else:
+        raise AssertionError("charts on an alert were accepted")

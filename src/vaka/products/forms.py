@@ -58,6 +58,11 @@ class ProductForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-typ
     period_end = forms.DateField(label=_("Period to"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     campaign = forms.ModelChoiceField(label=_("Campaign"), required=False, queryset=None)
+    charts = forms.MultipleChoiceField(
+        label=_("Charts from the analytics"), required=False, choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Drawn from the figures you may see (over the report's period), as they "
+                    "are when you save."))
 
     def __init__(self, *args: Any, user: User, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,6 +77,13 @@ class ProductForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-typ
             del self.fields["ack_deadline"]
         if kind != Kind.REPORT:
             del self.fields["period_start"], self.fields["period_end"]
+        if kind in (Kind.ASSESSMENT, Kind.REPORT):
+            from vaka.products.analytics import figures_for
+
+            self.fields["charts"].choices = [
+                (key, chart.title) for key, chart in figures_for(user).charts.items()]
+        else:
+            del self.fields["charts"]
         if kind == Kind.AWARENESS:
             self.fields["campaign"].queryset = selectors.campaigns_for(user).filter(
                 owner_id=user.organisation_id)
@@ -89,6 +101,7 @@ class ProductForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-typ
             "linked": " ".join(revision.linked.values_list("stix_id", flat=True)),
             "ack_deadline": product.ack_deadline, "period_start": product.period_start,
             "period_end": product.period_end, "campaign": product.campaign_id,
+            "charts": [c["key"] for c in (revision.figures or {}).get("charts", [])],
             **{f"s_{name}": value for name, value in revision.sections.items()}})
         self.initial_markings(Markings.of(revision))
 
@@ -117,7 +130,8 @@ class ProductForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-typ
             crime_types=list(data["crime_types"]), language=data["language"],
             linked=data["linked"], ack_deadline=data.get("ack_deadline"),
             period_start=data.get("period_start"), period_end=data.get("period_end"),
-            campaign=data["campaign"].pk if data.get("campaign") else None)
+            campaign=data["campaign"].pk if data.get("campaign") else None,
+            charts=list(data["charts"]) if "charts" in self.fields else None)
 
     def apply_errors(self, error: Any) -> None:
         """Section errors come back keyed by the section's name."""

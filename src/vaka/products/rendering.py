@@ -20,7 +20,7 @@ from vaka.intel.crime_types import label_of
 from vaka.policy.models import Marked
 from vaka.products import selectors
 from vaka.products.kinds import COUNTRIES, SECTORS, WITH_CONTENTS, Sector, sections_of
-from vaka.products.models import Kind, Product, Revision
+from vaka.products.models import Product, Revision
 from vaka.web import charts
 from vaka.web.markdown import headings
 
@@ -69,21 +69,25 @@ def classification_line(record: Marked) -> str:
     return " · ".join(parts)
 
 
-def report_charts(revision: Revision) -> list[tuple[str, str]]:
-    """(title, SVG) of an activity report's figures, as pre-filled when it was written."""
+def drawn_charts(revision: Revision) -> list[tuple[str, str]]:
+    """(title, SVG) of the charts a revision holds: an activity report's pre-filled
+    figures and the analytics charts its writer inserted, as they were when written."""
     figures = revision.figures or {}
-    drawn = []
-    for key, title in (("by_crime_type", "crime_type"), ("by_country", "country"),
-                       ("by_tlp", "tlp")):
+    rtl = get_language() in settings.LANGUAGES_BIDI
+    chosen = []
+    for key in ("by_crime_type", "by_country", "by_tlp"):
         counts = figures.get(key) or {}
-        if not counts:
-            continue
-        chart = charts.Chart(title=figures.get("titles", {}).get(key, title),
-                             labels=tuple(counts), kind="hbar",
-                             series=(charts.Series(figures.get("unit", ""),
-                                                   tuple(float(v) for v in counts.values())),))
-        drawn.append((chart.title, charts.render_svg(chart, rtl=get_language() == "ar")))
-    return drawn
+        if counts:
+            chosen.append(charts.Chart(
+                title=figures.get("titles", {}).get(key, key), labels=tuple(counts),
+                kind="hbar", series=(charts.Series(figures.get("unit", ""),
+                                                   tuple(float(v) for v in counts.values())),)))
+    for held in figures.get("charts", []):
+        chosen.append(charts.Chart(
+            title=held["title"], labels=tuple(held["labels"]), kind=held["kind"],
+            unit=held.get("unit", ""),
+            series=tuple(charts.Series(s["name"], tuple(s["values"])) for s in held["series"])))
+    return [(chart.title, charts.render_svg(chart, rtl=rtl)) for chart in chosen]
 
 
 def reading(user: Any, product: Product, revision: Revision, language: str = ""
@@ -110,7 +114,7 @@ def reading(user: Any, product: Product, revision: Revision, language: str = ""
         "linked": selectors.linked_for(user, revision),
         "annex": selectors.annex_for(user, revision),
         "attachments": selectors.attachments_for(revision),
-        "report_charts": report_charts(revision) if product.kind == Kind.REPORT else [],
+        "report_charts": drawn_charts(revision),
         "toc": [(anchor, title) for _level, anchor, title in headings(body)]
         if product.kind in WITH_CONTENTS else [],
         "translations_available": [

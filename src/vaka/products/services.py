@@ -57,6 +57,9 @@ class Content:
     period_start: date | None = None
     period_end: date | None = None
     campaign: int | None = None
+    # Charts of the analytics to insert (keys of ``analytics.CHARTS``), drawn from the
+    # writer's figures when saved: a product says what it said when it was approved.
+    charts: list[str] | None = None
 
 
 def _clean_content(kind: str, content: Content, user: User) -> dict[str, list[str]]:
@@ -120,6 +123,14 @@ def _clean_content(kind: str, content: Content, user: User) -> dict[str, list[st
                                                           owner=user.organisation_id)).exists():
             fail("campaign", _("No campaign of your organisation has the id %s.")
                  % content.campaign)
+    if content.charts:
+        from vaka.products.analytics import CHARTS
+
+        unknown = [key for key in content.charts if key not in CHARTS]
+        if unknown:
+            fail("charts", _("Unknown chart(s): %s.") % ", ".join(unknown))
+        elif kind not in (Kind.ASSESSMENT, Kind.REPORT):
+            fail("charts", _("Charts go into assessments and activity reports."))
     if len(content.linked) > MAX_LINKED:
         fail("linked", _("At most %(n)d intelligence objects can be linked.")
              % {"n": MAX_LINKED})
@@ -154,6 +165,27 @@ def _check_can_write(user: User) -> None:
 def _fill(revision: Revision, content: Content) -> None:
     for name in ("title", "summary", "body", "sections", "crime_types", "language"):
         setattr(revision, name, getattr(content, name))
+
+
+def _draw_charts(revision: Revision, content: Content, user: User, product_kind: str
+                 ) -> None:
+    """Put the chosen analytics charts into the revision, as the writer sees them now
+    (over the report's period for an activity report)."""
+    if content.charts is None:
+        return
+    kept = {c["key"]: c for c in (revision.figures or {}).get("charts", [])}
+    if content.charts == list(kept):
+        return
+    from vaka.products.analytics import figures_for
+
+    period = ({"since": content.period_start, "until": content.period_end}
+              if product_kind == Kind.REPORT else {})
+    drawn = figures_for(user, **period).charts if content.charts else {}
+    revision.figures = {**(revision.figures or {}), "charts": [
+        {"key": key, "title": chart.title, "kind": chart.kind, "unit": chart.unit,
+         "labels": list(chart.labels),
+         "series": [{"name": s.name, "values": list(s.values)} for s in chart.series]}
+        for key in content.charts if (chart := drawn.get(key)) is not None]}
 
 
 def mirror(product: Product, revision: Revision) -> None:
@@ -198,6 +230,7 @@ def create_product(*, user: User, kind: str, content: Content, markings: Marking
         from vaka.products import reports
 
         revision.figures = reports.snapshot(user, content.period_start, content.period_end)
+    _draw_charts(revision, content, user, kind)
     product = Product(kind=kind, owner=user.organisation, created_by=user,
                       ack_deadline=content.ack_deadline, period_start=content.period_start,
                       period_end=content.period_end, campaign_id=content.campaign)
@@ -256,6 +289,7 @@ def update_draft(product: Product, *, user: User, content: Content, markings: Ma
                                  "language") if getattr(revision, name) != getattr(content, name)]
     _fill(revision, content)
     apply_markings(revision, m)
+    _draw_charts(revision, content, user, product.kind)
     revision.modified = timezone.now()
     revision.save()
     revision.authors.add(user)
