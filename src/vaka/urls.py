@@ -80,6 +80,8 @@ urlpatterns = [
     path("saved-searches/", include("vaka.web.urls")),
     path("inbox/", include("vaka.inbox.urls")),
     path("products/", include("vaka.products.urls")),
+    path("campaigns/", include("vaka.products.urls_campaigns")),
+    path("awareness/", include("vaka.products.urls_public")),
     path("exchange/", include("vaka.exchange.urls")),
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),

@@ -21,7 +21,10 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   admins' own directory edits (``channels_versions``);
 * submissions' originals (``channels_originals``): downloaded by the submission's audience
   only, 404 for everyone else;
-* a queued submission's status box (``channels_progress``): its audience only, 404 else.
+* a queued submission's status box (``channels_progress``): its audience only, 404 else;
+* awareness material and campaigns (``channels_awareness``): the public pages, leaflet
+  and feed serve what the anonymous reference allows, to everyone; campaigns, their
+  materials and reach only to their audience.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -38,6 +41,7 @@ from hypothesis.extra.django import TestCase
 from rest_framework.test import APIClient
 
 from tests.policy import (
+    channels_awareness,
     channels_broker,
     channels_exports,
     channels_inbox,
@@ -332,7 +336,7 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
             *channels_relationships.CHANNELS, *channels_broker.CHANNELS,
             *channels_originals.CHANNELS, *channels_progress.CHANNELS,
-            *channels_products.CHANNELS]
+            *channels_products.CHANNELS, *channels_awareness.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

@@ -34,6 +34,7 @@ from vaka.intel import exports, services
 from vaka.intel.models import HitNotification, Note, StixObject
 from vaka.intel.originals import Original
 from vaka.policy.services import Markings
+from vaka.products import campaigns
 from vaka.web.routes import ROUTES, Exposure
 from vaka.web.saved_searches import save_search
 
@@ -171,6 +172,12 @@ class World:
         self.unit_a = unit_a
         self.tokens = {user.pk: create_token(user, name="walk")[1]
                        for user in (self.alice, self.bob, self.outsider, self.admin)}
+        # A RED campaign, and RED awareness material released to alice: the public pages
+        # serve neither, to anyone.
+        self.red_campaign = campaigns.create_campaign(
+            user=carol, details=campaigns.CampaignDetails(name=f"{MARKER} campaign"),
+            markings=Markings(**red))
+        self.red_material = _released_red_material(carol, red)
 
     def client(self, user: Any) -> Client:
         """A fresh client, signed in (an admin past the second factor), with an API token
@@ -195,6 +202,9 @@ RED_OBJECT = {"intel:object", "object-detail", "object-correlations", "intel:obj
 RED_STIX = {"taxii:object", "taxii:versions"}
 # The hit notice on the RED object: it reaches the object's named people only.
 RED_NOTICE = {"inbox:open", "notice-detail", "notice-read"}
+# The RED campaign, and the RED awareness material (released to alice, not public).
+RED_CAMPAIGN = {"campaigns:campaign", "campaigns:edit", "campaigns:reach"}
+RED_MATERIAL = {"awareness:material", "awareness:leaflet"}
 PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.note.pk for name in RED_NOTE},
     **{name: lambda w: w.object.pk for name in RED_OBJECT},
@@ -224,6 +234,8 @@ PK: dict[str, Callable[[World], Any]] = {
        for name in ("feed", "feed_edit", "feed_poll", "feed_job")},
     **{f"exchange:{name}": lambda w: w.peer.pk
        for name in ("peer", "peer_edit", "peer_sync", "peer_job")},
+    **{name: lambda w: w.red_campaign.pk for name in RED_CAMPAIGN},
+    **{name: lambda w: w.red_material.pk for name in RED_MATERIAL},
 }
 PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "pk": lambda w, name: PK[name](w),
@@ -249,6 +261,22 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
 }
 CHANGES = {"name": "walked", "title": "walked", "description": "walked", "tlp": "clear",
            "distribution": "public", "widen": True}
+
+
+def _released_red_material(carol: Any, red: dict[str, Any]) -> Any:
+    from django.utils import timezone
+
+    from vaka.products import services as writing
+    from vaka.products.models import Product, Status
+
+    material = writing.create_product(
+        user=carol, kind="awareness", markings=Markings(**red), content=writing.Content(
+            title=f"{MARKER} material", sections={"what_to_do": MARKER}))
+    now = timezone.now()
+    material.revisions.update(status=Status.DISSEMINATED, released_at=now)
+    Product.objects.filter(pk=material.pk).update(
+        status=Status.DISSEMINATED, released_revision=1, released_at=now)
+    return material
 
 
 def _url(world: World, pattern: Pattern) -> str:
@@ -301,6 +329,8 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
     names_red = pattern.name in RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
+    if pattern.name in RED_CAMPAIGN | RED_MATERIAL and not refused:
+        yield f"{where}: {status} for a RED campaign or material outside its audience"
     if who == "anonymous":
         if declared.exposure is Exposure.PUBLIC and method == "get" and (
                 status in (401, 403) or _to_sign_in(response)):

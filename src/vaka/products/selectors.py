@@ -11,7 +11,7 @@ its own acknowledgement.
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 
 from vaka.intel.models import Observable, StixObject
@@ -22,6 +22,7 @@ from vaka.products.models import (
     Campaign,
     Delivery,
     Product,
+    Reach,
     Recipient,
     Revision,
     Status,
@@ -181,3 +182,56 @@ def public_materials() -> QuerySet[Product]:
 
     return products_for(AnonymousUser()).filter(kind=Kind.AWARENESS).filter(
         ~Q(released_revision=None)).order_by("-released_at", "-pk")
+
+
+# --- Public awareness material and campaign reach -------------------------------------
+
+def public_material(pk: int) -> Product:
+    """One of :func:`public_materials`, or 404 — whatever else ``pk`` may name, and for
+    every reader: the public pages serve public material only."""
+    product = public_materials().filter(pk=pk).first()
+    if product is None:
+        raise Http404
+    return product
+
+
+def public_revisions(products: list[Product]) -> dict[int, Revision]:
+    """The revision of each public material anyone may read, by product id: the newest
+    released revision, up to the product's released one, whose own markings are public
+    and TLP:CLEAR. One query for a whole page or feed."""
+    from django.contrib.auth.models import AnonymousUser
+
+    released = {product.pk: product.released_revision or 0 for product in products}
+    found: dict[int, Revision] = {}
+    for revision in visible_to(AnonymousUser(), Revision.objects.filter(
+            product_id__in=released)).order_by("product_id", "-number"):
+        if revision.number <= released[revision.product_id]:
+            found.setdefault(revision.product_id, revision)
+    return found
+
+
+def public_revision(product: Product) -> Revision:
+    """The revision of one public material anyone may read (:func:`public_revisions`)."""
+    revision = public_revisions([product]).get(product.pk)
+    if revision is None:
+        raise Http404
+    return revision
+
+
+def public_materials_in(language: str) -> QuerySet[Product]:
+    """Public materials written in ``language`` or with an approved translation into it."""
+    translated = Translation.objects.filter(
+        revision__product=OuterRef("pk"), revision__number=OuterRef("released_revision"),
+        status=Translation.Review.APPROVED, language=language)
+    return public_materials().filter(Q(language=language) | Exists(translated))
+
+
+def reach_for(user: Any, campaign: Campaign) -> QuerySet[Reach]:
+    """People reached, summed by country and channel (rows of ``country_id``,
+    ``country__name``, ``channel`` and ``people``), largest first — for a reader who may
+    see the campaign; nothing for anyone else."""
+    if not campaigns_for(user).filter(pk=campaign.pk).exists():
+        return Reach.objects.none()
+    return (Reach.objects.filter(campaign=campaign)
+            .values("country_id", "country__name", "channel")
+            .annotate(people=Sum("people")).order_by("-people", "country__name", "channel"))

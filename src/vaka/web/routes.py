@@ -199,6 +199,24 @@ ROUTES: dict[str, Route] = {
                            "read and redirects to its target"),
     "inbox:mark_all_read": _self("marks the caller's own notices read (POST)"),
     "inbox:settings": _self("the caller's own inbox e-mail settings"),
+    # --- awareness: public material and campaigns --------------------------------------
+    # Public material is a shareable record at its public audience: the pages serve
+    # selectors.public_materials() alone, the same to everyone (404 for anything else).
+    "awareness:list": _covered("check_awareness", "public_materials(): released awareness "
+                               "products public and TLP:CLEAR, to everyone, no sign-in"),
+    "awareness:material": _covered("check_awareness", "one of public_materials(), its "
+                                   "public revision; 404 for anything else, for everyone"),
+    "awareness:leaflet": _covered("check_awareness", "the one-page PDF of one of "
+                                  "public_materials(); 404 for anything else"),
+    "awareness:feed": _covered("check_awareness", "the Atom feed of public_materials()"),
+    "campaigns:list": _covered("check_campaigns", "the campaigns a user may see"),
+    "campaigns:create": _signed_in("an empty form; writes go through create_campaign"),
+    "campaigns:campaign": _covered("check_campaigns", "one campaign, its materials among "
+                                   "products_for and its reach; 404 outside its audience"),
+    "campaigns:edit": _covered("check_campaigns", "one campaign, 404 outside its audience; "
+                               "the owner organisation's contributors change it"),
+    "campaigns:reach": _covered("check_campaigns", "records reach for one campaign (POST), "
+                                "404 outside its audience"),
     # --- exchange pages ----------------------------------------------------------------
     "exchange:collections": _signed_in("TAXII collections are saved filters, not records; "
                                        "users see the ones they may read"),
