@@ -386,6 +386,8 @@ SPECTACULAR_SETTINGS = {
         "PapCodeEnum": "vaka.policy.api.schema.PAP_CODES",
         "DistributionCodeEnum": "vaka.policy.api.schema.DISTRIBUTION_CODES",
         "GradingSchemeCodeEnum": "vaka.policy.api.schema.GRADING_SCHEME_CODES",
+        "ProductKindEnum": "vaka.products.models.Kind",
+        "ProductStatusEnum": "vaka.products.models.Status",
     },
 }
 # HSTS includeSubDomains and preload bind every name under the operator's domain to HTTPS

@@ -18,6 +18,7 @@ from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
 from vaka.intel.views_broker import BrokerHitList
 from vaka.policy import views as policy
+from vaka.products.api.views import ProductViewSet
 from vaka.web import health
 from vaka.web import views as web
 from vaka.web.api_searches import SavedSearchViewSet
@@ -40,6 +41,7 @@ router.register("objects", store_api.StixObjectViewSet, basename="object")
 router.register("submissions", store_api.SubmissionViewSet, basename="submission")
 router.register("notifications", store_api.HitNotificationViewSet, basename="notification")
 router.register("inbox", inbox_api.NoticeViewSet, basename="notice")
+router.register("products", ProductViewSet, basename="product")
 
 urlpatterns = [
     *health.urlpatterns,

@@ -48,7 +48,7 @@ def test_loading_twice_changes_nothing(db, capsys):
     out = capsys.readouterr().out
     assert "nothing new" not in out.splitlines()[0]
     assert ("0 countries, 0 organisations, 0 communities, 0 users, 0 submissions, 0 lookups, "
-            "0 notes, 0 collections created") in out
+            "0 notes, 0 collections, 0 products created") in out
     assert f"password '{demo.demo_password()}'" in out
 
 
@@ -117,3 +117,15 @@ def test_demo_ransomware_collection_serves_the_desks_indicators_over_taxii(db):
     assert taxii.collection_resource(collection, fiji)["can_read"]
     shared, _used = filtered_objects(fiji, collection.filters)
     assert shared.count() == 4  # the desk's TLP:GREEN re-share, not the partner's report
+
+
+def test_the_demo_has_an_acknowledged_alert_an_assessment_in_review_and_public_material(db):
+    from vaka.products.models import Kind, Product, Recipient
+    from vaka.products.selectors import public_materials
+
+    demo.load()
+    alert = Product.objects.get(kind=Kind.ALERT)
+    assert alert.status == "disseminated"
+    assert Recipient.objects.filter(product=alert, ack="actioned").count() == 1
+    assert Product.objects.get(kind=Kind.ASSESSMENT).revisions.get().status == "in_review"
+    assert [p.kind for p in public_materials()] == [Kind.AWARENESS]

@@ -11,7 +11,8 @@ The admin's world has a record of each kind the API serves, and the valid cases 
 operation on one record are aimed at it (a made-up id is a 404, which the schema leaves
 undocumented): a STIX object with a hit on it and a correlation held elsewhere, its
 submission, a note, a notice, a saved search, a spare token, a user without an
-organisation, an organisation, a community and a country.
+organisation, an organisation, a community, a country and a threat alert disseminated to
+the other unit.
 
 Sized for the suite, which runs it on SQLite and on PostgreSQL: a few examples per
 operation from a fixed seed (``VAKA_FUZZ_EXAMPLES`` sets more, for a deeper run by hand),
@@ -21,6 +22,7 @@ random examples per operation found nothing more).
 
 import os
 from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +31,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -55,6 +58,8 @@ from vaka.inbox.models import Notice
 from vaka.intel import services
 from vaka.intel.models import HitNotification, StixObject
 from vaka.policy.services import Markings
+from vaka.products import dissemination
+from vaka.products import services as products
 from vaka.web.saved_searches import save_search
 
 # The schema as /api/schema/ serves it (that route needs credentials; generating it here
@@ -89,7 +94,25 @@ RECORDS: dict[str, Callable[[Any], Any]] = {
     "/api/organisations/{id}/": lambda w: w.unit.pk,
     "/api/communities/{id}/": lambda w: w.community.pk,
     "/api/countries/{id}/": lambda w: w.country.pk,
+    **{f"/api/products/{{id}}/{path}": lambda w: w.product.pk for path in (
+        "", "submit/", "return/", "approve/", "new-revision/", "disseminate/",
+        "acknowledge/", "close/", "recipients/", "stix/")},
 }
+
+
+def _product(desk: Organisation, admin: Any, unit: Organisation, linked: StixObject) -> Any:
+    """A threat alert of the desk, disseminated to the unit, linking the desk's object."""
+    writer = UserFactory(username="fuzz-writer", organisation=desk)
+    product = products.create_product(
+        user=writer, kind="alert", markings=Markings(distribution="members"),
+        content=products.Content(title="Fuzz alert", linked=[linked.pk],
+                                 sections={"threat": "t", "recommended_actions": "r"},
+                                 ack_deadline=timezone.now() + timedelta(days=2)))
+    products.submit_for_review(product, user=writer)
+    products.approve(product, user=admin)
+    dissemination.disseminate(product, user=admin,
+                              choice=dissemination.Choice(organisations=(unit.pk,)))
+    return product
 
 
 def _world() -> SimpleNamespace:
@@ -106,6 +129,7 @@ def _world() -> SimpleNamespace:
     services.lookup([VALUE], user=holder)
     own = StixObject.objects.get(owner=desk)
     return SimpleNamespace(
+        product=_product(desk, admin, unit, own),
         admin=admin, unit=unit, object=own, note=make_note(admin, title="Something to find"),
         notification=HitNotification.objects.filter(object=own).first(),
         notice=Notice.objects.filter(owner=desk).first(),

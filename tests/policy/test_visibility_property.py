@@ -22,6 +22,9 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
 * submissions' originals (``channels_originals``): downloaded by the submission's audience
   only, 404 for everyone else;
 * a queued submission's status box (``channels_progress``): its audience only, 404 else;
+* products through the API and as STIX (``channels_products_api``): a disseminated product
+  with the record's markings is listed, read, exported and its recipients shown to its
+  audience only, with only the linked objects the reader may see; 404 for everyone else;
 * awareness material and campaigns (``channels_awareness``): the public pages, leaflet
   and feed serve what the anonymous reference allows, to everyone; campaigns, their
   materials and reach only to their audience.
@@ -47,6 +50,7 @@ from tests.policy import (
     channels_inbox,
     channels_originals,
     channels_products,
+    channels_products_api,
     channels_progress,
     channels_relationships,
     channels_sync,
@@ -336,7 +340,8 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
             *channels_relationships.CHANNELS, *channels_broker.CHANNELS,
             *channels_originals.CHANNELS, *channels_progress.CHANNELS,
-            *channels_products.CHANNELS, *channels_awareness.CHANNELS]
+            *channels_products.CHANNELS, *channels_products_api.CHANNELS,
+            *channels_awareness.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

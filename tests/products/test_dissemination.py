@@ -166,3 +166,14 @@ def test_a_report_needs_its_period_in_order(desk) -> None:
                             period_end=today - timedelta(days=1)),
             markings=Markings(distribution="members", tlp="green"))
     assert error.value.message_dict == {"period_end": ["The period ends before it starts."]}
+
+
+def test_an_organisation_with_nobody_signed_up_yet_still_receives(desk) -> None:
+    from tests.factories import OrganisationFactory
+
+    empty = OrganisationFactory(name="New Unit")
+    product = approved_alert(desk)
+    rows = dissemination.disseminate(product, user=desk.publisher,
+                                     choice=Choice(organisations=(empty.pk,)))
+    assert [row.organisation for row in rows] == [empty]
+    assert Notice.objects.filter(owner=empty, kind=Notice.Kind.PRODUCT).exists()

@@ -35,6 +35,7 @@ from vaka.intel.models import HitNotification, Note, StixObject
 from vaka.intel.originals import Original
 from vaka.policy.services import Markings
 from vaka.products import campaigns
+from vaka.products import services as products
 from vaka.web.routes import ROUTES, Exposure
 from vaka.web.saved_searches import save_search
 
@@ -141,6 +142,10 @@ class World:
         self.note = services.create_note(
             user=carol, title=f"{MARKER} title", body=f"{MARKER} body",
             markings=Markings(**red))
+        self.product = products.create_product(
+            user=carol, kind="alert", markings=Markings(**red), content=products.Content(
+                title=f"{MARKER} title", sections={"threat": MARKER,
+                                                   "recommended_actions": MARKER}))
         sent = bundle(indicator(SECRET_VALUE, name=f"{MARKER} name",
                                 description=f"{MARKER} description"))
         submission = services.ingest_bytes(
@@ -205,10 +210,15 @@ RED_NOTICE = {"inbox:open", "notice-detail", "notice-read"}
 # The RED campaign, and the RED awareness material (released to alice, not public).
 RED_CAMPAIGN = {"campaigns:campaign", "campaigns:edit", "campaigns:reach"}
 RED_MATERIAL = {"awareness:material", "awareness:leaflet"}
+# The RED product (a draft): the API's routes on one product.
+RED_PRODUCT = {f"product-{name}" for name in (
+    "detail", "submit", "return-to-draft", "approve", "new-revision", "disseminate",
+    "acknowledge", "close", "recipients", "stix")}
 PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.note.pk for name in RED_NOTE},
     **{name: lambda w: w.object.pk for name in RED_OBJECT},
     **{name: lambda w: w.notice.pk for name in RED_NOTICE},
+    **{name: lambda w: w.product.pk for name in RED_PRODUCT},
     "token_revoke": lambda w: w.alice_token.pk, "token-detail": lambda w: w.alice_token.pk,
     "organisation": lambda w: w.unit_a.pk, "organisation_edit": lambda w: w.unit_a.pk,
     "organisation-detail": lambda w: w.unit_a.pk,
@@ -326,7 +336,7 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
     if world.object.stix_id not in url and world.object.stix_id.split("--")[1] in body:
         yield f"{where}: {status} shows the RED object's STIX id"
     refused = status in REFUSED or _to_sign_in(response)
-    names_red = pattern.name in RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE
+    names_red = pattern.name in RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if pattern.name in RED_CAMPAIGN | RED_MATERIAL and not refused:

@@ -168,4 +168,7 @@ def load() -> dict[str, int]:
             email=f"{person.username}@vaka.example")
         created["users"] += 1
     created.update(demo_intel.load(DESK, ADMIN_USERNAME))
+    from vaka.products import demo as demo_products  # products build on the directory
+
+    created["products"] = demo_products.load()
     return created

@@ -70,16 +70,19 @@ def _stand_in(org: Organisation) -> SimpleNamespace:
                            organisation_id=org.pk, organisation=org)
 
 
-def _readers(revision: Revision, org: Organisation) -> list[User]:
-    """The active people of ``org`` in ``revision``'s audience (the policy decides)."""
+def _readers(revision: Revision, org: Organisation) -> list[User] | None:
+    """The active people of ``org`` in ``revision``'s audience (the policy decides); None
+    when the organisation itself is outside it (for TLP:RED: none of its people is named).
+    An organisation inside with nobody signed up yet gets the product all the same."""
     in_audience = Revision.objects.filter(pk=revision.pk)
     if revision.tlp == TLP.RED:
         named = User.objects.filter(organisation=org, is_active=True,
                                     pk__in=revision.recipients.values("pk"))
-        return [person for person in named if in_audience.filter(
+        people = [person for person in named if in_audience.filter(
             audience_q(person, Revision.owner_path)).exists()]
+        return people or None
     if not in_audience.filter(audience_q(_stand_in(org), Revision.owner_path)).exists():
-        return []
+        return None
     return list(User.objects.filter(organisation=org, is_active=True))
 
 
@@ -160,9 +163,10 @@ def disseminate(product: Product, *, user: User, choice: Choice,
     readers: dict[int, list[User]] = {}
     conflicts = []
     for org, _how in found.values():
-        readers[org.pk] = _readers(revision, org)
-        if not readers[org.pk]:
+        people = _readers(revision, org)
+        if people is None:
             conflicts.append(_why_not(revision, product, org))
+        readers[org.pk] = people or []
     if conflicts:
         raise ValidationError({"organisations": sorted(conflicts)})
     deadline = deadline or product.ack_deadline
@@ -314,7 +318,7 @@ def chase_overdue(now: datetime | None = None) -> dict[str, int]:
                 continue
             product = row.product
             revision = product.revisions.get(number=row.revision)
-            readers = _readers(revision, row.organisation)
+            readers = _readers(revision, row.organisation) or []
             if row.reminders + 1 > REMINDERS_BEFORE_ESCALATION:
                 Recipient.objects.filter(pk=row.pk).update(escalated_at=now)
                 admins = [u for u in readers if u.role in (Role.ORG_ADMIN,)]

@@ -297,4 +297,20 @@ ROUTES: dict[str, Route] = {
     "notice-read": _covered("check_inbox", "marks one of notices_for(user) read, 404 "
                             "otherwise (POST)"),
     "notice-read-all": _covered("check_inbox", "marks the caller's own notices read (POST)"),
+    "product-list": _covered("check_products_api", "products_for(user): released products "
+                             "in the user's audience, the organisation's own drafts; POST "
+                             "creates one through create_product"),
+    "product-detail": _covered("check_products_api", "the revision revision_for(user) gives, "
+                               "linked objects and annex only what the reader may see; 404 "
+                               "otherwise; PUT/PATCH the owner's writers only"),
+    "product-recipients": _covered("check_products_api", "recipients_for(user): every row "
+                                   "for the owner organisation, its own for a recipient; "
+                                   "404 outside the audience"),
+    "product-stix": _covered("check_products_api", "the STIX report of the released revision "
+                             "the reader may read, object_refs only the visible objects; "
+                             "404 outside the audience and for drafts"),
+    **{f"product-{name}": _covered("check_products_api", "a workflow step on one product "
+                                   "(POST) through its service, 404 outside its audience")
+       for name in ("submit", "return-to-draft", "approve", "new-revision", "disseminate",
+                    "acknowledge", "close")},
 }

@@ -65,6 +65,9 @@ RATES: dict[str, str] = {
     # A Markdown preview: up to 200 KB rendered, a few seconds of CPU at worst; a writer's
     # pauses in typing send one each.
     "previews": "60/min",
+    # Product writes through the API: drafts, workflow steps, dissemination (which mails
+    # every recipient) and acknowledgements.
+    "products": "600/hour",
 }
 
 # What a 429 says was too many, per scope.
@@ -75,6 +78,7 @@ WHAT: dict[str, Any] = {
     "taxii": _lazy("TAXII requests"),
     "sync": _lazy("sync requests"),
     "previews": _lazy("previews"),
+    "products": _lazy("product changes"),
 }
 
 _UNITS = {**dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
@@ -372,6 +376,13 @@ class LookupThrottle(ScopeThrottle):
 
 class ExportsThrottle(ScopeThrottle):
     scope = "exports"
+
+
+class ProductsThrottle(ScopeThrottle):
+    """Only what changes a product counts; reading products does not."""
+
+    scope = "products"
+    methods = frozenset({"POST", "PUT", "PATCH"})
 
 
 class SubmissionsThrottle(ScopeThrottle):
