@@ -159,7 +159,9 @@ def test_the_feed_is_valid_atom_with_absolute_links_and_plain_summaries(desk) ->
     assert response["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(response.content)
     assert root.tag == f"{ATOM}feed"
-    assert root.find(f"{ATOM}id").text.startswith("https://vaka.example.org/")
+    assert root.find(f"{ATOM}id").text == "https://vaka.example.org/awareness/feed.atom"
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == (
+        "https://vaka.example.org/awareness/feed.atom")
     entries = root.findall(f"{ATOM}entry")
     assert [e.find(f"{ATOM}title").text for e in entries] == [
         "Newest <material> & more", "Older material"]

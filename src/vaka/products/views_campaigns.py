@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,12 +29,8 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 def _link(product: Product, public: bool) -> str:
     """The public page of public material, else the product's own page."""
-    if public:
-        return reverse("awareness:material", args=[product.pk])
-    try:
-        return product.get_absolute_url()
-    except NoReverseMatch:  # the product pages are not mounted
-        return ""
+    return reverse("awareness:material", args=[product.pk]) if public \
+        else product.get_absolute_url()
 
 
 def _detail(request: HttpRequest, campaign: Campaign, reach_form: ReachForm,

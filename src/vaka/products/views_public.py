@@ -24,7 +24,7 @@ from vaka.products.leaflet import leaflet_pdf
 from vaka.products.models import Product, Revision
 from vaka.products.services import LANGUAGE_CODES
 from vaka.web.markdown import plain_text
-from vaka.web.pagination import paginate, query_without_page
+from vaka.web.pagination import paginate
 from vaka.web.pdf import pdf_response
 
 FEED_LENGTH = 50
@@ -54,7 +54,7 @@ def material_list(request: HttpRequest) -> HttpResponse:
                  else selectors.public_materials())
     return render(request, "products/public_list.html", {
         "page": paginate(request, materials), "language": language, "problem": problem,
-        "languages": settings.LANGUAGES, "query": query_without_page(request)})
+        "languages": settings.LANGUAGES})
 
 
 @require_safe
@@ -92,7 +92,7 @@ def feed(request: HttpRequest) -> HttpResponse:
         link=_absolute(reverse("awareness:list")),
         feed_url=_absolute(reverse("awareness:feed")),
         description=_("Public awareness material on cybercrime."),
-        id=_absolute(reverse("awareness:feed")))
+        feed_guid=_absolute(reverse("awareness:feed")))
     for product in materials:
         revision = revisions.get(product.pk)
         if revision is None:
