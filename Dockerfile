@@ -28,6 +28,11 @@ ENV PATH=/opt/vaka/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     VAKA_DATA_DIR=/var/lib/vaka \
     VAKA_STATIC_ROOT=/opt/vaka/static
+# WeasyPrint's libraries (PDFs) and the fonts PDFs use: DejaVu, and Noto for Arabic, Thai,
+# Khmer, Lao and the region's other scripts.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-noto-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/vaka/venv /opt/vaka/venv
 # Static files are collected (hashed, compressed) into the image, not the data volume:
 # a new image brings its own, and the volume holds only data. A throwaway data directory
