@@ -412,6 +412,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # pymisp logs the values it rejects: intelligence must not end up in logs.
     "loggers": {"axes": {"level": "WARNING"}, "pymisp": {"level": "CRITICAL"},
+                # WeasyPrint names what a PDF could not load (a product's text holds
+                # indicators) and logs a line per page; vaka.web.pdf logs refusals itself.
+                "weasyprint": {"level": "CRITICAL"},
                 # through the console handler (its own handler does not redact)
                 "django.server": {"propagate": True}},
 }
