@@ -177,3 +177,14 @@ def test_an_organisation_with_nobody_signed_up_yet_still_receives(desk) -> None:
                                      choice=Choice(organisations=(empty.pk,)))
     assert [row.organisation for row in rows] == [empty]
     assert Notice.objects.filter(owner=empty, kind=Notice.Kind.PRODUCT).exists()
+
+
+def test_the_inbox_says_which_product_arrived(desk) -> None:
+    from django.test import Client
+
+    product = disseminated_alert(desk)
+    client = Client()
+    client.force_login(desk.fiji_analyst)
+    page = client.get("/inbox/").content.decode()
+    assert "Threat alert" in page and product.reference in page and "Smishing wave" in page
+    assert "was sent to your organisation" in page

@@ -49,6 +49,36 @@ def _submission_text(params: dict[str, Any]) -> str:
                     rejected) % {"n": rejected}
 
 
+def _product_text(notice: Notice, *, html: bool = False) -> str:
+    """What a product notice says: its kind, reference and title, which its audience may
+    read (the notice carries the product's markings)."""
+    from vaka.products.models import Kind
+
+    params = notice.params
+    sentences = {
+        Notice.Kind.PRODUCT: _("%(kind)s %(reference)s was sent to your organisation: "
+                               "%(title)s"),
+        Notice.Kind.PRODUCT_REVIEW: _("%(kind)s %(reference)s waits for a review: %(title)s"),
+        Notice.Kind.ACK_REMINDER: _("%(kind)s %(reference)s waits for your organisation's "
+                                    "acknowledgement: %(title)s"),
+        Notice.Kind.ACK_ESCALATED: _("Your organisation has not acknowledged %(kind)s "
+                                     "%(reference)s in time: %(title)s"),
+    }
+    kind = dict(Kind.choices).get(params.get("kind"), "")
+    parts = {"kind": kind, "reference": params.get("reference", ""),
+             "title": params.get("title", "")}
+    if not html:
+        return sentences[notice.kind] % parts
+    return mark_safe(escape(sentences[notice.kind]) % {  # noqa: S308 - every part is escaped
+        "kind": escape(kind), "reference": format_html('<bdi dir="ltr">{}</bdi>',
+                                                       parts["reference"]),
+        "title": format_html("<bdi>{}</bdi>", parts["title"])})
+
+
+PRODUCT_KINDS = frozenset({Notice.Kind.PRODUCT, Notice.Kind.PRODUCT_REVIEW,
+                           Notice.Kind.ACK_REMINDER, Notice.Kind.ACK_ESCALATED})
+
+
 def _first_html(notice: Notice) -> SafeString:
     """When a repeated notice was first seen; the time isolated left to right, so that an
     Arabic page does not show its time before its date."""
@@ -72,6 +102,9 @@ def describe(notices: list[Notice]) -> list[Shown]:
         if notice.kind == Notice.Kind.HIT:
             text = _hit_text(notice.params, names, notice.count)
             html = _hit_text(notice.params, names, notice.count, html=True)
+        elif notice.kind in PRODUCT_KINDS:
+            text = _product_text(notice)
+            html = _product_text(notice, html=True)
         elif notice.kind == Notice.Kind.SUBMISSION_PROBLEM:
             text = _submission_text(notice.params)
             html = escape(text)
