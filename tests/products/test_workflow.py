@@ -106,3 +106,12 @@ def test_translations_have_their_own_review(desk) -> None:
     assert product.revisions.get().translations.get().status == "approved"
     with pytest.raises(ValidationError):
         services.save_translation(product, user=desk.writer, language="en", title="same")
+
+
+def test_a_translation_goes_with_the_revision_being_written(desk) -> None:
+    product = approved_alert(desk)
+    services.new_revision(product, user=desk.writer)  # ``product`` in hand still says r1
+    services.save_translation(product, user=desk.writer, language="ar", title="موجة")
+    services.review_translation(product, user=desk.publisher, language="ar", to="approved")
+    assert product.revisions.get(number=2).translations.get().status == "approved"
+    assert not product.revisions.get(number=1).translations.exists()

@@ -12,11 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from vaka.intel.crime_types import label_of
+from vaka.intel.crime_types import CrimeType
 from vaka.policy.models import Marked
 from vaka.products import selectors
 from vaka.products.kinds import COUNTRIES, SECTORS, WITH_CONTENTS, Sector, sections_of
@@ -30,7 +30,7 @@ LANGUAGES = list(settings.LANGUAGES)
 @dataclass(frozen=True)
 class ShownSection:
     name: str
-    label: str
+    label: Any  # lazy: a PDF in another language translates it when rendered
     markdown: str = ""
     codes: tuple[str, ...] = ()
 
@@ -47,14 +47,14 @@ def _shown_sections(kind: str, values: dict[str, Any]) -> list[ShownSection]:
         if section.form == COUNTRIES:
             if names is None:
                 names = dict(Country.objects.values_list("code", "name"))
-            shown.append(ShownSection(section.name, str(section.label),
+            shown.append(ShownSection(section.name, section.label,
                                       codes=tuple(names.get(c, c) for c in value)))
         elif section.form == SECTORS:
             labels = dict(Sector.choices)
-            shown.append(ShownSection(section.name, str(section.label),
-                                      codes=tuple(str(labels.get(c, c)) for c in value)))
+            shown.append(ShownSection(section.name, section.label,
+                                      codes=tuple(labels.get(c, c) for c in value)))
         else:
-            shown.append(ShownSection(section.name, str(section.label), markdown=str(value)))
+            shown.append(ShownSection(section.name, section.label, markdown=str(value)))
     return shown
 
 
@@ -110,7 +110,8 @@ def reading(user: Any, product: Product, revision: Revision, language: str = ""
         "body": body,
         "shown_language": getattr(text, "language", revision.language),
         "sections": _shown_sections(product.kind, values),
-        "crime_type_labels": [label_of(code) for code in revision.crime_types],
+        "crime_type_labels": [CrimeType(code).label for code in revision.crime_types
+                              if code in CrimeType.values],
         "linked": selectors.linked_for(user, revision),
         "annex": selectors.annex_for(user, revision),
         "attachments": selectors.attachments_for(revision),
@@ -138,7 +139,15 @@ def ack_counts(rows: Any) -> dict[str, int]:
 def pdf_response_for(request: HttpRequest, product: Product, context: dict[str, Any]
                      ) -> HttpResponse:
     """The reader's revision as a PDF: the TLP banner on every page, header and footer
-    with the classification, contents for long forms, charts as vectors, the annex."""
+    with the classification, contents for long forms, charts as vectors, the annex; its
+    words in the language of the text read."""
+    language = context["shown_language"]
+    with translation.override(language):
+        return _pdf(request, product, context, language)
+
+
+def _pdf(request: HttpRequest, product: Product, context: dict[str, Any], language: str
+         ) -> HttpResponse:
     from vaka.web.pdf import AnnexColumn, annex_table, pdf_response, render_pdf
 
     revision = context["revision"]
@@ -146,7 +155,6 @@ def pdf_response_for(request: HttpRequest, product: Product, context: dict[str, 
         (AnnexColumn(_("Type"), 10), AnnexColumn(_("Value"), 70),
          AnnexColumn("TLP", 13)),
         ((row.kind, row.value, f"TLP:{row.tlp.upper()}") for row in context["annex"]))
-    language = context["shown_language"]
     html = render_to_string("products/product_pdf.html", {
         **context,
         "tlp": revision.tlp,

@@ -442,6 +442,7 @@ def save_translation(product: Product, *, user: User, language: str, title: str,
                      request: Any = None) -> Translation:
     """Write or change the ``language`` translation of the current revision. A
     translation has its own review: changing an approved one sends it back to draft."""
+    product = Product.objects.get(pk=product.pk)  # the current revision as it is now
     if not (user.organisation_id == product.owner_id and user.can(Capability.CONTRIBUTE)
             and can_see(user, product)):
         raise PermissionDenied(_("You may not change this product."))
@@ -471,6 +472,7 @@ def review_translation(product: Product, *, user: User, language: str, to: str,
                        request: Any = None) -> Translation:
     """Move a translation to ``in_review`` (its translator) or ``approved`` (a publisher
     who did not translate it), or back to ``draft``."""
+    product = Product.objects.get(pk=product.pk)
     revision = current_revision(product)
     translation = Translation.objects.filter(revision=revision, language=language).first()
     if translation is None or not can_see(user, product) \
