@@ -45,8 +45,7 @@ class CampaignForm(MarkingsForm):
 class ReachForm(BootstrapMixin, forms.Form):
     country = forms.ChoiceField(label=_("Country"))
     channel = forms.ChoiceField(label=_("Channel"), choices=Campaign.Channel.choices)
-    people = forms.IntegerField(label=Reach._meta.get_field("people").verbose_name,
-                                min_value=1, max_value=MAX_PEOPLE)
+    people = forms.IntegerField(label=_("People reached"), min_value=1, max_value=MAX_PEOPLE)
     on = forms.DateField(label=_("Date"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False,
                            max_length=Reach._meta.get_field("note").max_length,
