@@ -301,3 +301,22 @@ def test_pdf_response_names_cannot_break_the_header_or_name_a_path():
     disposition = response["Content-Disposition"]
     assert "\r" not in disposition and "\n" not in disposition and "/" not in disposition
     assert disposition == 'inline; filename="_a_b_Set-Cookie: x=1.pdf"'
+
+
+def test_deploy_check_says_which_libraries_pdfs_need_when_they_do_not_load(monkeypatch):
+    import builtins
+
+    from vaka.web.checks import pdf_libraries_load
+
+    assert pdf_libraries_load() == []
+    real_import = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    [warning] = pdf_libraries_load()
+    assert warning.id == "vaka.W002" and "libpango-1.0-0" in warning.msg
+    assert "libpangoft2-1.0-0" in warning.hint
