@@ -10,17 +10,23 @@ owner organisation; then its linked objects, annex values and ``object_refs`` ar
 of the visible objects only, and its recipients' matrix is every row for the owner
 organisation, the user's own row for anyone else. A draft is exported to nobody. Every
 other product is 404 on every route — reading it, its recipients, its STIX and each
-workflow action — and counts nowhere. (Only this channel's products carry the crime type
-the list is filtered by, so other channels' products do not count here.)
+workflow action — and counts nowhere. A TAXII collection of everything serves the reports
+of the visible released products and no other: 404 for the others' reports and versions.
+(Only this channel's products carry the crime type the list is filtered by, so other
+channels' products do not count here.)
 """
 
 import json
 
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from vaka.directory.models import Organisation
+from vaka.directory.services import create_token
+from vaka.exchange.models import Collection
 from vaka.intel.models import StixObject
+from vaka.products import stix
 from vaka.products.models import Product, Recipient, Revision, Status
 
 ACTIONS = ("submit", "return", "approve", "new-revision", "disseminate", "acknowledge",
@@ -111,6 +117,23 @@ def check_products_api(user, visible: set[int], notes: list) -> None:
                                .values_list("organisation_id", flat=True))
         else:
             assert rows == ({user.organisation_id} if user.organisation_id else set())
+    _check_taxii(user, products, mine)
+
+
+def _check_taxii(user, products: list[Product], mine: set[int]) -> None:
+    collection = Collection.objects.get_or_create(title="Everything", alias="everything")[0]
+    base = f"/taxii2/api/collections/{collection.id}/objects/"
+    headers = {"HTTP_ACCEPT": "application/taxii+json;version=2.1",
+               "HTTP_AUTHORIZATION": f"Token {create_token(user, name='taxii')[1]}"}
+    web = Client()
+    ids = {stix.report_id(p): p for p in products if p.released_at}
+    listed = web.get(base, {"match[type]": "report", "limit": 1000}, **headers).json()
+    served = {o["id"] for o in listed.get("objects", [])} & set(ids)
+    assert served == {rid for rid, p in ids.items() if p.pk in mine}
+    for rid, product in ids.items():
+        if product.pk not in mine:
+            assert web.get(f"{base}{rid}/", **headers).status_code == 404
+            assert web.get(f"{base}{rid}/versions/", **headers).status_code == 404
 
 
 CHANNELS = [check_products_api]

@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from vaka.directory.authentication import SECOND_FACTOR_USE_TOKEN, password_alone_allowed
 from vaka.directory.models import User
 from vaka.directory.services import authenticate_token
-from vaka.exchange import taxii
+from vaka.exchange import taxii, taxii_reports
 from vaka.exchange.models import Collection, TaxiiStatus
 from vaka.exchange.taxii import TAXII_TYPE, TaxiiError
 from vaka.intel import corrections, ingest
@@ -204,6 +204,7 @@ def objects(request: HttpRequest, user: User, key: str) -> HttpResponse:
         return add_objects(request, user, found)
     query = taxii.read_query(request.GET, allow=FILTERS)
     rows, more = taxii.select(taxii.collection_objects(user, found), query, user)
+    rows, more = taxii_reports.with_reports(rows, more, user, found, query)
     _audit_restricted(request, user, found, rows)
     return _response(taxii.envelope(rows, more, query), headers=taxii.added_headers(rows))
 
@@ -213,6 +214,7 @@ def manifest(request: HttpRequest, user: User, key: str) -> HttpResponse:
     found = taxii.collection_for(user, key)
     query = taxii.read_query(request.GET, allow=FILTERS)
     rows, more = taxii.select(taxii.collection_objects(user, found), query, user)
+    rows, more = taxii_reports.with_reports(rows, more, user, found, query)
     return _response(taxii.manifest(rows, more), headers=taxii.added_headers(rows))
 
 
@@ -226,7 +228,9 @@ def object_detail(request: HttpRequest, user: User, key: str, object_id: str) ->
                                                  "match[version]", "match[spec_version]"))
     query.ids = [object_id]
     rows, more = taxii.select(held, query, user)
-    if not rows and query.after is None and not held.exists():
+    rows, more = taxii_reports.with_reports(rows, more, user, found, query)
+    if not rows and query.after is None and not held.exists() \
+            and not taxii_reports.held(user, found, object_id):
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
     _audit_restricted(request, user, found, rows)
     return _response(taxii.envelope(rows, more, query), headers=taxii.added_headers(rows))
@@ -236,12 +240,13 @@ def object_detail(request: HttpRequest, user: User, key: str, object_id: str) ->
 def versions(request: HttpRequest, user: User, key: str, object_id: str) -> HttpResponse:
     found = taxii.collection_for(user, key)
     held = taxii.collection_objects(user, found).filter(stix_id=object_id)
-    if not held.exists():
+    if not held.exists() and not taxii_reports.held(user, found, object_id):
         raise TaxiiError(404, "No such object", f"{object_id} is not in this collection.")
     query = taxii.read_query(request.GET, allow=("added_after", "limit", "next",
                                                  "match[spec_version]"))
     query.ids, query.versions = [object_id], ["all"]
     rows, more = taxii.select(held, query, user)
+    rows, more = taxii_reports.with_reports(rows, more, user, found, query)
     body: dict[str, Any] = {"more": more}
     if more and rows:
         body["next"] = taxii.make_next(rows[-1].added, rows[-1].key)

@@ -30,12 +30,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import translation
 
 from vaka.intel.crime_types import tag
+from vaka.intel.models import StixObject
 from vaka.intel.parsing.stix_markings import tlp_marking_definition, tlp_marking_id
 from vaka.intel.parsing.tabular import VAKA_NAMESPACE
 from vaka.intel.parsing.timestamps import stix_timestamp
+from vaka.policy.visibility import visible_to
 from vaka.products import selectors
 from vaka.products.kinds import MARKDOWN, sections_of
 from vaka.products.models import Kind, Product, Revision, Status
@@ -65,6 +68,58 @@ def released_for(user: Any, product: Product) -> Revision | None:
 def refs_for(user: Any, revision: Revision) -> list[str]:
     """The STIX ids of ``revision``'s linked objects that ``user`` may see."""
     return list(selectors.linked_for(user, revision).values_list("stix_id", flat=True))
+
+
+# --- many reports at once (TAXII) ----------------------------------------------------------
+
+def released_revisions(user: Any) -> QuerySet[Revision]:
+    """Every version of a report ``user`` may read: the released revisions in the user's
+    audience of the exported products the user may see."""
+    products = selectors.products_for(user).filter(
+        kind__in=EXPORTED_KINDS, status__in=RELEASED, released_at__isnull=False)
+    return visible_to(user, Revision.objects.filter(product__in=products.values("pk"),
+                                                    released_at__isnull=False))
+
+
+def _ends(revisions: QuerySet[Revision], order: str) -> QuerySet[Revision]:
+    end = revisions.filter(product=OuterRef("product")).order_by(order).values("number")[:1]
+    return revisions.filter(number=Subquery(end))
+
+
+def newest(revisions: QuerySet[Revision]) -> QuerySet[Revision]:
+    """Of ``revisions`` (one reader's), the newest of each product: the report as that
+    reader has it now."""
+    return _ends(revisions, "-number")
+
+
+def first(revisions: QuerySet[Revision]) -> QuerySet[Revision]:
+    return _ends(revisions, "number")
+
+
+def with_report_ids(revisions: QuerySet[Revision], ids: Iterable[str]) -> QuerySet[Revision]:
+    """The revisions of the products whose report id is among ``ids`` (the ids are
+    derived, not stored: worked out for the products at hand)."""
+    wanted = {i.lower() for i in ids if i.startswith("report--")}
+    if not wanted:
+        return revisions.none()
+    products = Product.objects.filter(pk__in=revisions.values("product")).select_related(
+        "owner").only("pk", "reference", "owner__uid")
+    return revisions.filter(product__in=[p.pk for p in products if report_id(p) in wanted])
+
+
+def reports(user: Any, revisions: list[Revision]) -> list[dict[str, Any]]:
+    """The report of each of ``revisions`` (with ``product__owner`` loaded) as ``user``
+    reads it, in three queries whatever their number."""
+    through = Revision.linked.through
+    links = list(through.objects.filter(revision_id__in=[r.pk for r in revisions])
+                 .values_list("revision_id", "stixobject_id"))
+    seen = dict(visible_to(user, StixObject.objects.filter(
+        pk__in={obj for _rev, obj in links})).values_list("pk", "stix_id"))
+    refs: dict[int, list[str]] = {}
+    for revision_id, obj in links:
+        if obj in seen:
+            refs.setdefault(revision_id, []).append(seen[obj])
+    return [report(r.product, r, refs.get(r.pk, [])) for r in revisions]
 
 
 def report_id(product: Product) -> str:
