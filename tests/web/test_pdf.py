@@ -320,3 +320,8 @@ def test_deploy_check_says_which_libraries_pdfs_need_when_they_do_not_load(monke
     [warning] = pdf_libraries_load()
     assert warning.id == "vaka.W002" and "libpango-1.0-0" in warning.msg
     assert "libpangoft2-1.0-0" in warning.hint
+
+
+def test_pdf_response_quotes_an_ascii_name_that_looks_like_a_parameter():
+    response = pdf_response(b"%PDF", "x; filename*=y.pdf")
+    assert response["Content-Disposition"] == 'inline; filename="x; filename*=y.pdf"'

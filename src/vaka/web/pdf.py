@@ -40,7 +40,7 @@ LOCAL_BASE_URL = "https://vaka.invalid/"
 
 
 class RefusedURL(ValueError):
-    """A URL a PDF may not load; WeasyPrint logs it and renders without it."""
+    """A URL a PDF may not load: WeasyPrint leaves the resource out and goes on."""
 
 
 def _static_roots() -> list[Path]:
@@ -146,7 +146,7 @@ def pdf_response(pdf: bytes, filename: str, *, inline: bool = True) -> HttpRespo
     name = _UNSAFE_FILENAME.sub("_", filename).strip(" .") or "document.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
     disposition = content_disposition_header(not inline, name)
-    if "filename*=" in disposition:  # an ASCII name first, for clients without RFC 6266
+    if not name.isascii():  # Django gave filename* alone: an ASCII name first, for old clients
         fallback = name.encode("ascii", "replace").decode().replace("?", "_")
         kind, encoded = disposition.split("; ", 1)
         disposition = f'{kind}; filename="{fallback}"; {encoded}'
