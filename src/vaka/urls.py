@@ -84,6 +84,7 @@ urlpatterns = [
     path("products/", include("vaka.products.urls")),
     path("campaigns/", include("vaka.products.urls_campaigns")),
     path("awareness/", include("vaka.products.urls_public")),
+    path("analytics/", include("vaka.products.urls_analytics")),
     path("exchange/", include("vaka.exchange.urls")),
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),

@@ -22,6 +22,8 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
 * submissions' originals (``channels_originals``): downloaded by the submission's audience
   only, 404 for everyone else;
 * a queued submission's status box (``channels_progress``): its audience only, 404 else;
+* the analytics dashboard (``channels_analytics``): every figure and chart CSV counts the
+  visible objects only, and names no value held only outside the audience;
 * products through the API and as STIX (``channels_products_api``): a disseminated product
   with the record's markings is listed, read, exported and its recipients shown to its
   audience only, with only the linked objects the reader may see; 404 for everyone else;
@@ -44,6 +46,7 @@ from hypothesis.extra.django import TestCase
 from rest_framework.test import APIClient
 
 from tests.policy import (
+    channels_analytics,
     channels_awareness,
     channels_broker,
     channels_exports,
@@ -340,8 +343,8 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_taxii.CHANNELS, *channels_sync.CHANNELS, *channels_inbox.CHANNELS,
             *channels_relationships.CHANNELS, *channels_broker.CHANNELS,
             *channels_originals.CHANNELS, *channels_progress.CHANNELS,
-            *channels_products.CHANNELS, *channels_products_api.CHANNELS,
-            *channels_awareness.CHANNELS]
+            *channels_analytics.CHANNELS, *channels_products.CHANNELS,
+            *channels_products_api.CHANNELS, *channels_awareness.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

@@ -403,8 +403,10 @@ class ObjectFigure(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["crime_type", "dimension", "month"],
-                                name="intel_figure_lookup")]
+        # Covering: a page reads the rows of its dimension and visible classes from the
+        # index alone.
+        indexes = [models.Index(fields=["crime_type", "dimension", "figure_class", "month",
+                                        "type", "key", "count"], name="intel_figure_lookup")]
 
     def __str__(self) -> str:
         return f"{self.dimension}:{self.key} {self.month:%Y-%m} {self.count}"
@@ -425,7 +427,9 @@ class ValueFigure(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["crime_type", "month"], name="intel_valuefigure_lookup")]
+        indexes = [models.Index(fields=["crime_type", "figure_class", "month", "type",
+                                        "value_hash", "count"],
+                                name="intel_valuefigure_lookup")]
 
     def __str__(self) -> str:
         return f"{self.value_hash} {self.month:%Y-%m} {self.count}"

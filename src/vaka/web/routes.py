@@ -162,6 +162,12 @@ ROUTES: dict[str, Route] = {
         "check_export_link", "the same fetch with the key in a header (Authorization: "
         "Bearer or X-Vaka-Key) instead of the URL", probe="/intel/export/objects.csv"),
     "intel:galaxy_options": _signed_in("names from the shipped MISP galaxies"),
+    # --- analytics ---------------------------------------------------------------------
+    "analytics:dashboard": _covered("check_analytics", "figures summed over the marking "
+                                    "classes visible_to the user; values named only from "
+                                    "objects the user may see"),
+    "analytics:chart_csv": _covered("check_analytics", "one chart's data, the same figures "
+                                    "as the page"),
     # --- products ----------------------------------------------------------------------
     "products:list": _covered("check_products", "products_for(user): released products in "
                               "the user's audience, and the organisation's own drafts"),

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('figure_class', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='intel.figureclass')),
             ],
             options={
-                'indexes': [models.Index(fields=['crime_type', 'dimension', 'month'], name='intel_figure_lookup')],
+                'indexes': [models.Index(fields=['crime_type', 'dimension', 'figure_class', 'month', 'type', 'key', 'count'], name='intel_figure_lookup')],
             },
         ),
         migrations.CreateModel(
@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('figure_class', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='intel.figureclass')),
             ],
             options={
-                'indexes': [models.Index(fields=['crime_type', 'month'], name='intel_valuefigure_lookup')],
+                'indexes': [models.Index(fields=['crime_type', 'figure_class', 'month', 'type', 'value_hash', 'count'], name='intel_valuefigure_lookup')],
             },
         ),
     ]
