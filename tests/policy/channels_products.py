@@ -19,10 +19,6 @@ from django.utils import timezone
 from vaka.intel.models import StixObject
 from vaka.products.models import Attachment, Product, Revision, Status
 
-ACTIONS = ["edit/", "step/submit/", "revise/", "disseminate/", "acknowledge/",
-           "retry-mail/", "translations/fr/", "attachments/"]
-
-
 def _product(note, i: int, *, released: bool) -> Product:
     now = timezone.now()
     title = f"{'released' if released else 'draft'}-product-{i}-x"
@@ -57,6 +53,8 @@ def check_products(user, visible: set[int], notes: list) -> None:
             products.append(product)
             if note.pk in visible and (released or note.owner_id == org):
                 expected.add(product.pk)
+    actions = ["edit/", "step/submit/", "revise/", "disseminate/", "acknowledge/",
+               "retry-mail/", "translations/fr/", "translations/fr/review/", "attachments/"]
     web = Client()
     if user is None:
         assert web.get("/products/").status_code == 302  # to sign in
@@ -75,7 +73,8 @@ def check_products(user, visible: set[int], notes: list) -> None:
             assert web.get(base + "pdf/").status_code == 404
             attachment = Attachment.objects.get(revision__product=product)
             assert web.get(f"{base}attachments/{attachment.pk}/").status_code == 404
-            for action in ACTIONS:
+            assert web.post(f"{base}attachments/{attachment.pk}/remove/").status_code == 404
+            for action in actions:
                 assert web.post(base + action).status_code == 404, action
             continue
         text = detail.content.decode()

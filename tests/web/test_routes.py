@@ -158,6 +158,9 @@ class World:
         self.notification = HitNotification.objects.get(object=self.object)
         self.notice = Notice.objects.get(target_args=[self.object.pk])
         self.alice_token = create_token(self.alice, name="alice's")[0]
+        self.product_attachment = self.product.revisions.get().attachments.create(
+            file="products/none.bin", name=f"{MARKER}.txt", content_type="text/plain",
+            size=1, sha256="0" * 64)
         self.alice_search = save_search(self.alice, list_name="intel:objects",
                                         name="alice's", query="tlp=red")
         self.alice_link = exports.create_export_link(
@@ -214,7 +217,13 @@ RED_MATERIAL = {"awareness:material", "awareness:leaflet"}
 RED_PRODUCT = {f"product-{name}" for name in (
     "detail", "submit", "return-to-draft", "approve", "new-revision", "disseminate",
     "acknowledge", "close", "recipients", "stix")}
+# The RED product's pages.
+RED_PRODUCT_PAGES = {f"products:{name}" for name in (
+    "product", "product_edit", "product_pdf", "product_step", "product_revise",
+    "product_disseminate", "product_acknowledge", "product_retry_mail", "translation_edit",
+    "translation_review", "attachment_add", "attachment", "attachment_remove")}
 PK: dict[str, Callable[[World], Any]] = {
+    **{name: lambda w: w.product.pk for name in RED_PRODUCT_PAGES},
     **{name: lambda w: w.note.pk for name in RED_NOTE},
     **{name: lambda w: w.object.pk for name in RED_OBJECT},
     **{name: lambda w: w.notice.pk for name in RED_NOTICE},
@@ -259,6 +268,9 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "kind": lambda w, name: "domain",
     "format": lambda w, name: "json",
     "job": lambda w, name: "00000000-0000-4000-8000-000000000000",
+    "step": lambda w, name: "approve",
+    "language": lambda w, name: "fr",
+    "attachment": lambda w, name: w.product_attachment.pk,
 }
 # What a caller sends besides empty bodies: a lookup of the secret value (hit/no-hit,
 # never the record), and corrections aimed at the RED records, which must not land.

@@ -66,7 +66,7 @@ class Campaign(Shareable):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("products:campaign", args=[self.pk])
+        return reverse("campaigns:campaign", args=[self.pk])
 
 
 class Product(Shareable):
