@@ -199,3 +199,24 @@ def test_anonymous_visitors_are_sent_to_sign_in(db):
         answer = Client().get(path)
         assert answer.status_code == 302
         assert answer["Location"].startswith("/accounts/login/")
+
+
+def test_warming_after_a_refresh_spares_recent_users_the_shared_value_sums(world,
+                                                                           monkeypatch):
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    for user in (world.fiji_analyst, world.samoa_colleague):
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+    assert figures.warm_recent() == 2  # two audiences: Fiji's, and Samoa's with its RED
+
+    def summed(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(analytics, "_shared_values", summed)
+    # The desk was not signed in lately, but may see what Fiji's unit may see: the same.
+    assert [c.value for c in analytics.figures_for(world.desk_analyst).correlated] == [SHARED]
+    assert len(analytics.figures_for(world.samoa_analyst).correlated) == 2
+    with pytest.raises(AssertionError):
+        analytics.figures_for(world.desk_analyst, tlp="green")  # filtered: not warmed
