@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.factories import UserFactory
 from tests.products.conftest import (
     ALERT_SECTIONS,
     approved_alert,
@@ -14,7 +15,10 @@ from tests.products.conftest import (
     draft_alert,
     stored,
 )
+from vaka.policy.services import Markings
+from vaka.products import services
 from vaka.products.models import Recipient, Status
+from vaka.products.services import Content
 
 
 def api(user) -> APIClient:
@@ -183,3 +187,32 @@ def test_the_list_shows_a_recipient_the_released_revision_number(desk) -> None:
 @pytest.mark.parametrize("path", ["/api/products/", "/api/products/1/stix/"])
 def test_the_api_needs_sign_in(db, path) -> None:
     assert APIClient().get(path).status_code in (401, 403)
+
+
+def test_a_colleague_outside_the_drafts_audience_may_not_change_it(desk) -> None:
+    product = disseminated_alert(desk)
+    services.new_revision(product, user=desk.writer)
+    product.refresh_from_db()
+    services.update_draft(product, user=desk.writer, content=Content(
+        title="Named people only", sections=dict(ALERT_SECTIONS),
+        ack_deadline=product.ack_deadline),
+        markings=Markings(distribution="members", tlp="red", recipients=[desk.publisher]))
+    colleague = UserFactory(username="colleague", organisation=desk.org)
+    client = api(colleague)
+    assert client.get(f"/api/products/{product.pk}/").data["revision"] == 1
+    assert client.patch(f"/api/products/{product.pk}/", {"title": "x"},
+                        format="json").status_code == 403
+    assert services.current_revision(product).title == "Named people only"
+
+
+def test_the_list_reads_a_page_in_a_fixed_number_of_queries(desk,
+                                                            django_assert_max_num_queries):
+    for _ in range(3):
+        disseminated_alert(desk)
+    client = api(desk.fiji_analyst)
+    with django_assert_max_num_queries(2):
+        assert client.get("/api/products/").data["count"] == 3
+    for _ in range(3):
+        disseminated_alert(desk)
+    with django_assert_max_num_queries(2):
+        assert client.get("/api/products/").data["count"] == 6

@@ -9,6 +9,7 @@ bad input is a 400 naming each field (the project's exception handler turns the 
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -126,6 +127,9 @@ class ProductViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if "kind" in form.validated_data and form.validated_data["kind"] != product.kind:
             raise exceptions.ValidationError({"kind": [_("A product keeps its kind.")]})
         revision = selectors.revision_for(request.user, product)
+        if revision.number != product.revision:
+            # The draft is outside the writer's audience: nothing to base a change on.
+            raise PermissionDenied(_("You may not change this product."))
         services.update_draft(product, user=request.user, request=request,
                               content=form.content(self._content_of(request, product,
                                                                     revision)),
