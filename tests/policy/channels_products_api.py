@@ -10,8 +10,9 @@ owner organisation; then its linked objects, annex values and ``object_refs`` ar
 of the visible objects only, and its recipients' matrix is every row for the owner
 organisation, the user's own row for anyone else. A draft is exported to nobody. Every
 other product is 404 on every route — reading it, its recipients, its STIX and each
-workflow action — and counts nowhere. A TAXII collection of everything serves the reports
-of the visible released products and no other: 404 for the others' reports and versions.
+workflow action — and counts nowhere. A TAXII collection of everything, and the object
+export's STIX bundle with ``products=1``, serve the reports of the visible released
+products and no other (TAXII: 404 for the others' reports and versions).
 (Only this channel's products carry the crime type the list is filtered by, so other
 channels' products do not count here.)
 """
@@ -28,9 +29,6 @@ from vaka.exchange.models import Collection
 from vaka.intel.models import StixObject
 from vaka.products import stix
 from vaka.products.models import Product, Recipient, Revision, Status
-
-ACTIONS = ("submit", "return", "approve", "new-revision", "disseminate", "acknowledge",
-           "close")
 
 
 def _product(note, i: int, objects: list[StixObject], *, released: bool) -> Product:
@@ -88,7 +86,8 @@ def check_products_api(user, visible: set[int], notes: list) -> None:
             assert api.get(f"{url}recipients/").status_code == 404
             assert api.get(f"{url}stix/").status_code == 404
             assert api.patch(url, {"title": "x"}, format="json").status_code == 404
-            for name in ACTIONS:
+            for name in ("submit", "return", "approve", "new-revision", "disseminate",
+                         "acknowledge", "close"):
                 assert api.post(f"{url}{name}/", {"ack": "received", "comment": "c"},
                                 format="json").status_code == 404, name
             continue
@@ -118,6 +117,11 @@ def check_products_api(user, visible: set[int], notes: list) -> None:
         else:
             assert rows == ({user.organisation_id} if user.organisation_id else set())
     _check_taxii(user, products, mine)
+    bundle = api.get("/api/objects/export/", {"format": "stix", "products": "1"})
+    exported = json.loads(b"".join(bundle.streaming_content))["objects"]
+    ids = {stix.report_id(p) for p in products}
+    assert {o["id"] for o in exported} & ids == {
+        stix.report_id(p) for p in products if p.pk in mine and p.released_at}
 
 
 def _check_taxii(user, products: list[Product], mine: set[int]) -> None:

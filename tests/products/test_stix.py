@@ -136,3 +136,23 @@ def test_an_assessment_exports_as_a_threat_report(desk) -> None:
     assert report["report_types"] == ["threat-report"]
     assert report["description"].startswith("Rising.")
     assert report["object_marking_refs"] == [TLP2_MARKING_IDS["clear"]]
+
+
+def test_the_object_export_adds_the_reports_on_request(desk) -> None:
+    shared = stored(desk.writer, "shared-bank.top")
+    product = linked_alert(desk, [shared])
+    client = api(desk.fiji_analyst)
+    response = client.get("/api/objects/export/", {"format": "stix", "products": "1"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    result = validate_string(text, ValidationOptions(version="2.1"))
+    assert result.is_valid, result.as_dict()
+    ids = [o["id"] for o in json.loads(text)["objects"]]
+    assert shared.stix_id in ids and stix.report_id(product) in ids
+    assert ids.count(TLP2_MARKING_IDS["green"]) == 1
+    plain = client.get("/api/objects/export/", {"format": "stix"})
+    assert stix.report_id(product) not in b"".join(plain.streaming_content).decode()
+    csv = client.get("/api/objects/export/", {"format": "csv", "products": "1"})
+    assert csv.status_code == 400 and "products" in csv.json()
+    assert client.get("/api/objects/export/", {"format": "stix", "products": "maybe"}
+                      ).status_code == 400

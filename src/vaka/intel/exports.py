@@ -75,10 +75,11 @@ class Export:
 
 def export(objects: QuerySet[StixObject], fmt: str, *, user: Any, filters: dict[str, Any],
            request: Any = None, link: ExportLink | None = None,
-           header: bool = False) -> Export:
+           header: bool = False, reports: list[dict[str, Any]] | None = None) -> Export:
     """``objects`` (visible to ``user``, filtered by ``filters``) in ``fmt`` — one of
     :data:`FORMATS` or a blocklist kind of :data:`BLOCKLISTS` — audited with the filter
-    and the count. ``header`` puts a comment line on top of a blocklist."""
+    and the count. ``header`` puts a comment line on top of a blocklist; ``reports``
+    (STIX, already as ``user`` may read them: ``products.stix``) join a STIX bundle."""
     day = timezone.now().strftime("%Y%m%d")
     if fmt in BLOCKLISTS:
         values = blocklist_values(objects, fmt)
@@ -86,8 +87,9 @@ def export(objects: QuerySet[StixObject], fmt: str, *, user: Any, filters: dict[
         result = Export(blocklist(values, fmt, count=count if header else None),
                         "text/plain; charset=utf-8", f"vaka-{fmt}-blocklist.txt", count)
     elif fmt == "stix":
-        result = Export(stix_bundle(objects), "application/stix+json;version=2.1",
-                        f"vaka-objects-{day}.stix.json", objects.count())
+        result = Export(stix_bundle(objects, reports or []),
+                        "application/stix+json;version=2.1",
+                        f"vaka-objects-{day}.stix.json", objects.count() + len(reports or []))
     elif fmt == "csv":
         result = Export(csv_rows(objects), "text/csv; charset=utf-8",
                         f"vaka-objects-{day}.csv", objects.count())
@@ -121,13 +123,15 @@ def _dumps(obj: Any) -> str:
 
 # --- STIX 2.1 ----------------------------------------------------------------------------
 
-def stix_bundle(objects: QuerySet[StixObject]) -> Iterator[str]:
+def stix_bundle(objects: QuerySet[StixObject], reports: Iterable[dict[str, Any]] = ()
+                ) -> Iterator[str]:
     """A STIX 2.1 bundle, as text: each object marked with its record's TLP (TLP 2.0),
-    followed by the TLP marking-definitions used."""
-    return _buffered(_bundle_pieces(objects))
+    then ``reports`` (each already marked), followed by the TLP marking-definitions used."""
+    return _buffered(_bundle_pieces(objects, reports))
 
 
-def _bundle_pieces(objects: QuerySet[StixObject]) -> Iterator[str]:
+def _bundle_pieces(objects: QuerySet[StixObject], reports: Iterable[dict[str, Any]] = ()
+                   ) -> Iterator[str]:
     yield f'{{"type":"bundle","id":"bundle--{uuid.uuid4()}","objects":['
     used: set[str] = set()
     separator = ""
@@ -138,6 +142,11 @@ def _bundle_pieces(objects: QuerySet[StixObject]) -> Iterator[str]:
         used.add(tlp)
         yield separator + _dumps(shared_stix(data, tlp))
         separator = ","
+    for report in reports:
+        used.update(marking_tlp(ref) for ref in report["object_marking_refs"])
+        yield separator + _dumps(report)
+        separator = ","
+    used.discard(None)
     for tlp in sorted(used, key=TLP_LEVELS.index):
         yield separator + _dumps(tlp_marking_definition(tlp))
         separator = ","

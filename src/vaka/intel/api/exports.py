@@ -66,26 +66,46 @@ class ObjectExportView(ExportView):
     @extend_schema(
         operation_id="objects_export",
         parameters=[OpenApiParameter("format", str, enum=list(exports.FORMATS), required=True),
-                    OpenApiParameter("include_revoked", bool), *_FILTERS],
+                    OpenApiParameter("include_revoked", bool),
+                    OpenApiParameter("products", bool, description=(
+                        "STIX only: add the report of every disseminated threat alert "
+                        "and assessment you may read (the object filters do not apply).")),
+                    *_FILTERS],
         responses={(200, "application/stix+json"): OpenApiTypes.OBJECT,
                    (200, "application/json"): OpenApiTypes.OBJECT,
                    (200, "text/csv"): OpenApiTypes.STR})
     def get(self, request: Request) -> StreamingHttpResponse:
         """The objects you may see that match the filters of `GET /api/objects/`, as a STIX
         2.1 bundle (`format=stix`), one MISP event (`misp`, at most 20,000 objects) or CSV
-        (`csv`). Each object carries its own TLP marking."""
+        (`csv`). Each object carries its own TLP marking. `products=1` adds to a STIX bundle
+        the reports of the disseminated threat alerts and assessments you may read."""
         fmt = request.query_params.get("format", "")
         if fmt not in exports.FORMATS:
             raise ValidationError({"format": _("Choose one of: %s.") % ", ".join(exports.FORMATS)})
+        with_products = wants_flag(request.query_params, "products")
+        if with_products and fmt != "stix":
+            raise ValidationError({"products": _("Products are exported in STIX only.")})
         objects, filters = filtered_objects(request.user, request.query_params)
+        reports = product_reports(request.user) if with_products else None
         return streaming(exports.export(objects, fmt, user=request.user, filters=filters,
-                                        request=request))
+                                        request=request, reports=reports))
 
 
-def wants_header(params: QueryDict) -> bool:
-    value = params.get("header", "").lower()
+def product_reports(user: Any) -> list[dict[str, Any]]:
+    """The report of each disseminated alert and assessment ``user`` may read, as of the
+    newest revision in their audience."""
+    from vaka.products import stix
+
+    revisions = list(stix.newest(stix.released_revisions(user))
+                     .select_related("product__owner").order_by("product_id"))
+    return stix.reports(user, revisions)
+
+
+
+def wants_flag(params: QueryDict, name: str) -> bool:
+    value = params.get(name, "").lower()
     if value not in TRUE + FALSE:
-        raise ValidationError({"header": _("Use 1 or 0.")})
+        raise ValidationError({name: _("Use 1 or 0.")})
     return value in TRUE
 
 
@@ -105,7 +125,7 @@ class BlocklistView(ExportView):
         if kind not in exports.BLOCKLISTS:
             raise ValidationError({"kind": _("Choose one of: %s.")
                                    % ", ".join(exports.BLOCKLISTS)})
-        header = wants_header(request.query_params)
+        header = wants_flag(request.query_params, "header")
         objects, filters = filtered_objects(request.user, request.query_params)
         return streaming(exports.export(objects, kind, user=request.user, filters=filters,
                                         request=request, header=header), inline=True)
