@@ -17,19 +17,21 @@ current object the user may see now (a record re-marked since the refresh is not
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.core.cache import caches
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import DateField, F, Func, QuerySet
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils.translation import gettext as _
 
 from vaka.directory.models import Country
 from vaka.intel import crime_types
 from vaka.intel.filtersets import TYPE_LABELS
-from vaka.intel.models import FigureClass, ObjectFigure, StixObject, ValueFigure
+from vaka.intel.models import FigureClass, ObjectFigure, Observable, StixObject, ValueFigure
 from vaka.policy.markings import TLP
 from vaka.policy.visibility import visible_to
 from vaka.products import figures
@@ -37,6 +39,7 @@ from vaka.web.charts import TLP_COLOURS, Chart, Series
 
 TOP = 15  # bars in the threat-actor, technique, correlated-value and cross-border charts
 NO_COUNTRY = ""
+NAME_SLICE = 500  # holders of a value checked at a time before naming it
 CACHE_SECONDS = 24 * 3600  # keyed by the refresh's time: a newer refresh is a new key
 
 
@@ -74,6 +77,19 @@ def visible_classes(user: Any) -> QuerySet[FigureClass]:
     return visible_to(user, FigureClass.objects.all())
 
 
+class Unindexed(Func):
+    """A column SQLite must not look up in an index (``+column``); itself elsewhere."""
+
+    output_field = DateField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"+{sql}", params
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+        return compiler.compile(self.get_source_expressions()[0])
+
+
 @dataclass(frozen=True)
 class _Where:
     since: date | None
@@ -92,15 +108,20 @@ class _Where:
             classes = classes.filter(tlp=self.tlp)
         return classes
 
-    def rows(self, model: type, classes: QuerySet[FigureClass]) -> QuerySet:
-        """The figure rows of those classes, by crime type (every object when none), in the
-        period and of the type asked for; in the order of the covering index."""
+    def rows(self, model: type, classes: Iterable[int]) -> QuerySet:
+        """The figure rows of those classes (ids), by crime type (every object when none),
+        in the period and of the type asked for.
+
+        The period is not looked up in the index (``Unindexed``): SQLite 3.40 answered
+        ``figure_class_id IN (…) AND month <= …`` over the covering index with rows
+        outside the period (tests/products/test_analytics.py, the filters)."""
         rows = model.objects.filter(crime_type=self.crime_type or "",
-                                    figure_class__in=classes.values("pk"))
+                                    figure_class_id__in=sorted(classes))
+        month = Unindexed(F("month"))
         if self.since is not None:
-            rows = rows.filter(month__gte=self.since)
+            rows = rows.filter(GreaterThanOrEqual(month, self.since))
         if self.until is not None:
-            rows = rows.filter(month__lte=self.until)
+            rows = rows.filter(LessThanOrEqual(month, self.until))
         if self.type:
             rows = rows.filter(type=self.type)
         return rows.order_by()
@@ -129,13 +150,12 @@ def figures_for(user: Any, *, since: date | datetime | None = None,
     owners in ``country`` (ISO code), of ``crime_type`` (a code), marked ``tlp`` (a TLP
     value), of STIX ``type``. Values are not checked here: the form does that."""
     where = _Where(_month(since), _month(until), country, crime_type, tlp, type)
-    classes = where.classes(user)
-    marks = _marks(classes)
+    marks = _marks(where.classes(user))
     months: dict[tuple[date, str], int] = Counter()
     by_country: dict[str, int] = Counter()
     by_tlp: dict[str, int] = Counter()
     by_type: dict[str, int] = Counter()
-    for cls, month, type_, n in (where.rows(ObjectFigure, classes)
+    for cls, month, type_, n in (where.rows(ObjectFigure, marks)
                                  .filter(dimension=figures.ALL)
                                  .values_list("figure_class_id", "month", "type", "count")):
         _owner, country_code, tlp_code = marks[cls]
@@ -144,13 +164,13 @@ def figures_for(user: Any, *, since: date | datetime | None = None,
         by_tlp[tlp_code] += n
         by_type[type_] += n
     by_key: dict[str, Counter] = defaultdict(Counter)
-    for dimension, key, n in (where.rows(ObjectFigure, classes)
+    for dimension, key, n in (where.rows(ObjectFigure, marks)
                               .filter(dimension__in=(figures.CRIME_TYPE, figures.THREAT_ACTOR,
                                                      figures.TECHNIQUE))
                               .values_list("dimension", "key", "count")):
         by_key[dimension][key] += n
     as_of = figures.as_of()
-    correlated, links = _correlations(user, where, classes, marks, as_of)
+    correlated, links = _correlations(user, where, marks, as_of)
     result = Figures(
         as_of=as_of, total=sum(by_tlp.values()), by_country_code=dict(by_country),
         by_crime_type_code=dict(by_key[figures.CRIME_TYPE]), by_tlp_code=dict(by_tlp),
@@ -159,9 +179,8 @@ def figures_for(user: Any, *, since: date | datetime | None = None,
     return result
 
 
-def _correlations(user: Any, where: _Where, classes: QuerySet[FigureClass],
-                  marks: dict[int, tuple[int, str, str]], as_of: datetime | None
-                  ) -> tuple[list[CorrelatedValue], Counter]:
+def _correlations(user: Any, where: _Where, marks: dict[int, tuple[int, str, str]],
+                  as_of: datetime | None) -> tuple[list[CorrelatedValue], Counter]:
     """The most-correlated values (named only once found on an object the user may see)
     and, per pair of countries, how many values agencies of both hold — all counted over
     the holders the user may see.
@@ -174,16 +193,12 @@ def _correlations(user: Any, where: _Where, classes: QuerySet[FigureClass],
         as_of, where, sorted(marks))).encode()).hexdigest()
     summary = caches["default"].get(key)
     if summary is None:
-        summary = _shared_values(where, classes, marks)
+        summary = _shared_values(where, marks)
         caches["default"].set(key, summary, CACHE_SECONDS)
     ranked, links = summary
-    current = visible_to(user, StixObject.objects.filter(revoked=False)).order_by()
     correlated = []
     for value, owners, countries, objects in ranked:
-        # Sliced, not first(): that would sort every holder by id to take one.
-        found = next(iter(current.filter(
-            observables__value_hash=value, observables__warninglists="").values_list(
-            "observables__kind", "observables__value")[:1]), None)
+        found = _named(user, value)
         if found is not None:
             correlated.append(CorrelatedValue(found[0], found[1], owners, countries, objects))
             if len(correlated) == TOP:
@@ -191,8 +206,25 @@ def _correlations(user: Any, where: _Where, classes: QuerySet[FigureClass],
     return correlated, links
 
 
-def _shared_values(where: _Where, classes: QuerySet[FigureClass],
-                   marks: dict[int, tuple[int, str, str]]
+def _named(user: Any, value: int) -> tuple[str, str] | None:
+    """(kind, value) of the value with this hash, if a current object the user may see
+    carries it now. The holders are read from the value's index first, a slice at a time,
+    then checked by id: asked as one join, PostgreSQL walked the objects instead."""
+    holders = Observable.objects.filter(value_hash=value, warninglists="").order_by("pk")
+    current = visible_to(user, StixObject.objects.filter(revoked=False))
+    start = 0
+    while True:
+        chunk = list(holders.values_list("object_id", "kind", "value")[start:start + NAME_SLICE])
+        seen = set(current.filter(pk__in=[row[0] for row in chunk]).values_list("pk", flat=True))
+        for object_id, kind, text in chunk:
+            if object_id in seen:
+                return kind, text
+        if len(chunk) < NAME_SLICE:
+            return None
+        start += NAME_SLICE
+
+
+def _shared_values(where: _Where, marks: dict[int, tuple[int, str, str]]
                    ) -> tuple[list[tuple[int, int, int, int]], Counter]:
     """The values ranked by agencies then objects (value hash, agencies, countries,
     objects; a few more than shown, should some be re-marked since the refresh), and the
@@ -200,7 +232,9 @@ def _shared_values(where: _Where, classes: QuerySet[FigureClass],
     # A value's objects and the classes holding it; read with a plain cursor, as the rows
     # are many (one per class, month and type a shared value is seen in).
     held: dict[int, list] = {}
-    query = where.rows(ValueFigure, classes).values_list("value_hash", "figure_class_id",
+    if not marks:
+        return [], Counter()
+    query = where.rows(ValueFigure, marks).values_list("value_hash", "figure_class_id",
                                                          "count").query
     sql, params = query.sql_with_params()
     with connections["default"].cursor() as cursor:
@@ -238,11 +272,10 @@ def warm(users: Any) -> int:
     done: set[tuple[int, ...]] = set()
     where = _Where(None, None, None, None, None, None)
     for user in users:
-        classes = where.classes(user)
-        marks = _marks(classes)
+        marks = _marks(where.classes(user))
         if tuple(sorted(marks)) not in done:
             done.add(tuple(sorted(marks)))
-            _correlations(user, where, classes, marks, figures.as_of())
+            _correlations(user, where, marks, figures.as_of())
     return len(done)
 
 

@@ -212,6 +212,11 @@ def refresh() -> FigureRefresh:
         for batch in _batches((ids[cls], day(month), type_, crime, value, n)
                               for (cls, month, type_, crime, value), n in values.items()):
             bulk._insert(ValueFigure._meta.db_table, VALUE_COLUMNS, batch)
+        with connection.cursor() as cursor:
+            # Statistics of the new rows, so the planner reads them through their
+            # covering indexes (PostgreSQL otherwise plans against the old tables' counts).
+            for model in (FigureClass, ObjectFigure, ValueFigure):
+                cursor.execute(f"ANALYZE {model._meta.db_table}")
         state.finished = timezone.now()
         state.seconds = round(time.monotonic() - started, 3)
         state.counted = counted
