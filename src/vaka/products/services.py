@@ -258,10 +258,15 @@ def current_revision(product: Product) -> Revision:
     return product.revisions.get(number=product.revision)
 
 
-def _editable(product: Product, user: User) -> Revision:
+def check_writer(product: Product, user: User) -> None:
+    """Only writers of the owner organisation who may see a product change it."""
     if not (user.organisation_id == product.owner_id and user.can(Capability.CONTRIBUTE)
             and can_see(user, product)):
         raise PermissionDenied(_("You may not change this product."))
+
+
+def _editable(product: Product, user: User) -> Revision:
+    check_writer(product, user)
     revision = current_revision(product)
     if revision.status != Status.DRAFT:
         raise ValidationError(_("Revision %(n)d is %(status)s and can no longer be changed; "
@@ -398,9 +403,7 @@ def new_revision(product: Product, *, user: User, request: Any = None) -> Revisi
     """Start revision n+1 from revision n (approved or later): a draft with the same
     content, markings, links and attachments, which goes through review again."""
     product = Product.objects.select_for_update().get(pk=product.pk)
-    if not (user.organisation_id == product.owner_id and user.can(Capability.CONTRIBUTE)
-            and can_see(user, product)):
-        raise PermissionDenied(_("You may not change this product."))
+    check_writer(product, user)
     previous = current_revision(product)
     if not previous.frozen:
         raise ValidationError(_("Revision %(n)d is still a draft or in review: change it "
@@ -443,9 +446,7 @@ def save_translation(product: Product, *, user: User, language: str, title: str,
     """Write or change the ``language`` translation of the current revision. A
     translation has its own review: changing an approved one sends it back to draft."""
     product = Product.objects.get(pk=product.pk)  # the current revision as it is now
-    if not (user.organisation_id == product.owner_id and user.can(Capability.CONTRIBUTE)
-            and can_see(user, product)):
-        raise PermissionDenied(_("You may not change this product."))
+    check_writer(product, user)
     revision = current_revision(product)
     translation = _translation_of(revision, language)
     content = Content(title=title, summary=summary, body=body, sections=sections or {},
