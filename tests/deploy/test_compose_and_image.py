@@ -170,6 +170,17 @@ def test_image_runs_vaka_as_a_user_without_node_and_with_its_own_static_files() 
     assert all(not a.startswith("--from=assets") for a in final.arguments("COPY"))
 
 
+def test_image_installs_the_libraries_and_fonts_pdfs_need() -> None:
+    # The packages scripts/install-system-deps gives a checkout for WeasyPrint, and the
+    # Arabic font; the image must carry the same.
+    script = (REPO / "scripts" / "install-system-deps").read_text()
+    needed = re.search(r"for pkg in ([^;]+); do", script).group(1).split()
+    assert "libpango-1.0-0" in needed
+    runs = " ".join(dockerfile_stages()[-1].arguments("RUN"))
+    for package in [*needed, "fonts-noto-core"]:
+        assert re.search(rf"(?<![\w.-]){re.escape(package)}(?![\w.-])", runs), package
+
+
 @pytest.mark.skipif(not shutil.which("docker"), reason="docker is not installed")
 def test_docker_compose_config_accepts_the_file() -> None:
     if subprocess.run(["docker", "compose", "version"], capture_output=True,
