@@ -101,8 +101,19 @@ CHART = """{% extends "pdf/base.html" %}{% block title %}Chart{% endblock %}
 <figcaption>Cases by month</figcaption></figure>{% endblock %}"""
 
 
-def test_an_inline_svg_chart_is_drawn_as_vectors_not_an_image():
-    pdf = render(CHART)
+def chart_of_vaka() -> str:
+    from vaka.web.charts import Chart, Series, render_svg
+
+    return render_svg(Chart(title="Cases", labels=("2026-01", "2026-02"), kind="bar",
+                            series=(Series("Phishing", (3.0, 5.0)),)))
+
+
+@pytest.mark.parametrize("svg", ["hand-written", "vaka.web.charts"])
+def test_an_inline_svg_chart_is_drawn_as_vectors_not_an_image(svg):
+    if svg == "hand-written":
+        pdf = render(CHART)
+    else:
+        pdf = render(CHART.replace("<figure>", "<figure>{{ chart|safe }}"), chart=chart_of_vaka())
     reader = PdfReader(io.BytesIO(pdf))
     for page in reader.pages:
         for xobject in (page["/Resources"].get("/XObject") or {}).values():
@@ -156,7 +167,8 @@ def test_render_template_pdf_sets_direction_from_the_language(monkeypatch):
 HOSTILE = """{% extends "pdf/base.html" %}{% block title %}Hostile{% endblock %}
 {% block head %}<link rel="stylesheet" href="https://example.org/x.css">
 <style>@import url("http://example.org/y.css"); .bg { background: url(ftp://example.org/z.png); }
-</style>{% endblock %}
+@font-face { font-family: Remote; src: url(https://example.org/f.woff2); }
+p { font-family: Remote, sans-serif; }</style>{% endblock %}
 {% block content %}<p class="bg">Before the images.</p>
 <img src="https://example.org/x.png" alt=""><img src="file:///etc/passwd" alt="">
 <img src="/static/../../../../../../etc/passwd" alt="">
