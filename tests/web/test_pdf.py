@@ -337,3 +337,16 @@ def test_deploy_check_says_which_libraries_pdfs_need_when_they_do_not_load(monke
 def test_pdf_response_quotes_an_ascii_name_that_looks_like_a_parameter():
     response = pdf_response(b"%PDF", "x; filename*=y.pdf")
     assert response["Content-Disposition"] == 'inline; filename="x; filename*=y.pdf"'
+
+
+def test_collected_static_files_with_hashed_names_load_from_static_root(settings, tmp_path):
+    from vaka.web.pdf import _fetcher_class
+
+    settings.STATIC_ROOT = tmp_path
+    (tmp_path / "pdf").mkdir()
+    (tmp_path / "pdf" / "print.0123abcd.css").write_text("@page { size: A4; }")
+    fetcher = _fetcher_class()("http://vaka.example/")
+    assert fetcher.fetch("http://vaka.example/static/pdf/print.0123abcd.css").read() == (
+        b"@page { size: A4; }")
+    with pytest.raises(ValueError, match="static files"):
+        fetcher.fetch("http://vaka.example/static/pdf/missing.css")
