@@ -154,7 +154,8 @@ def _pdf(request: HttpRequest, product: Product, context: dict[str, Any], langua
     annex = annex_table(
         (AnnexColumn(_("Type"), 10), AnnexColumn(_("Value"), 70),
          AnnexColumn("TLP", 13)),
-        ((row.kind, row.value, f"TLP:{row.tlp.upper()}") for row in context["annex"]))
+        ((row.kind, row.value, f"TLP:{row.tlp.upper()}") for row in context["annex"]),
+        rtl=language in settings.LANGUAGES_BIDI)
     html = render_to_string("products/product_pdf.html", {
         **context,
         "tlp": revision.tlp,
