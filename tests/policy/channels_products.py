@@ -19,6 +19,7 @@ from django.utils import timezone
 from vaka.intel.models import StixObject
 from vaka.products.models import Attachment, Product, Revision, Status
 
+
 def _product(note, i: int, *, released: bool) -> Product:
     now = timezone.now()
     title = f"{'released' if released else 'draft'}-product-{i}-x"

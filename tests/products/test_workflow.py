@@ -115,3 +115,32 @@ def test_a_translation_goes_with_the_revision_being_written(desk) -> None:
     services.review_translation(product, user=desk.publisher, language="ar", to="approved")
     assert product.revisions.get(number=2).translations.get().status == "approved"
     assert not product.revisions.get(number=1).translations.exists()
+
+
+def test_a_colleague_not_named_on_a_red_draft_cannot_change_it(desk) -> None:
+    product = approved_alert(desk)
+    services.new_revision(product, user=desk.writer)
+    colleague = type(desk.writer).objects.create(username="colleague", organisation=desk.org,
+                                              role="analyst")
+    services.update_draft(product, user=desk.writer, content=Content(
+        title="Narrowed", sections=dict(ALERT_SECTIONS)), markings=Markings(
+        distribution="members", tlp="red", recipients=[desk.publisher]))
+    with pytest.raises(PermissionDenied):
+        services.update_draft(product, user=colleague, content=Content(
+            title="Overwritten", sections=dict(ALERT_SECTIONS)),
+            markings=Markings(distribution="members", tlp="green"))
+
+
+def test_links_the_writer_cannot_see_are_kept_when_a_colleague_edits(desk) -> None:
+    own = stored(desk.writer, "own-value.top", distribution="organisation", tlp="red",
+                 recipients=[desk.publisher])
+    product = services.create_product(
+        user=desk.writer, kind=Kind.ALERT, content=Content(
+            title="x", sections=dict(ALERT_SECTIONS), linked=[own.pk]),
+        markings=Markings(distribution="members", tlp="green"))
+    other = type(desk.writer).objects.create(username="other2", organisation=desk.org,
+                                          role="analyst")
+    services.update_draft(product, user=other, content=Content(
+        title="y", sections=dict(ALERT_SECTIONS), linked=[]),
+        markings=Markings(distribution="members", tlp="green"))
+    assert list(product.revisions.get().linked.values_list("pk", flat=True)) == [own.pk]

@@ -259,9 +259,10 @@ def current_revision(product: Product) -> Revision:
 
 
 def check_writer(product: Product, user: User) -> None:
-    """Only writers of the owner organisation who may see a product change it."""
+    """Only writers of the owner organisation who may see a product, and its current
+    revision (a draft may be marked narrower than what was released), change it."""
     if not (user.organisation_id == product.owner_id and user.can(Capability.CONTRIBUTE)
-            and can_see(user, product)):
+            and can_see(user, product) and can_see(user, current_revision(product))):
         raise PermissionDenied(_("You may not change this product."))
 
 
@@ -298,8 +299,12 @@ def update_draft(product: Product, *, user: User, content: Content, markings: Ma
     revision.modified = timezone.now()
     revision.save()
     revision.authors.add(user)
-    if set(revision.linked.values_list("pk", flat=True)) != set(content.linked):
-        revision.linked.set(content.linked)
+    # Links to objects the writer may not see (a colleague's) are kept as they are.
+    held = set(revision.linked.values_list("pk", flat=True))
+    hidden = held - set(visible_to(user, StixObject.objects.filter(pk__in=held))
+                        .values_list("pk", flat=True))
+    if held != set(content.linked) | hidden:
+        revision.linked.set(set(content.linked) | hidden)
         changed.append("linked")
     if product.kind == Kind.REPORT and (product.period_start, product.period_end) != (
             content.period_start, content.period_end):
