@@ -220,3 +220,20 @@ def test_warming_after_a_refresh_spares_recent_users_the_shared_value_sums(world
     assert len(analytics.figures_for(world.samoa_analyst).correlated) == 2
     with pytest.raises(AssertionError):
         analytics.figures_for(world.desk_analyst, tlp="green")  # filtered: not warmed
+
+
+def test_arabic_page_draws_its_charts_right_to_left(world):
+    from django.conf import settings
+
+    web = _web(world.fiji_analyst)
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
+    html = web.get("/analytics/").content.decode()
+    assert html.count('direction="rtl"') == len(analytics.CHARTS)
+
+
+def test_refresh_command_counts_every_current_object(world):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("refresh_figures", stdout=out)
+    assert out.getvalue().startswith("Counted 7 objects")
