@@ -175,7 +175,7 @@ def figures_for(user: Any, *, since: date | datetime | None = None,
         as_of=as_of, total=sum(by_tlp.values()), by_country_code=dict(by_country),
         by_crime_type_code=dict(by_key[figures.CRIME_TYPE]), by_tlp_code=dict(by_tlp),
         correlated=correlated)
-    result.charts = _charts(result, months, by_type, by_key, links, where.since, where.until)
+    result.charts = _charts(result, months, by_type, by_key, links)
     return result
 
 
@@ -295,12 +295,11 @@ def _bars(title: str, counts: dict[str, int], label: Any, *, kind: str = "hbar",
 
 
 def _charts(result: Figures, months: dict[tuple[date, str], int], by_type: dict[str, int],
-            by_key: dict[str, Counter], links: Counter, since: date | None,
-            until: date | None) -> dict[str, Chart]:
+            by_key: dict[str, Counter], links: Counter) -> dict[str, Chart]:
+    # From the first month with objects to the last: a period reaching far back draws no
+    # decades of empty bars.
     seen = [month for month, _tlp in months]
-    first = since or (min(seen) if seen else None)
-    last = until or (max(seen) if seen else None)
-    axis = _months(first, last) if first and last and len(seen) else []
+    axis = _months(min(seen), max(seen)) if seen else []
     tlps = [value for value in TLP.values if value in result.by_tlp_code]
     names = _names(list(result.by_country_code) + [c for pair in links for c in pair])
     tlp_labels = dict(TLP.choices)
