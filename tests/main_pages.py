@@ -16,6 +16,7 @@ from vaka.intel.exports import create_export_link
 from vaka.intel.models import StixObject, Submission
 from vaka.policy.markings import PAP, TLP, Distribution
 from vaka.policy.services import Markings
+from vaka.products.models import Product
 
 ANALYST = "fj.analyst"
 ADMIN = demo.ADMIN_USERNAME
@@ -32,7 +33,7 @@ class MainPage:
     name: str
     path: str
     """The address, with ``{object}``, ``{note}``, ``{submission}``, ``{organisation}``,
-    ``{user}`` and ``{community}`` standing for records of the store."""
+    ``{user}``, ``{community}`` and ``{product}`` standing for records of the store."""
     who: str = ANALYST
     """Who looks at it: the analyst, the platform administrator, or "" for nobody signed in."""
     form: tuple[tuple[str, str], ...] = ()
@@ -55,6 +56,9 @@ MAIN_PAGES = [
     MainPage("submission", "/intel/submissions/{submission}/"),
     MainPage("exports", "/intel/export-links/"),
     MainPage("inbox", "/inbox/"),
+    MainPage("products", "/products/"),
+    MainPage("product", "/products/{product}/"),
+    MainPage("awareness", "/awareness/", who=""),
     MainPage("collections", "/exchange/collections/"),
     MainPage("feeds", "/exchange/feeds/", who=ADMIN),
     MainPage("peers", "/exchange/peers/", who=ADMIN),
@@ -117,5 +121,6 @@ def populate() -> Store:
         "organisation": analyst.organisation_id,
         "user": analyst.pk,
         "community": ptcn.pk,
+        "product": Product.objects.get(kind="alert").pk,
     }
     return Store(password=demo.demo_password(), ids=ids, admin_device=confirmed_totp(admin))

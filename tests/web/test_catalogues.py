@@ -15,7 +15,7 @@ SOURCE = Path(settings.BASE_DIR)
 
 
 def parse_po(path: Path) -> list[dict]:
-    """Entries of a .po file: msgid, plural, msgstr list, fuzzy flag."""
+    """Entries of a .po file: msgid, context, plural, msgstr list, fuzzy flag."""
     entries, entry, key = [], None, None
 
     def close() -> None:
@@ -34,6 +34,8 @@ def parse_po(path: Path) -> list[dict]:
             entry["fuzzy"] = True
         elif line.startswith("#"):
             continue
+        elif line.startswith("msgctxt "):
+            key, entry["context"] = "context", ast.literal_eval(line[8:])
         elif line.startswith("msgid_plural "):
             key, entry["plural"] = "plural", ast.literal_eval(line[13:])
         elif line.startswith("msgid "):
@@ -61,8 +63,11 @@ def test_catalogue_is_complete_and_compiled(language):
     assert untranslated == [] and fuzzy == []
     catalogue = gettext.GNUTranslations((po.with_suffix(".mo")).open("rb"))
     for e in entries:
-        if "plural" not in e:
-            assert catalogue.gettext(e["msgid"]) == e["msgstr"][0], "compile the catalogue"
+        if "plural" in e:
+            continue
+        found = (catalogue.pgettext(e["context"], e["msgid"]) if "context" in e
+                 else catalogue.gettext(e["msgid"]))
+        assert found == e["msgstr"][0], "compile the catalogue"
 
 
 @pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (make system-deps)")

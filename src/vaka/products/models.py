@@ -17,6 +17,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from vaka.policy.models import Marked, Shareable
 
@@ -253,8 +254,8 @@ class Recipient(models.Model):
 
     class Ack(models.TextChoices):
         PENDING = "pending", _("Not yet acknowledged")
-        RECEIVED = "received", _("Received")
-        ACTIONED = "actioned", _("Actioned")
+        RECEIVED = "received", pgettext_lazy("acknowledgement", "Received")
+        ACTIONED = "actioned", pgettext_lazy("acknowledgement", "Actioned")
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="recipients_rows")
     organisation = models.ForeignKey("directory.Organisation", on_delete=models.CASCADE,
