@@ -12,7 +12,13 @@ from django.utils import timezone
 from tests.factories import CountryFactory, OrganisationFactory, UserFactory
 from tests.intel.store_data import bundle, indicator, sid
 from vaka.intel import corrections, services
-from vaka.intel.models import FigureClass, ObjectFigure, StixObject, ValueFigure
+from vaka.intel.models import (
+    FigureClass,
+    FigureRefresh,
+    ObjectFigure,
+    StixObject,
+    ValueFigure,
+)
 from vaka.policy.services import Markings
 from vaka.products import analytics, figures
 
@@ -146,6 +152,15 @@ def test_refresh_is_idempotent(world):
 
 def test_refresh_runs_when_due(world):
     with override_settings(ANALYTICS_REFRESH_MINUTES=15):
+        assert figures.refresh_if_due() is None
+        # A small store's figures follow its ingests at the next round.
+        _ingest(world.fiji_analyst, indicator("later-kq.xyz"), distribution="members",
+                tlp="green")
+        assert figures.refresh_if_due() is not None
+        assert figures.refresh_if_due() is None
+        FigureRefresh.objects.update(seconds=figures.QUICK_SECONDS)  # a large store's
+        _ingest(world.fiji_analyst, indicator("later-again-kq.xyz"), distribution="members",
+                tlp="green")
         assert figures.refresh_if_due() is None
         later = timezone.now() + timedelta(minutes=16)
         assert figures.refresh_if_due(later) is not None

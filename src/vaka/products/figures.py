@@ -52,6 +52,7 @@ _TECHNIQUE_TAG = 'misp-galaxy:mitre-attack-pattern="'
 KEY_LENGTH = ObjectFigure._meta.get_field("key").max_length
 BATCH = 5000
 WARM_DAYS = 30
+QUICK_SECONDS = 2.0  # a refresh this quick runs again at the next round after a change
 FIGURE_COLUMNS = ("figure_class_id", "month", "type", "crime_type", "dimension", "key", "count")
 VALUE_COLUMNS = ("figure_class_id", "month", "type", "crime_type", "value_hash", "count")
 
@@ -231,13 +232,18 @@ def as_of() -> datetime | None:
 
 def refresh_if_due(now: datetime | None = None) -> FigureRefresh | None:
     """Refresh when the figures are older than ``VAKA_ANALYTICS_REFRESH_MINUTES`` (0: never
-    from the scheduler); the refresh made, or None."""
+    from the scheduler), or sooner, at the next round, when objects were added or changed
+    since and the last refresh took under ``QUICK_SECONDS`` (a small store: its figures
+    follow its ingests within a minute); the refresh made, or None."""
     minutes = settings.ANALYTICS_REFRESH_MINUTES
     if not minutes:
         return None
-    last = as_of()
+    last = FigureRefresh.objects.filter(pk=1, finished__isnull=False).values_list(
+        "finished", "seconds").first()
     now = now or timezone.now()
-    if last is not None and now - last < timedelta(minutes=minutes):
+    if last is not None and now - last[0] < timedelta(minutes=minutes) and not (
+            last[1] < QUICK_SECONDS
+            and StixObject.objects.filter(modified__gt=last[0]).exists()):
         return None
     state = refresh()
     warm_recent(now)
