@@ -16,6 +16,7 @@ from vaka.intel.exports import create_export_link
 from vaka.intel.models import StixObject, Submission
 from vaka.policy.markings import PAP, TLP, Distribution
 from vaka.policy.services import Markings
+from vaka.products import figures
 from vaka.products.models import Product
 
 ANALYST = "fj.analyst"
@@ -59,6 +60,7 @@ MAIN_PAGES = [
     MainPage("products", "/products/"),
     MainPage("product", "/products/{product}/"),
     MainPage("awareness", "/awareness/", who=""),
+    MainPage("analytics", "/analytics/"),
     MainPage("collections", "/exchange/collections/"),
     MainPage("feeds", "/exchange/feeds/", who=ADMIN),
     MainPage("peers", "/exchange/peers/", who=ADMIN),
@@ -113,6 +115,7 @@ def populate() -> Store:
                               filters={"type": "indicator", "tlp": "green"})
     create_export_link(analyst, name="Phishing domains for the firewall", fmt="csv",
                        filters={"label": "phishing"})
+    figures.refresh()  # the dashboard's figures, as the scheduler computes them
     admin = User.objects.get(username=ADMIN)
     ids = {
         "object": StixObject.objects.get(name="https://login-portal-update.net/verify").pk,

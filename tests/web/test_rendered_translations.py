@@ -70,8 +70,11 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
+        # Text in a language of its own (``lang`` below the page's): what someone wrote,
+        # e.g. a product in the language it was written in, not interface text.
         skipped = (self.skipping() or tag in SKIPPED_ELEMENTS
-                   or attributes.get("translate") == "no")
+                   or attributes.get("translate") == "no"
+                   or (tag != "html" and "lang" in attributes))
         if not skipped:
             self.pieces += [v for k, v in attrs if k in SHOWN_ATTRIBUTES and v]
             if tag == "input" and attributes.get("type") in {"submit", "button"}:
