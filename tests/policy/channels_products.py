@@ -10,13 +10,21 @@ to two threat alerts of the note's owner, written straight to the database: one 
   owner organisation within its audience;
 * a reader's annex holds the values of the linked objects the reader may see, no other;
 * list, detail, PDF address, attachment and every action answer 404 outside the
-  audience, and a list never counts what it does not show.
+  audience, and a list never counts what it does not show;
+* the inbox: every organisation that dissemination would let a product go to (its gate,
+  ``dissemination._readers``) is told of it, the notice carrying the product's markings;
+  a reader's inbox names a product only when the reference lets the reader see it — so a
+  gate that let a product go beyond its audience fails here.
 """
 
 from django.test import Client
 from django.utils import timezone
 
+from vaka.directory.models import Organisation
+from vaka.inbox.models import Notice
+from vaka.inbox.services import notify
 from vaka.intel.models import StixObject
+from vaka.products.dissemination import _readers
 from vaka.products.models import Attachment, Product, Revision, Status
 
 
@@ -63,6 +71,23 @@ def check_products(user, visible: set[int], notes: list) -> None:
             assert web.get(f"/products/{product.pk}/").status_code == 302
         return
     web.force_login(user)
+    for product in products:
+        if product.released_at is None:
+            continue
+        revision = product.revisions.get()
+        for organisation in Organisation.objects.exclude(pk=product.owner_id):
+            if _readers(revision, organisation) is not None:
+                notify(kind=Notice.Kind.PRODUCT, owner_id=organisation.pk,
+                       group_key=f"product:{product.pk}", tlp=product.tlp,
+                       audience_id=product.audience_id, target_name="products:product",
+                       target_args=[product.pk],
+                       params={"reference": product.reference, "kind": product.kind,
+                               "title": product.title})
+    inbox = web.get("/inbox/").content.decode()
+    for product in products:
+        if product.released_at is not None:  # (no notice to the owner's own people)
+            told = product.pk in expected and org not in (None, product.owner_id)
+            assert (product.title in inbox) == told, product.title
     page = web.get("/products/", {"page_size": 100}).content.decode()
     for product in products:
         assert (product.title in page) == (product.pk in expected), product.title
