@@ -164,3 +164,15 @@ def test_cli_ingest_names_the_option_that_is_wrong(region, tmp_path):
         call_command("ingest", str(path), "--org", "Unit A", "--tlp", "red",
                      "--recipient", outsider.username)
     assert not StixObject.objects.exists()
+
+
+def test_a_name_holding_a_nul_character_is_named_not_looked_up(region):
+    from django.core.exceptions import ValidationError
+
+    from vaka.policy.inputs import parse_markings
+
+    with pytest.raises(ValidationError) as error:
+        parse_markings({"tlp": "red", "recipients": ["ana\x00"]}, owner=region.unit_a,
+                       creator=region.analyst_a)
+    assert error.value.message_dict["recipients"] == [
+        "“ana\\0” holds a NUL character; no name does."]

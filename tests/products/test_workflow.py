@@ -144,3 +144,15 @@ def test_links_the_writer_cannot_see_are_kept_when_a_colleague_edits(desk) -> No
         title="y", sections=dict(ALERT_SECTIONS), linked=[]),
         markings=Markings(distribution="members", tlp="green"))
     assert list(product.revisions.get().linked.values_list("pk", flat=True)) == [own.pk]
+
+
+def test_a_nul_character_is_refused_where_it_stands(desk) -> None:
+    with pytest.raises(ValidationError) as error:
+        services.create_product(
+            user=desk.writer, kind=Kind.ALERT,
+            content=Content(title="x", sections={**ALERT_SECTIONS, "vector": "SMS\x00",
+                                                 "targeted_countries": ["F\x00J"]}),
+            markings=Markings(distribution="members", tlp="green"))
+    errors = error.value.message_dict
+    assert errors["vector"] == ["Vector holds a NUL character."]
+    assert "F\x00J" in errors["targeted_countries"][0]

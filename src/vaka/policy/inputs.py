@@ -131,6 +131,11 @@ def _resolve(kind: str, items: list[Any], owner: Organisation | None
     found: list[Any] = []
     problems: list[str] = []
     for item in items:
+        if isinstance(item, str) and "\x00" in item:
+            # No name holds one, and PostgreSQL refuses to compare text with it.
+            problems.append(_("“%s” holds a NUL character; no name does.")
+                            % item.replace("\x00", "\\0"))
+            continue
         if kind == COMMUNITIES:
             match = item if isinstance(item, Community) else \
                 Community.objects.filter(name=str(item).strip()).first()

@@ -92,7 +92,9 @@ def _clean_content(kind: str, content: Content, user: User) -> dict[str, list[st
         if section.form in (COUNTRIES, SECTORS):
             codes = [str(v).strip().upper() if section.form == COUNTRIES else str(v).strip()
                      for v in (value or [])]
-            allowed = (set(Country.objects.filter(code__in=codes).values_list("code", flat=True))
+            # PostgreSQL refuses to compare text holding NUL; no code holds one.
+            asked = [c for c in codes if "\x00" not in c]
+            allowed = (set(Country.objects.filter(code__in=asked).values_list("code", flat=True))
                        if section.form == COUNTRIES else set(Sector.values))
             bad = [c for c in codes if c not in allowed]
             if bad:
@@ -102,6 +104,9 @@ def _clean_content(kind: str, content: Content, user: User) -> dict[str, list[st
             continue
         text = "" if value is None else str(value)
         text = text.strip() if section.form == LINE else text
+        if "\x00" in text:
+            fail(section.name, _("%(section)s holds a NUL character.")
+                 % {"section": section.label})
         if section.form == LINE and "\n" in text:
             fail(section.name, _("%(section)s is one line.") % {"section": section.label})
         if section.required and not text.strip():
