@@ -176,3 +176,14 @@ def test_a_name_holding_a_nul_character_is_named_not_looked_up(region):
                        creator=region.analyst_a)
     assert error.value.message_dict["recipients"] == [
         "“ana\\0” holds a NUL character; no name does."]
+
+
+def test_the_api_refuses_a_name_holding_a_nul_character(region, api_for):
+    api = api_for(region.analyst_a)
+    answer = api.post("/api/notes/", {"title": "x", "tlp": "red",
+                                       "recipients": ["ana\x00"]}, format="json")
+    assert answer.status_code == 400
+    assert answer.data["recipients"] == ["Object with username=ana\\0 does not exist."]
+    answer = api.post("/api/notes/", {"title": "x", "distribution": "communities",
+                                       "communities": ["a\x00"]}, format="json")
+    assert answer.status_code == 400 and "communities" in answer.data

@@ -25,7 +25,18 @@ GRADING_PARTS = {"grading_scheme": "scheme", "grading_source": "source",
                  "grading_information": "information", "grading_handling": "handling"}
 
 
-class CommunityNameField(serializers.SlugRelatedField):
+class NameField(serializers.SlugRelatedField):
+    """A record by its name. A name holding a NUL character is refused before the
+    look-up: no name holds one, and PostgreSQL refuses to compare text with it."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field,
+                      value=data.replace("\x00", "\\0"))
+        return super().to_internal_value(data)
+
+
+class CommunityNameField(NameField):
     """A community by name. An unknown name is refused in the words of a community the
     owner is not in (``not_a_member``), so the answers do not tell which names exist."""
 
@@ -58,7 +69,7 @@ def serializer_field(spec: MarkingInput, *, source: str | None = None) -> serial
             many=True, required=False, queryset=Organisation.objects.filter(is_active=True),
             **common)
     if spec.kind == PEOPLE:
-        return serializers.SlugRelatedField(
+        return NameField(
             slug_field="username", many=True, required=False,
             queryset=User.objects.filter(is_active=True), **common)
     return serializers.CharField(max_length=HANDLING_NOTE_LENGTH, allow_blank=True,
