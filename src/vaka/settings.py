@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "vaka.exchange",
     "vaka.inbox",
     "vaka.products",
+    "vaka.operations",
+    "vaka.messaging",
     "vaka.web",
 ]
 

@@ -17,6 +17,8 @@ from vaka.intel.api import extraction as extraction_api
 from vaka.intel.api import store as store_api
 from vaka.intel.api.views import NoteViewSet
 from vaka.intel.views_broker import BrokerHitList
+from vaka.messaging.api.urls import register as register_messaging_api
+from vaka.operations.api.urls import register as register_operations_api
 from vaka.policy import views as policy
 from vaka.products.api.views import ProductViewSet
 from vaka.web import health
@@ -42,6 +44,8 @@ router.register("submissions", store_api.SubmissionViewSet, basename="submission
 router.register("notifications", store_api.HitNotificationViewSet, basename="notification")
 router.register("inbox", inbox_api.NoticeViewSet, basename="notice")
 router.register("products", ProductViewSet, basename="product")
+register_operations_api(router)
+register_messaging_api(router)
 
 urlpatterns = [
     *health.urlpatterns,
@@ -85,6 +89,8 @@ urlpatterns = [
     path("campaigns/", include("vaka.products.urls_campaigns")),
     path("awareness/", include("vaka.products.urls_public")),
     path("analytics/", include("vaka.products.urls_analytics")),
+    path("operations/", include("vaka.operations.urls")),
+    path("messages/", include("vaka.messaging.urls")),
     path("exchange/", include("vaka.exchange.urls")),
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),

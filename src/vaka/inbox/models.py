@@ -24,6 +24,14 @@ class Notice(Marked):
         PRODUCT_REVIEW = "product_review", _("Product to review")
         ACK_REMINDER = "ack_reminder", _("Acknowledgement overdue")
         ACK_ESCALATED = "ack_escalated", _("Acknowledgement overdue: escalated")
+        OPERATION = "operation", _("Operation")
+        TASK = "task", _("Task assigned")
+        CLASH = "clash", _("Deconfliction: another operation holds a value")
+        INTRODUCTION = "introduction", _("The desk put you in touch")
+        MESSAGE = "message", _("Message received")
+        RFI = "rfi", _("Request for information received")
+        RFI_ANSWERED = "rfi_answered", _("Request for information answered")
+        RFI_OVERDUE = "rfi_overdue", _("Request for information overdue")
 
     # No index of its own: the group-key constraint and the recent index both start with it.
     owner = models.ForeignKey(

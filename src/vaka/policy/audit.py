@@ -49,6 +49,18 @@ class Action:
     PRODUCT_DISSEMINATE = "product_disseminate"
     PRODUCT_CLOSE = "product_close"
     ACKNOWLEDGE = "acknowledge"
+    # Operations (``vaka.operations``) and secure messaging (``vaka.messaging``).
+    OPERATION_PHASE = "operation_phase"
+    OPERATION_CLOSE = "operation_close"
+    PARTICIPANTS_CHANGE = "participants_change"  # an operation's compartment changed
+    DECONFLICTION_CLASH = "deconfliction_clash"  # two operations target the same value
+    INTRODUCE = "introduce"  # a desk broker put two operations' leads in touch
+    MESSAGE_SEND = "message_send"
+    MESSAGE_FORWARD = "message_forward"  # a hub forwarded a message, markings kept
+    MESSAGE_READ = "message_read"
+    RFI_ANSWER = "rfi_answer"
+    RFI_CLOSE = "rfi_close"
+    RFI_ESCALATE = "rfi_escalate"
 
 
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())
@@ -82,6 +94,17 @@ ACTION_LABELS = {
     Action.PRODUCT_DISSEMINATE: _("Product disseminated"),
     Action.PRODUCT_CLOSE: _("Product closed"),
     Action.ACKNOWLEDGE: _("Product acknowledged"),
+    Action.OPERATION_PHASE: _("Operation phase changed"),
+    Action.OPERATION_CLOSE: _("Operation closed"),
+    Action.PARTICIPANTS_CHANGE: _("Operation participants changed"),
+    Action.DECONFLICTION_CLASH: _("Deconfliction clash found"),
+    Action.INTRODUCE: _("Operations put in touch by the desk"),
+    Action.MESSAGE_SEND: _("Message sent"),
+    Action.MESSAGE_FORWARD: _("Message forwarded"),
+    Action.MESSAGE_READ: _("Message read"),
+    Action.RFI_ANSWER: _("Request for information answered"),
+    Action.RFI_CLOSE: _("Request for information closed"),
+    Action.RFI_ESCALATE: _("Request for information overdue: escalated"),
 }
 
 

@@ -50,6 +50,28 @@ class Audience(models.Model):
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+class Compartment(models.Model):
+    """A closed circle of organisations: an operation's participants, a secure message's
+    sender and recipients. A record in one (``compartment_path``, see
+    :mod:`vaka.policy.visibility`) reaches only users of these organisations, and within
+    them only its markings' audience. Change the circle through ``policy.services``."""
+
+    class Kind(models.TextChoices):
+        OPERATION = "operation", _("Operation participants")
+        MESSAGE = "message", _("Message parties")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    organisations = models.ManyToManyField("directory.Organisation", related_name="+",
+                                           blank=True)
+
+    class Meta:
+        verbose_name = _("compartment")
+        verbose_name_plural = _("compartments")
+
+    def __str__(self) -> str:
+        return f"{self.kind} compartment {self.pk}"
+
+
 class Marked(models.Model):
     """Abstract: the markings that say who may see something and what they may do with it.
 

@@ -18,7 +18,7 @@ from vaka.policy.markings import (
     Distribution,
     Handling,
 )
-from vaka.policy.models import Audience, Shareable
+from vaka.policy.models import Audience, Compartment, Shareable
 
 
 @dataclass
@@ -235,3 +235,17 @@ def record_view(record: Shareable, *, user: User, request: Any = None) -> None:
     """Audit a read of restricted material (TLP:AMBER+STRICT and TLP:RED)."""
     if record.tlp in (TLP.AMBER_STRICT, TLP.RED):
         audit.record(audit.Action.VIEW, actor=user, target=record, request=request)
+
+
+def new_compartment(kind: str, organisation_ids: Iterable[int]) -> Compartment:
+    """A compartment holding ``organisation_ids`` (an operation's participants, a
+    message's parties); the caller's transaction writes it with the record it closes."""
+    compartment = Compartment.objects.create(kind=kind)
+    compartment.organisations.set(set(organisation_ids))
+    return compartment
+
+
+def set_compartment(compartment: Compartment, organisation_ids: Iterable[int]) -> None:
+    """Make ``compartment`` hold exactly ``organisation_ids``; the caller audits the change
+    on the record the compartment closes."""
+    compartment.organisations.set(set(organisation_ids))

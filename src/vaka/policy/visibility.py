@@ -12,6 +12,16 @@ A record's audience is the intersection of two sets:
 A record with a release step (a product, declared by the model's ``released_path``)
 reaches nobody outside its owner organisation until it is released, whatever its markings.
 
+A record in a **compartment** (an operation, a secure message; declared by the model's
+``compartment_path``, the path to its :class:`~vaka.policy.models.Compartment`) reaches
+only users of the compartment's organisations — an operation's participants, a message's
+sender and recipients — and within them only its markings' audience. Nobody outside,
+platform admins included, sees it or learns that it exists.
+
+A record that is part of another (an operation's targets, tasks and actions; declared by
+``markings_path``, e.g. ``"operation__"``) has no markings of its own: it is seen exactly
+where the record it belongs to is.
+
 Anonymous visitors (and users without an organisation) see ``public`` records marked
 TLP:CLEAR and nothing else. Roles never widen the audience: a platform admin sees what
 their organisation is entitled to, like anyone else.
@@ -27,7 +37,7 @@ from vaka.policy.markings import TLP, Distribution
 AnyUser = Any  # a User or AnonymousUser
 
 
-def _audience_has(field_name: str, **target: Any) -> Exists:
+def _audience_has(field_name: str, prefix: str = "", **target: Any) -> Exists:
     """EXISTS (a row of the record's audience list ``field_name`` whose target matches)."""
     from vaka.policy.models import Audience
 
@@ -36,43 +46,64 @@ def _audience_has(field_name: str, **target: Any) -> Exists:
     lookups = {f"{field.m2m_reverse_field_name()}__{key}": value
                for key, value in target.items()}
     return Exists(through.objects.filter(
-        **{f"{field.m2m_field_name()}_id": OuterRef("audience_id")}, **lookups))
+        **{f"{field.m2m_field_name()}_id": OuterRef(f"{prefix}audience_id")}, **lookups))
 
 
-def public_q() -> Q:
-    return Q(distribution=Distribution.PUBLIC, tlp=TLP.CLEAR)
+def public_q(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}distribution": Distribution.PUBLIC, f"{prefix}tlp": TLP.CLEAR})
 
 
-def audience_q(user: AnyUser, owner: str = "owner_id") -> Q:
+def audience_q(user: AnyUser, owner: str = "owner_id", prefix: str = "") -> Q:
     """The filter selecting the marked records that ``user`` may see.
 
     ``owner``: the path to the owning organisation's id (a STIX object version is owned
-    through its object); the markings are the record's own fields."""
+    through its object); ``prefix``: the path to the markings (``""``: the record's own
+    fields; ``"operation__"``: those of the operation a target belongs to)."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return public_q()
+        return public_q(prefix)
     org_id = user.organisation_id
     if org_id is None:
-        return public_q()
+        return public_q(prefix)
     served_by_id = user.organisation.served_by_id
+    distribution, tlp = f"{prefix}distribution", f"{prefix}tlp"
 
     reached = (
         Q(**{owner: org_id})
-        | Q(distribution__in=[Distribution.MEMBERS, Distribution.FEDERATION,
-                              Distribution.PUBLIC])
-        | (Q(distribution=Distribution.COMMUNITIES)
-           & Q(_audience_has("communities", members__id=org_id)))
+        | Q(**{f"{distribution}__in": [Distribution.MEMBERS, Distribution.FEDERATION,
+                                       Distribution.PUBLIC]})
+        | (Q(**{distribution: Distribution.COMMUNITIES})
+           & Q(_audience_has("communities", prefix, members__id=org_id)))
     )
     amber_orgs = [org_id] if served_by_id is None else [org_id, served_by_id]
     allowed = (
-        Q(tlp__in=[TLP.CLEAR, TLP.GREEN])
-        | (Q(tlp__in=[TLP.AMBER, TLP.AMBER_STRICT]) & Q(**{owner: org_id}))
-        | (Q(tlp=TLP.AMBER)
-           & Q(_audience_has("organisations", id__in=amber_orgs)))
-        | (Q(tlp=TLP.AMBER_STRICT)
-           & Q(_audience_has("organisations", id=org_id)))
-        | (Q(tlp=TLP.RED) & Q(_audience_has("people", id=user.pk)))
+        Q(**{f"{tlp}__in": [TLP.CLEAR, TLP.GREEN]})
+        | (Q(**{f"{tlp}__in": [TLP.AMBER, TLP.AMBER_STRICT]}) & Q(**{owner: org_id}))
+        | (Q(**{tlp: TLP.AMBER})
+           & Q(_audience_has("organisations", prefix, id__in=amber_orgs)))
+        | (Q(**{tlp: TLP.AMBER_STRICT})
+           & Q(_audience_has("organisations", prefix, id=org_id)))
+        | (Q(**{tlp: TLP.RED}) & Q(_audience_has("people", prefix, id=user.pk)))
     )
     return reached & allowed
+
+
+def _organisation_of(user: AnyUser) -> int | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return user.organisation_id
+
+
+def compartment_q(user: AnyUser, path: str) -> Q:
+    """The records whose compartment (at ``path``, a compartment id) holds ``user``'s
+    organisation; nothing for anyone without one."""
+    from vaka.policy.models import Compartment
+
+    org_id = _organisation_of(user)
+    if org_id is None:
+        return Q(pk__in=[])
+    through = Compartment.organisations.through
+    return Q(Exists(through.objects.filter(compartment_id=OuterRef(path),
+                                           organisation_id=org_id)))
 
 
 def _owner_path(model: type[models.Model]) -> str:
@@ -81,10 +112,14 @@ def _owner_path(model: type[models.Model]) -> str:
 
 def record_q(user: AnyUser, model: type[models.Model]) -> Q:
     """The filter selecting the records of ``model`` that ``user`` may see: the audience,
-    and for a model with a release step (``released_path``: the field set when it is
-    released) nothing of another organisation's until it is released."""
+    within its compartment for a model in one, and for a model with a release step
+    (``released_path``: the field set when it is released) nothing of another
+    organisation's until it is released."""
     owner = _owner_path(model)
-    q = audience_q(user, owner)
+    q = audience_q(user, owner, getattr(model, "markings_path", ""))
+    compartment = getattr(model, "compartment_path", "")
+    if compartment:
+        q &= compartment_q(user, compartment)
     released = getattr(model, "released_path", "")
     if released:
         shown = Q(**{f"{released}__isnull": False})
