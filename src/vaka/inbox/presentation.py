@@ -1,5 +1,6 @@
 """A notice in words, in the reader's language, from its structured params."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,17 @@ class Shown:
     text: str  # plain text (the API)
     html: SafeString  # for pages: names isolated, values left to right in Arabic too
     first: SafeString  # for pages: "first <time>" of a repeated notice, or ""
+
+
+# What another app's notices say: ``text(notice, html)`` gives the plain text, or with
+# ``html`` the page's HTML with every part escaped. Apps register theirs when ready.
+_TEXTS: dict[str, Callable[[Notice, bool], str]] = {}
+
+
+def register_texts(kinds: Iterable[str], text: Callable[[Notice, bool], str]) -> None:
+    """Say how notices of ``kinds`` read (from the owning app's ``AppConfig.ready``)."""
+    for kind in kinds:
+        _TEXTS[kind] = text
 
 
 def _hit_text(params: dict[str, Any], organisations: dict[int, str], count: int, *,
@@ -105,6 +117,9 @@ def describe(notices: list[Notice]) -> list[Shown]:
         elif notice.kind in PRODUCT_KINDS:
             text = _product_text(notice)
             html = _product_text(notice, html=True)
+        elif notice.kind in _TEXTS:
+            text = _TEXTS[notice.kind](notice, False)
+            html = mark_safe(_TEXTS[notice.kind](notice, True))  # noqa: S308 - escaped there
         elif notice.kind == Notice.Kind.SUBMISSION_PROBLEM:
             text = _submission_text(notice.params)
             html = escape(text)
