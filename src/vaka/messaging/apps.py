@@ -6,3 +6,9 @@ class MessagingConfig(AppConfig):
     name = "vaka.messaging"
     label = "messaging"
     verbose_name = _("messaging")
+
+    def ready(self) -> None:
+        from vaka.inbox.presentation import register_texts
+        from vaka.messaging import rfi_texts
+
+        register_texts(rfi_texts.KINDS, rfi_texts.notice_text)
