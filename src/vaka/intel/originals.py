@@ -30,7 +30,6 @@ from vaka.policy.services import record_view
 # Sniffed from the first bytes, never from the name the sender gave.
 _SIGNATURES = [
     (b"%PDF-", "application/pdf"),
-    (b"PK\x03\x04", "application/zip"),
     (b"\x1f\x8b", "application/gzip"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -38,7 +37,24 @@ _SIGNATURES = [
     (b"GIF89a", "image/gif"),
     (b"\xff\xfe", "text/plain; charset=utf-16"),
     (b"\xfe\xff", "text/plain; charset=utf-16"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    # Office documents before 2007 (and Outlook .msg): an OLE2 compound file.
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/x-ole-storage"),
+    (b"{\\rtf", "application/rtf"),
+    # Programs: named so that attachments can refuse them whatever they are called.
+    (b"\x7fELF", "application/x-executable"),
+    (b"\xcf\xfa\xed\xfe", "application/x-mach-binary"),
+    (b"\xce\xfa\xed\xfe", "application/x-mach-binary"),
+    (b"\xca\xfe\xba\xbe", "application/x-mach-binary"),
+    (b"#!", "text/x-script"),
 ]
+# Office Open XML (.docx, .xlsx, .pptx) is a ZIP whose first part is [Content_Types].xml;
+# the folder of its main part says which. OpenDocument's first part is "mimetype", stored.
+OOXML = "application/vnd.openxmlformats-officedocument"
+_OOXML_PARTS = [(b"word/", f"{OOXML}.wordprocessingml.document"),
+                (b"xl/", f"{OOXML}.spreadsheetml.sheet"),
+                (b"ppt/", f"{OOXML}.presentationml.presentation")]
 PENDING = "pending"  # originals waiting for the free-text review to finish
 PENDING_HOURS = 24  # a review left unfinished this long is forgotten
 
@@ -66,8 +82,14 @@ class Original:
 
 
 def sniff(data: bytes) -> str:
-    """The content type the bytes themselves show."""
+    """The content type the bytes themselves show (from the first 4 KB at most)."""
     head = data[:1024]
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_kind(data[:4096])
+    if head.startswith(b"MZ") and b"\x00" in head[:64]:
+        return "application/x-msdownload"  # a Windows program or library
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "image/webp"
     for signature, content_type in _SIGNATURES:
         if head.startswith(signature):
             return content_type
@@ -75,6 +97,9 @@ def sniff(data: bytes) -> str:
     lowered = head.lstrip()[:15].lower()
     if lowered.startswith((b"<!doctype html", b"<html")):
         return "text/html; charset=utf-8"
+    if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml")
+                                        and b"<svg" in head.lower()):
+        return "image/svg+xml"
     if b"\x00" in head:
         return "application/octet-stream"
     try:
@@ -85,6 +110,20 @@ def sniff(data: bytes) -> str:
     if start in (b"{", b"["):
         return "application/json"
     return "text/plain; charset=utf-8"
+
+
+def _zip_kind(head: bytes) -> str:
+    """An OpenDocument or Office Open XML document, or another ZIP archive."""
+    if head[30:38] == b"mimetype":
+        kind = head[38:38 + 80].partition(b"PK")[0]
+        if kind.startswith(b"application/vnd.oasis.opendocument."):
+            return kind.decode("ascii", errors="replace")
+    if head[30:49] == b"[Content_Types].xml":
+        for folder, content_type in _OOXML_PARTS:
+            if folder in head:
+                return content_type
+        return OOXML
+    return "application/zip"
 
 
 def keep(submission: Submission, original: Original) -> None:

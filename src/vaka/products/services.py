@@ -6,7 +6,6 @@ what it is given (one ``ValidationError`` keyed by field), writes in one transac
 appends its audit entry.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -22,7 +21,6 @@ from vaka.directory.models import Country, User
 from vaka.directory.roles import Capability
 from vaka.intel.crime_types import CrimeType
 from vaka.intel.models import StixObject
-from vaka.intel.originals import sniff
 from vaka.policy import audit
 from vaka.policy.services import Markings, apply_markings, clean_markings, markings_detail
 from vaka.policy.visibility import can_see, visible_to
@@ -37,6 +35,7 @@ from vaka.products.models import (
     Transition,
     Translation,
 )
+from vaka.uploads import read_upload
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 MAX_LINKED = 5000
@@ -515,20 +514,10 @@ def add_attachment(product: Product, *, user: User, upload: UploadedFile,
     """Attach a file to the draft revision (at most ``VAKA_MAX_UPLOAD_MB``)."""
     product = Product.objects.select_for_update().get(pk=product.pk)
     revision = _editable(product, user)
-    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
-    if upload.size > limit:
-        raise ValidationError({"file": [_("%(name)s is larger than the %(mb)d MB limit.")
-                                        % {"name": upload.name, "mb": settings.MAX_UPLOAD_MB}]})
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    head = upload.read(2048)
-    upload.seek(0)
-    attachment = Attachment(revision=revision, name=(upload.name or "file")[-255:],
-                            content_type=sniff(head),
-                            size=upload.size, sha256=digest.hexdigest(), added_by=user)
-    attachment.file.save(f"{digest.hexdigest()[:16]}.bin", upload, save=False)
+    found = read_upload(upload)
+    attachment = Attachment(revision=revision, name=found.name, content_type=found.content_type,
+                            size=found.size, sha256=found.sha256, added_by=user)
+    attachment.file.save(f"{found.sha256[:16]}.bin", upload, save=False)
     attachment.save()
     audit.record(audit.Action.UPDATE, actor=user, target=product, request=request,
                  detail={"revision": revision.number, "attached": attachment.name,
