@@ -27,6 +27,7 @@ TLP:CLEAR and nothing else. Roles never widen the audience: a platform admin see
 their organisation is entitled to, like anyone else.
 """
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import models
@@ -85,6 +86,14 @@ def audience_q(user: AnyUser, owner: str = "owner_id", prefix: str = "") -> Q:
         | (Q(**{tlp: TLP.RED}) & Q(_audience_has("people", prefix, id=user.pk)))
     )
     return reached & allowed
+
+
+def anyone_of(org: Any) -> Any:
+    """Any active member of organisation ``org`` who is not a named TLP:RED recipient: to
+    ask ``audience_q`` whether a record reaches that organisation (before telling it, or
+    sending it something)."""
+    return SimpleNamespace(is_authenticated=True, is_active=True, pk=None,
+                           organisation_id=org.pk, organisation=org)
 
 
 def _organisation_of(user: AnyUser) -> int | None:

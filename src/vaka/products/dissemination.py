@@ -14,7 +14,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -33,7 +32,7 @@ from vaka.inbox.services import notify
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
 from vaka.policy.services import Markings, _reaches
-from vaka.policy.visibility import audience_q, can_see
+from vaka.policy.visibility import anyone_of, audience_q, can_see
 from vaka.products.kinds import ACKNOWLEDGED
 from vaka.products.models import Delivery, Product, Recipient, Revision, Status, Transition
 from vaka.products.services import current_revision, mirror
@@ -64,12 +63,6 @@ class Choice:
     communities: tuple[int, ...] = ()
 
 
-def _stand_in(org: Organisation) -> SimpleNamespace:
-    """Any member of ``org`` who is not a named TLP:RED recipient, for the policy."""
-    return SimpleNamespace(is_authenticated=True, is_active=True, pk=None,
-                           organisation_id=org.pk, organisation=org)
-
-
 def _readers(revision: Revision, org: Organisation) -> list[User] | None:
     """The active people of ``org`` in ``revision``'s audience (the policy decides); None
     when the organisation itself is outside it (for TLP:RED: none of its people is named).
@@ -81,7 +74,7 @@ def _readers(revision: Revision, org: Organisation) -> list[User] | None:
         people = [person for person in named if in_audience.filter(
             audience_q(person, Revision.owner_path)).exists()]
         return people or None
-    if not in_audience.filter(audience_q(_stand_in(org), Revision.owner_path)).exists():
+    if not in_audience.filter(audience_q(anyone_of(org), Revision.owner_path)).exists():
         return None
     return list(User.objects.filter(organisation=org, is_active=True))
 
