@@ -1,6 +1,7 @@
 """The exchange's timetable: poll the feeds and sync the connected instances that are due
 (and, being the one in-process timetable, send the inbox's and the products' e-mail that
-is due and chase overdue acknowledgements of alerts).
+is due, chase overdue acknowledgements of alerts and escalate overdue requests for
+information).
 
 ``run_due`` does one round; ``vaka scheduler`` runs rounds forever (``vaka serve`` starts
 it beside the web server when there is no Celery broker; with one, Celery beat calls the
@@ -158,6 +159,16 @@ def run_due() -> dict[str, Any]:
     else:
         if any(products.values()):
             summary["products"] = products
+    try:
+        from vaka.messaging import rfis
+
+        overdue = rfis.mark_overdue()
+    except Exception:  # as above
+        log.exception("scheduler: overdue requests for information failed")
+        summary["rfis"] = "error"
+    else:
+        if any(overdue.values()):
+            summary["rfis"] = overdue
     from vaka.policy import deferred
 
     # Side writes spooled while the database was busy, should no request come to write them.

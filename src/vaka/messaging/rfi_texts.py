@@ -37,7 +37,7 @@ def _sentence(notice: Notice) -> str:
         return _("%(organisation)s answered your request for information: %(subject)s")
     if params.get("side") == "sender":
         return _("Your request for information passed its deadline (%(deadline)s) without "
-                 "an answer from %(late)s; your organisation's admins are told: %(subject)s")
+                 "an answer from %(missing)s; your organisation's admins are told: %(subject)s")
     return _("Your organisation has not answered the request for information from "
              "%(sender)s by its deadline (%(deadline)s); your organisation's admins are "
              "told: %(subject)s")
@@ -46,9 +46,10 @@ def _sentence(notice: Notice) -> str:
 def notice_text(notice: Notice, html: bool) -> str:
     """The notice's sentence; with ``html``, every part escaped and isolated."""
     params = notice.params
-    parts = {"sender": params.get("sender", ""), "organisation": params.get("organisation", ""),
-             "late": ", ".join(params.get("late") or []), "subject": params.get("subject", ""),
-             "deadline": _deadline(params)}
+    parts = {"sender": params.get("sender", ""),
+             "organisation": params.get("organisation", ""),
+             "missing": ", ".join(params.get("missing") or []),
+             "subject": params.get("subject", ""), "deadline": _deadline(params)}
     sentence = _sentence(notice)
     if not html:
         return sentence % parts
