@@ -24,7 +24,7 @@ def test_recipient_outside_the_tlp_audience_is_refused_naming_it(world):
     markings = amber(recipient_organisations=[world.centre])
     with pytest.raises(ValidationError) as caught:
         send(world, to=[world.centre, world.tonga_unit], markings=markings)
-    (reason,) = caught.value.message_dict["recipients"]
+    (reason,) = caught.value.message_dict["to"]
     assert "Tonga Unit" in reason and "TLP:AMBER" in reason
     assert not Message.objects.exists()
 
@@ -32,7 +32,7 @@ def test_recipient_outside_the_tlp_audience_is_refused_naming_it(world):
 def test_recipient_outside_the_distribution_is_refused_naming_it(world):
     with pytest.raises(ValidationError) as caught:
         send(world, markings=amber(distribution="organisation"))
-    (reason,) = caught.value.message_dict["recipients"]
+    (reason,) = caught.value.message_dict["to"]
     assert "Pacific Centre" in reason and "distribution" in reason
     assert not Message.objects.exists()
 
@@ -44,7 +44,7 @@ def test_red_message_needs_a_named_person_at_each_recipient(world):
     with pytest.raises(ValidationError) as caught:
         send(world, to=[world.centre, world.tonga_unit],
              markings=amber(tlp="red", recipients=[world.hub]))
-    assert "nobody at Tonga Unit" in caught.value.message_dict["recipients"][0]
+    assert "nobody at Tonga Unit" in caught.value.message_dict["to"][0]
 
 
 def test_viewer_may_not_send(world):
@@ -55,4 +55,4 @@ def test_viewer_may_not_send(world):
 def test_empty_subject_and_no_recipient_are_named(world):
     with pytest.raises(ValidationError) as caught:
         send(world, to=[world.fiji_unit], subject="  ")
-    assert set(caught.value.message_dict) >= {"subject", "recipients"}
+    assert set(caught.value.message_dict) >= {"subject", "to"}

@@ -162,7 +162,12 @@ def download_name(submission: Submission) -> str:
         suffix = ".pdf" if submission.original_type == "application/pdf" else (
             ".json" if submission.original_type == "application/json" else ".txt")
         name = f"submission-{submission.pk}{suffix}"
-    # Only characters every browser and file system takes, in a quoted header value.
+    return safe_name(name)
+
+
+def safe_name(name: str) -> str:
+    """A file name with only characters every browser and file system takes, for a
+    quoted header value (a download's ``Content-Disposition``)."""
     return "".join(c if c.isalnum() or c in "._- " else "_" for c in name)[:150]
 
 

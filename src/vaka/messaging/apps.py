@@ -9,6 +9,7 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from vaka.inbox.presentation import register_texts
-        from vaka.messaging import rfi_texts
+        from vaka.messaging import rfi_texts, texts
 
         register_texts(rfi_texts.KINDS, rfi_texts.notice_text)
+        register_texts(texts.KINDS, texts.notice_text)

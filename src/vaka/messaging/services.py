@@ -22,7 +22,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,19 +107,19 @@ def _clean_recipients(sender: Organisation, recipients: Iterable[Organisation],
     found: dict[int, Organisation] = {}
     for org in recipients:
         if org.pk == sender.pk:
-            errors.setdefault("recipients", []).append(
+            errors.setdefault("to", []).append(
                 _("%s is your own organisation: it has the message as its sender.") % org)
         elif not org.is_active or org.origin_id is not None:
-            errors.setdefault("recipients", []).append(
+            errors.setdefault("to", []).append(
                 _("%s does not take messages here (inactive, or of a connected instance).")
                 % org)
         else:
             found.setdefault(org.pk, org)
-    if not found and "recipients" not in errors:
-        errors.setdefault("recipients", []).append(_("Choose at least one recipient "
+    if not found and "to" not in errors:
+        errors.setdefault("to", []).append(_("Choose at least one recipient "
                                                      "organisation."))
     if len(found) > MAX_RECIPIENTS:
-        errors.setdefault("recipients", []).append(
+        errors.setdefault("to", []).append(
             _("At most %d recipient organisations.") % MAX_RECIPIENTS)
     return list(found.values())
 
@@ -191,7 +190,8 @@ def _tell(message: Message, org_ids: Iterable[int]) -> None:
         notify(kind=Notice.Kind.MESSAGE, owner_id=org_id, group_key=f"message:{message.pk}",
                tlp=message.tlp, audience_id=message.audience_id,
                target_name="messaging:message", target_args=[message.pk],
-               params={"subject": message.subject[:200], "priority": message.priority,
+               params={"sender": message.owner.name, "subject": message.subject[:200],
+                       "priority": message.priority,
                        "forwarded": message.forwarded_from_id is not None})
 
 
@@ -216,7 +216,7 @@ def _write(*, user: User, recipients: list[Organisation], parties: set[int],
             conflicts = [why_not(message, markings, org) for org in recipients
                          if not reaches(message, org)]
             if conflicts:
-                raise ValidationError({"recipients": sorted(conflicts)})
+                raise ValidationError({"to": sorted(conflicts)})
             MessageRecipient.objects.bulk_create(
                 [MessageRecipient(message=message, organisation=org) for org in recipients])
             _store(message, files, stored)
@@ -249,7 +249,7 @@ def _markings_for(user: User, recipients: list[Organisation], markings: Markings
         for name, messages in error.message_dict.items():
             # What is wrong with recipient organisations the sender did not name is
             # wrong with the recipients they chose.
-            key = "recipients" if implied and name == "recipient_organisations" else name
+            key = "to" if implied and name == "recipient_organisations" else name
             errors.setdefault(key, []).extend(messages)
         return None
 
@@ -274,9 +274,10 @@ def send_message(*, user: User, recipients: Sequence[Organisation], subject: str
     inside the transaction after the message is written (an RFI adds its row there);
     ``notice(message, org_ids)`` replaces the MESSAGE inbox notice sent after the commit.
 
-    Raises ``ValidationError`` keyed by field (``subject``, ``body``, ``priority``,
-    ``recipients``, ``attachments`` and the markings' fields); ``PermissionDenied`` when
-    the user may not send."""
+    Raises ``ValidationError`` keyed by field: ``to`` for the recipient organisations
+    (``recipients`` is the markings' named people), ``subject``, ``body``, ``priority``,
+    ``attachments`` and the markings' fields; ``PermissionDenied`` when the user may not
+    send."""
     check_can_send(user)
     errors: dict[str, list[str]] = {}
     subject, body = _clean_text(subject, body, priority, errors)
@@ -409,7 +410,7 @@ def forward(message: Message, *, user: User, recipients: Sequence[Organisation],
     conflicts = [why_not(message, original, org) for org in found
                  if org.pk != message.owner_id and not reaches(message, org)]
     if conflicts:
-        errors.setdefault("recipients", []).extend(sorted(conflicts))
+        errors.setdefault("to", []).extend(sorted(conflicts))
     note = (note or "").strip()
     body = f"{note}\n\n---\n\n{message.body}" if note else message.body
     _clean_text(message.subject, body, message.priority, errors)
@@ -450,8 +451,3 @@ def mark_read(message: Message, *, user: User, request: Any = None) -> bool:
                          request=request, detail={"organisation": user.organisation_id})
     return bool(first)
 
-
-def unread_q(user: Any) -> Q:
-    """Messages sent to ``user``'s organisation that nobody there has opened yet."""
-    return Q(recipients_rows__organisation_id=user.organisation_id,
-             recipients_rows__read_at__isnull=True)
