@@ -6,3 +6,9 @@ class OperationsConfig(AppConfig):
     name = "vaka.operations"
     label = "operations"
     verbose_name = _("operations")
+
+    def ready(self) -> None:
+        from vaka.inbox.presentation import register_texts
+        from vaka.operations import notices
+
+        register_texts(notices.KINDS, notices.notice_text)

@@ -198,6 +198,31 @@ ROUTES: dict[str, Route] = {
                                     "see, 404 otherwise"),
     "products:attachment_remove": _covered("check_products", "removes a file of the owner's "
                                            "draft (POST), 404 outside the audience"),
+    # --- operations (compartmented: participants only, platform admins included) -------
+    "operations:list": _signed_in("operations_for(user): the operations of the user's "
+                                  "compartments within their markings; no count of others"),
+    "operations:create": _signed_in("an empty form; writes go through open_operation"),
+    "operations:operation": _record("one operation, operation_for: 404 outside its "
+                                    "participants' audience"),
+    "operations:edit": _record("the coordinators' form on one operation, 404 outside its "
+                               "audience"),
+    "operations:participants": _record("the coordinators' participants form, 404 outside "
+                                       "the operation's audience"),
+    "operations:phase": _record("moves one operation's phase (POST), 404 outside its "
+                                "audience"),
+    "operations:close": _record("closes one operation (POST), 404 outside its audience"),
+    "operations:targets": _record("one operation's targets (targets_for), 404 outside its "
+                                  "audience"),
+    "operations:targets_add": _record("the coordinators' targets form, 404 outside the "
+                                      "operation's audience"),
+    "operations:target_link": _record("links one target to intelligence the user may see, "
+                                      "404 outside the operation's audience"),
+    "operations:target_remove": _record("removes one target (POST), 404 outside the "
+                                        "operation's audience"),
+    "operations:tasks": _record("one operation's tasks; a coordinator's POST assigns one; "
+                                "404 outside its audience"),
+    "operations:task_status": _record("a task's status (POST), 404 outside the operation's "
+                                      "audience"),
     # --- inbox -------------------------------------------------------------------------
     "inbox:list": _covered("check_inbox", "the notices of the user's organisation within "
                            "the audience of what each is about"),
