@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from tests.operations.conftest import open_reef
 from vaka.inbox.models import Notice
 from vaka.inbox.presentation import describe
-from vaka.operations import selectors, services
+from vaka.operations import selectors, services, tasks
 from vaka.operations.models import Operation, Phase, Task
 from vaka.operations.services import OperationDetails
 from vaka.policy.audit import Action
@@ -164,10 +164,10 @@ def test_a_closed_operation_no_longer_changes(ops) -> None:
 def test_a_task_goes_to_a_participant_which_is_told(ops) -> None:
     operation = open_reef(ops)
     with pytest.raises(ValidationError) as caught:
-        services.create_task(operation, user=ops.coordinator, title="Search",
+        tasks.create_task(operation, user=ops.coordinator, title="Search",
                              assigned_to=ops.ph_unit.pk)
     assert "participating organisation" in caught.value.message_dict["assigned_to"][0]
-    task = services.create_task(operation, user=ops.coordinator, title="Preserve the chats",
+    task = tasks.create_task(operation, user=ops.coordinator, title="Preserve the chats",
                                 assigned_to=ops.samoa_unit.pk,
                                 due=date(2026, 12, 24))
     notice = Notice.objects.get(kind=Notice.Kind.TASK)
@@ -186,15 +186,15 @@ def _with_title(notice: Notice, title: str) -> Notice:
 
 def test_the_assigned_organisation_or_a_coordinator_changes_a_task(ops) -> None:
     operation = open_reef(ops)
-    task = services.create_task(operation, user=ops.coordinator, title="Search",
+    task = tasks.create_task(operation, user=ops.coordinator, title="Search",
                                 assigned_to=ops.samoa_unit.pk)
     with pytest.raises(PermissionDenied):
-        services.set_task_status(task, user=ops.fiji_analyst, status=Task.Status.DONE)
+        tasks.set_task_status(task, user=ops.fiji_analyst, status=Task.Status.DONE)
     with pytest.raises(PermissionDenied):
-        services.set_task_status(task, user=ops.samoa_viewer, status=Task.Status.DONE)
-    services.set_task_status(task, user=ops.samoa_analyst, status=Task.Status.DONE)
+        tasks.set_task_status(task, user=ops.samoa_viewer, status=Task.Status.DONE)
+    tasks.set_task_status(task, user=ops.samoa_analyst, status=Task.Status.DONE)
     task.refresh_from_db()
     assert task.status == Task.Status.DONE and task.completed_at is not None
-    services.set_task_status(task, user=ops.fiji_coordinator, status=Task.Status.IN_PROGRESS)
+    tasks.set_task_status(task, user=ops.fiji_coordinator, status=Task.Status.IN_PROGRESS)
     task.refresh_from_db()
     assert task.status == Task.Status.IN_PROGRESS and task.completed_at is None

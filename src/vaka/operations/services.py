@@ -1,10 +1,10 @@
-"""Writing operations: open, edit, participants, phase, close, and their taskings.
+"""Writing operations: open, edit, participants, phase and close.
 
-Targets are written in ``operations.targets``. Every write here checks who may make it
-(:func:`check_coordinator`), validates what it is given (one ``ValidationError`` keyed by
-field), writes in one transaction, appends its audit entry and tells the organisations
-concerned through the inbox (the notice carries the operation's markings, so it reaches
-no one the operation does not).
+Targets are written in ``operations.targets``, taskings in ``operations.tasks``. Every
+write here checks who may make it (:func:`check_coordinator`), validates what it is given
+(one ``ValidationError`` keyed by field), writes in one transaction, appends its audit
+entry and tells the organisations concerned through the inbox (the notice carries the
+operation's markings, so it reaches no one the operation does not).
 
 Who may write: a user with ``Capability.COORDINATE`` (coordinators, organisation admins,
 platform admins) of a participating organisation who can see the operation. Roles never
@@ -33,7 +33,7 @@ from vaka.directory.roles import Capability
 from vaka.inbox.models import Notice
 from vaka.inbox.services import notify
 from vaka.intel.crime_types import CrimeType
-from vaka.operations.models import Operation, Phase, Task
+from vaka.operations.models import Operation, Phase
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
 from vaka.policy.models import Compartment
@@ -48,7 +48,6 @@ from vaka.policy.services import (
 from vaka.policy.visibility import can_see
 
 CODE_NAME_LENGTH = Operation._meta.get_field("code_name").max_length
-TITLE_LENGTH = Task._meta.get_field("title").max_length
 AMBERS = (TLP.AMBER, TLP.AMBER_STRICT)
 
 
@@ -361,69 +360,3 @@ def close_operation(operation: Operation, *, user: User, lessons: str | None = N
     audit.record(audit.Action.OPERATION_CLOSE, actor=user, target=operation, request=request,
                  detail={"phase": operation.phase})
     return operation
-
-
-# --- taskings --------------------------------------------------------------------------------
-
-@transaction.atomic
-def create_task(operation: Operation, *, user: User, title: str, assigned_to: int,
-                due: date | None = None, detail: str = "", request: Any = None) -> Task:
-    """A task for a participating organisation, told through its inbox."""
-    operation = for_change(operation, user)
-    errors: dict[str, list[str]] = {}
-    title, detail = title.strip(), detail.strip()
-    if not title:
-        errors["title"] = [_("Say what is to be done.")]
-    elif len(title) > TITLE_LENGTH:
-        errors["title"] = [_("The task is %(n)d characters long; at most %(max)d fit.")
-                           % {"n": len(title), "max": TITLE_LENGTH}]
-    if "\x00" in title + detail:
-        errors.setdefault("detail", []).append(_("The text holds a NUL character."))
-    if assigned_to not in participant_ids(operation):
-        errors["assigned_to"] = [_("Assign the task to a participating organisation.")]
-    if errors:
-        raise ValidationError(errors)
-    task = Task.objects.create(operation=operation, title=title, detail=detail,
-                               assigned_to_id=assigned_to, due=due, created_by=user)
-    audit.record(audit.Action.CREATE, actor=user, target=operation, request=request,
-                 detail={"task": task.pk, "assigned_to": assigned_to,
-                         "due": due.isoformat() if due else None})
-    notify(kind=Notice.Kind.TASK, owner_id=assigned_to, group_key=f"task:{task.pk}",
-           tlp=operation.tlp, audience_id=operation.audience_id,
-           target_name="operations:tasks", target_args=[operation.pk],
-           params={"reference": operation.reference, "code_name": operation.code_name[:100],
-                   "title": title[:200], "due": due.isoformat() if due else ""})
-    return task
-
-
-def can_change_task(user: Any, task: Task, *, coordinator: bool | None = None) -> bool:
-    """The assigned organisation's contributors, or a coordinator of the operation
-    (``coordinator``: :func:`can_coordinate` already answered, for a page of tasks)."""
-    operation = task.operation
-    if coordinator if coordinator is not None else can_coordinate(user, operation):
-        return True
-    return bool(getattr(user, "is_authenticated", False)
-                and user.organisation_id == task.assigned_to_id
-                and user.can(Capability.CONTRIBUTE) and can_see(user, operation))
-
-
-@transaction.atomic
-def set_task_status(task: Task, *, user: User, status: str, request: Any = None) -> Task:
-    """Move a task to ``status``; done records when."""
-    task = Task.objects.select_for_update().select_related("operation").get(pk=task.pk)
-    if not can_change_task(user, task):
-        raise PermissionDenied(_("Only the assigned organisation or a coordinator changes "
-                                 "this task."))
-    _check_open(task.operation)
-    if status not in Task.Status.values:
-        raise ValidationError({"status": [_("Unknown status “%(status)s” (known: %(known)s).")
-                                          % {"status": status,
-                                             "known": ", ".join(Task.Status.values)}]})
-    if status == task.status:
-        return task
-    audit.record(audit.Action.UPDATE, actor=user, target=task.operation, request=request,
-                 detail={"task": task.pk, "from": task.status, "to": status})
-    task.status = status
-    task.completed_at = timezone.now() if status == Task.Status.DONE else None
-    task.save(update_fields=["status", "completed_at"])
-    return task

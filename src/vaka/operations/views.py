@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from vaka.directory.roles import Capability
 from vaka.intel.crime_types import CrimeType
 from vaka.operations import selectors, services, targets
+from vaka.operations import tasks as taskings
 from vaka.operations.filtersets import OperationFilter
 from vaka.operations.forms import (
     CloseForm,
@@ -239,7 +240,7 @@ def operation_tasks(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.create_task(operation, user=request.user, title=data["title"],
+                taskings.create_task(operation, user=request.user, title=data["title"],
                                      assigned_to=data["assigned_to"].pk, due=data["due"],
                                      detail=data["detail"], request=request)
             except ValidationError as error:
@@ -248,7 +249,7 @@ def operation_tasks(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Task assigned."))
                 return redirect("operations:tasks", pk=operation.pk)
     coordinator = services.can_coordinate(request.user, operation)
-    tasks = [(task, services.can_change_task(request.user, task, coordinator=coordinator))
+    tasks = [(task, taskings.can_change_task(request.user, task, coordinator=coordinator))
              for task in selectors.tasks_for(request.user, operation).select_related(
                  "operation")]
     return _page(request, operation, "operations/tasks.html", "tasks",
@@ -266,7 +267,7 @@ def task_status(request: HttpRequest, pk: int, task: int) -> HttpResponse:
         messages.error(request, _("Choose a status."))
     else:
         try:
-            services.set_task_status(found, user=request.user,
+            taskings.set_task_status(found, user=request.user,
                                      status=form.cleaned_data["status"], request=request)
         except ValidationError as error:
             _report(request, error)
