@@ -74,14 +74,18 @@ def test_outsider_gets_no_figure_from_an_rfi_outside_its_compartment(world):
         "\n") == 1  # the header alone
 
 
-def test_tonga_counts_only_the_rfis_it_is_party_to(world):
+def test_a_recipient_counts_only_its_own_answers_to_rfis_it_is_party_to(world):
     ask(world, to=[world.centre])  # Tonga outside
     shared = ask(world)  # Tonga a recipient
     rfis.answer_rfi(shared, user=world.tonga, body="Ours.")
+    rfis.answer_rfi(shared, user=world.hub, body="Ours.")
     figures = _by_name(rfi_figures.figures_for(world.tonga))
-    assert figures["Fiji Unit"].sent.rfis == 1
-    assert figures["Pacific Centre"].received.rfis == 1  # of the shared RFI only
+    # Its own answer, as the sender's RFI: not how the centre, another recipient, answered.
+    assert (figures["Fiji Unit"].sent.rfis, figures["Fiji Unit"].sent.in_time) == (1, 1)
     assert figures["Tonga Unit"].received.in_time == 1
+    assert "Pacific Centre" not in figures
+    sender = _by_name(rfi_figures.figures_for(world.fiji))
+    assert sender["Fiji Unit"].sent.in_time == 2 and sender["Pacific Centre"].received.rfis
 
 
 def test_red_rfi_counts_only_for_its_named_people(world):

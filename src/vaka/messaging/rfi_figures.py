@@ -8,8 +8,9 @@ without an answer, and the median answer time in hours (from sending to the answ
 Only RFIs the viewer may see are counted: the rows are read through ``visible_to`` on
 :class:`~vaka.messaging.models.MessageRecipient` (a part of its message, seen exactly where
 the message is), so an RFI outside the viewer's compartment or markings gives no figure
-at all, not even a count. The viewer sees the RFIs their organisation sent or received
-and, among those, the other parties' answers to the same RFIs.
+at all, not even a count. As with read receipts (``selectors.receipts_for``), the sender's
+organisation counts every recipient's answer and a recipient counts its own: one
+recipient does not learn how another answered.
 
 The median is computed here, in Python, over the answer times read once: the same on
 SQLite and PostgreSQL (``percentile_cont`` is PostgreSQL's alone), and an instance holds
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,7 +105,9 @@ def figures_for(user: Any, *, since: date | None = None, until: date | None = No
     ``since`` to the month of ``until`` (None: no bound). One query for the answers, one
     for the organisations' names."""
     now = now or timezone.now()
+    org_id = getattr(user, "organisation_id", None)
     rows = (visible_to(user, MessageRecipient.objects.filter(message__rfi__isnull=False))
+            .filter(Q(message__owner_id=org_id) | Q(organisation_id=org_id))
             .filter(**_period(since, until))
             .values_list("organisation_id", "message__owner_id", "message_id",
                          "message__sent_at", "answered_at", "message__rfi__deadline",
