@@ -300,7 +300,7 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
     agencies hold something on it (hit/no-hit: their owners are told who asked)."""
     if len(values) > MAX_LOOKUP:
         raise ValidationError({"values": _("At most %d values at a time.") % MAX_LOOKUP})
-    answers, wanted = [], {}
+    answers = []
     for raw in values:
         text = refang(str(raw).strip())
         kind = guess_kind(text)
@@ -312,10 +312,35 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
                 answer.canonical = canonical(kind, text)
             except ValueError as error:
                 answer.error = str(error)
-            else:
-                answer.warninglists = warninglist_names(kind, answer.canonical)
-                wanted.setdefault(value_hash(kind, answer.canonical), []).append(answer)
         answers.append(answer)
+    report_hits(match_index(answers, user=user), user=user)
+    broker = is_broker(user)
+    audit.record("lookup", actor=user, request=request,
+                 detail={"values": len(values), "matched": sum(bool(a.matches) for a in answers),
+                         "hits": sum(a.hits > 0 for a in answers),
+                         # the broker capability was used: holders were named to the desk
+                         **({"holders_named": sum(bool(a.holders) for a in answers)}
+                            if broker else {})})
+    return answers
+
+
+# A hit of ``match_index``: (answer, id of a record the asker may not see, value hash).
+IndexHit = tuple[LookupAnswer, int, int]
+
+
+def match_index(answers: list[LookupAnswer], *, user: User) -> list[IndexHit]:
+    """Answer from the observable index each answer with a ``type`` and ``canonical`` value
+    (and no ``error``): its ``warninglists``, its ``matches`` (records ``user`` may see),
+    its ``hits`` (records of agencies they may not see; none for a warninglisted value).
+
+    Reads only, a few queries per 5,000 values: hit/no-hit's writes are ``report_hits``'s.
+    Shared by look-ups and by deconfliction (``vaka.operations.deconfliction``)."""
+    wanted: dict[int, list[LookupAnswer]] = {}
+    for answer in answers:
+        if answer.type is None or answer.canonical is None or answer.error:
+            continue
+        answer.warninglists = warninglist_names(answer.type, answer.canonical)
+        wanted.setdefault(value_hash(answer.type, answer.canonical), []).append(answer)
     found: dict[int, list[tuple[int, str, str]]] = {}
     hashes = list(wanted)
     for start in range(0, len(hashes), 5000):
@@ -331,7 +356,7 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
                for o in visible_to(user, StixObject.objects.filter(
                    pk__in=object_ids[start:start + 5000], revoked=False))
                .select_related("owner", "owner__country")}
-    fresh, held = [], []
+    held: list[IndexHit] = []
     for hashed, rows in found.items():
         for answer in wanted[hashed]:
             for object_id, kind, value in rows:
@@ -341,21 +366,21 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
                     answer.matches.append(visible[object_id])
                 elif not answer.warninglists:
                     answer.hits += 1
-                    fresh.append((object_id, kind, value, hashed))
-                    held.append((answer, object_id))
-    broker = is_broker(user)
-    if held and broker:
-        name_holders(held)
-    if fresh:
-        # The asker's own (invisible) objects never exist: every invisible match is foreign.
-        _notify_lookup_hits(fresh, user)
-    audit.record("lookup", actor=user, request=request,
-                 detail={"values": len(values), "matched": sum(bool(a.matches) for a in answers),
-                         "hits": sum(a.hits > 0 for a in answers),
-                         # the broker capability was used: holders were named to the desk
-                         **({"holders_named": sum(bool(a.holders) for a in answers)}
-                            if broker else {})})
-    return answers
+                    held.append((answer, object_id, hashed))
+    return held
+
+
+def report_hits(held: list[IndexHit], *, user: User) -> None:
+    """Hit/no-hit's writes for ``match_index``'s hits: the records' owners are told who
+    asked (a look-up hit, which the desk's broker view lists), and a desk broker's answers
+    name the agencies holding them."""
+    if not held:
+        return
+    if is_broker(user):
+        name_holders([(answer, object_id) for answer, object_id, _hash in held])
+    # The asker's own (invisible) objects never exist: every invisible match is foreign.
+    _notify_lookup_hits([(object_id, answer.type, answer.canonical, hashed)
+                         for answer, object_id, hashed in held], user)
 
 
 def name_holders(held: list[tuple[LookupAnswer, int]]) -> None:
