@@ -9,6 +9,7 @@ class OperationsConfig(AppConfig):
 
     def ready(self) -> None:
         from vaka.inbox.presentation import register_texts
-        from vaka.operations import notices
+        from vaka.operations import desk, notices
 
+        register_texts(desk.KINDS, desk.notice_text)
         register_texts(notices.KINDS, notices.notice_text)

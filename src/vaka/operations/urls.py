@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from vaka.operations import views
+from vaka.operations import views, views_deconfliction
 
 app_name = "operations"
 
 urlpatterns = [
     path("", views.operation_list, name="list"),
     path("new/", views.operation_create, name="create"),
+    path("deconfliction/", views_deconfliction.clashes, name="clashes"),
+    path("deconfliction/check/", views_deconfliction.check, name="deconfliction_check"),
     path("<int:pk>/", views.operation_detail, name="operation"),
     path("<int:pk>/edit/", views.operation_edit, name="edit"),
     path("<int:pk>/participants/", views.operation_participants, name="participants"),

@@ -223,6 +223,14 @@ ROUTES: dict[str, Route] = {
                                 "404 outside its audience"),
     "operations:task_status": _record("a task's status (POST), 404 outside the operation's "
                                       "audience"),
+    # deconfliction's pages; what each reads is the desk's channel to cover (check_broker)
+    "operations:deconfliction_check": _signed_in(
+        "a coordinator's bulk check, storing nothing asked: per line the operations and "
+        "records the caller sees (visible_to), hit/no-hit for the rest; 403 for other roles"),
+    "operations:clashes": _signed_in(
+        "the desk's broker view of clashes, both sides named: desk brokers only "
+        "(policy.brokering), 404 for anyone else, other organisations' platform admins "
+        "included; each read audited; a broker's POST introduces the two leads"),
     # --- inbox -------------------------------------------------------------------------
     "inbox:list": _covered("check_inbox", "the notices of the user's organisation within "
                            "the audience of what each is about"),
@@ -287,6 +295,10 @@ ROUTES: dict[str, Route] = {
     "api_docs": _signed_in("Swagger UI over the schema"),
     "api_redoc": _signed_in("Redoc over the schema"),
     "lookup": _covered("check_store", "matches visible, hit/no-hit otherwise"),
+    "broker-clash-list": _signed_in("the clash broker view's API: desk brokers only, 404 "
+                                    "for anyone else; each read audited"),
+    "broker-clash-introduce": _signed_in("a desk broker introduces a clash's two leads "
+                                         "(POST); 404 for anyone else"),
     "extract": _signed_in("reads only the text the caller sends and stores nothing; no "
                           "shareable record"),
     "object_export": _covered("check_object_exports", "STIX and CSV of the visible objects"),
