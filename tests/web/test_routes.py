@@ -96,8 +96,9 @@ def test_record_routes_are_called_with_a_red_record():
     """A RECORD route is checked by the walk alone, so the walk must aim it at RED."""
     for name, route in ROUTES.items():
         if route.exposure is Exposure.RECORD:
-            assert name in RED_NOTE | RED_OBJECT | RED_STIX, (
-                f"{name}: add it to RED_NOTE, RED_OBJECT or RED_STIX in this file")
+            assert name in RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION, (
+                f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX or RED_OPERATION in "
+                "this file")
 
 
 def _static_parts(route: str) -> list[str]:
@@ -186,6 +187,9 @@ class World:
             user=carol, details=campaigns.CampaignDetails(name=f"{MARKER} campaign"),
             markings=Markings(**red))
         self.red_material = _released_red_material(carol, red)
+        # A RED operation of Unit A alone, for alice, with a target and a task.
+        self.operation, self.operation_target, self.operation_task = _red_operation(
+            unit_a, self.alice)
 
     def client(self, user: Any) -> Client:
         """A fresh client, signed in (an admin past the second factor), with an API token
@@ -213,6 +217,10 @@ RED_NOTICE = {"inbox:open", "notice-detail", "notice-read"}
 # The RED campaign, and the RED awareness material (released to alice, not public).
 RED_CAMPAIGN = {"campaigns:campaign", "campaigns:edit", "campaigns:reach"}
 RED_MATERIAL = {"awareness:material", "awareness:leaflet"}
+# The RED operation's pages.
+RED_OPERATION = {f"operations:{name}" for name in (
+    "operation", "edit", "participants", "phase", "close", "targets", "targets_add",
+    "target_link", "target_remove", "tasks", "task_status")}
 # The RED product (a draft): the API's routes on one product.
 RED_PRODUCT = {f"product-{name}" for name in (
     "detail", "submit", "return-to-draft", "approve", "new-revision", "disseminate",
@@ -255,6 +263,7 @@ PK: dict[str, Callable[[World], Any]] = {
        for name in ("peer", "peer_edit", "peer_sync", "peer_job")},
     **{name: lambda w: w.red_campaign.pk for name in RED_CAMPAIGN},
     **{name: lambda w: w.red_material.pk for name in RED_MATERIAL},
+    **{name: lambda w: w.operation.pk for name in RED_OPERATION},
 }
 PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "pk": lambda w, name: PK[name](w),
@@ -271,6 +280,8 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "step": lambda w, name: "approve",
     "language": lambda w, name: "fr",
     "attachment": lambda w, name: w.product_attachment.pk,
+    "target": lambda w, name: w.operation_target.pk,
+    "task": lambda w, name: w.operation_task.pk,
 }
 # What a caller sends besides empty bodies: a lookup of the secret value (hit/no-hit,
 # never the record), and corrections aimed at the RED records, which must not land.
@@ -284,6 +295,22 @@ BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
 }
 CHANGES = {"name": "walked", "title": "walked", "description": "walked", "tlp": "clear",
            "distribution": "public", "widen": True}
+
+
+def _red_operation(unit_a: Any, alice: Any) -> tuple[Any, Any, Any]:
+    from vaka.operations import services as operations
+    from vaka.operations import targets, tasks
+
+    lead = UserFactory(username="opslead", organisation=unit_a, role=Role.COORDINATOR)
+    operation = operations.open_operation(
+        user=lead, markings=Markings(tlp="red", recipients=[alice]),
+        details=operations.OperationDetails(code_name=f"{MARKER} op", objective=MARKER,
+                                            lead=unit_a.pk))
+    added = targets.add_targets(operation, user=lead, targets=[
+        targets.TargetInput("domain", f"{MARKER}-op.xyz")])
+    task = tasks.create_task(operation, user=lead, title=f"{MARKER} task",
+                             assigned_to=unit_a.pk)
+    return operation, added.targets[0], task
 
 
 def _released_red_material(carol: Any, red: dict[str, Any]) -> Any:
@@ -349,7 +376,8 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
     if world.object.stix_id not in url and world.object.stix_id.split("--")[1] in body:
         yield f"{where}: {status} shows the RED object's STIX id"
     refused = status in REFUSED or _to_sign_in(response)
-    names_red = pattern.name in RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
+    names_red = pattern.name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
+                                 | RED_OPERATION)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if pattern.name in RED_CAMPAIGN | RED_MATERIAL and not refused:
@@ -404,6 +432,14 @@ def test_alice_reaches_the_red_records_the_walk_calls(db, world, name):
     assert response.status_code == 200, (name, response.status_code)
     if name not in ("object-correlations", "taxii:versions"):
         assert MARKER in _content(response) or world.object.stix_id in _content(response)
+
+
+@pytest.mark.parametrize("name", ["operations:operation", "operations:targets",
+                                  "operations:tasks"])
+def test_alice_reaches_the_red_operation_the_walk_calls(db, world, name):
+    url = reverse(name, args=[world.operation.pk])
+    response = world.client(world.alice).get(url)
+    assert response.status_code == 200 and MARKER in _content(response), name
 
 
 def test_correlations_answer_with_a_format_suffix(db, world):
