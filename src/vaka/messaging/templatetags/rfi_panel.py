@@ -8,6 +8,7 @@ from django.http import QueryDict
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
+from vaka.directory.roles import Capability
 from vaka.messaging import rfi_figures, rfis, selectors_rfis
 from vaka.messaging.forms_rfis import AnswerForm, CloseForm
 from vaka.messaging.models import Message
@@ -26,9 +27,9 @@ def rfi_panel(context: dict[str, Any], message: Message) -> dict[str, Any]:
         return {"rfi": None}
     row = rfis.asked_row(user, rfi)
     can_answer = (row is not None and row.answered_at is None
-                  and rfi.status != rfis.Status.CLOSED and user.can(rfis.Capability.CONTRIBUTE))
+                  and rfi.status != rfis.Status.CLOSED and user.can(Capability.CONTRIBUTE))
     can_close = (rfi.status != rfis.Status.CLOSED and rfis.is_sender_side(user, rfi)
-                 and user.can(rfis.Capability.CONTRIBUTE))
+                 and user.can(Capability.CONTRIBUTE))
     return {"rfi": rfi, "answers": list(selectors_rfis.answers_for(user, rfi)),
             "sender_side": rfis.is_sender_side(user, rfi), "own": row,
             "answer_form": AnswerForm() if can_answer else None,
