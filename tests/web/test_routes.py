@@ -96,9 +96,9 @@ def test_record_routes_are_called_with_a_red_record():
     """A RECORD route is checked by the walk alone, so the walk must aim it at RED."""
     for name, route in ROUTES.items():
         if route.exposure is Exposure.RECORD:
-            assert name in RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION, (
-                f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX or RED_OPERATION in "
-                "this file")
+            assert name in RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION | RED_MESSAGE, (
+                f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX, RED_OPERATION or "
+                "RED_MESSAGE in this file")
 
 
 def _static_parts(route: str) -> list[str]:
@@ -190,6 +190,8 @@ class World:
         # A RED operation of Unit A alone, for alice, with a target and a task.
         self.operation, self.operation_target, self.operation_task = _red_operation(
             unit_a, self.alice)
+        # A RED message from Unit A to Unit C, for alice and Unit C's cara, with a file.
+        self.message, self.message_attachment = _red_message(unit_a, self.alice)
 
     def client(self, user: Any) -> Client:
         """A fresh client, signed in (an admin past the second factor), with an API token
@@ -221,6 +223,9 @@ RED_MATERIAL = {"awareness:material", "awareness:leaflet"}
 RED_OPERATION = {f"operations:{name}" for name in (
     "operation", "edit", "participants", "phase", "close", "targets", "targets_add",
     "target_link", "target_remove", "tasks", "task_status")}
+# The RED message's pages.
+RED_MESSAGE = {f"messaging:{name}" for name in ("message", "reply", "forward",
+                                                "attachment")}
 # The RED product (a draft): the API's routes on one product.
 RED_PRODUCT = {f"product-{name}" for name in (
     "detail", "submit", "return-to-draft", "approve", "new-revision", "disseminate",
@@ -264,6 +269,7 @@ PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.red_campaign.pk for name in RED_CAMPAIGN},
     **{name: lambda w: w.red_material.pk for name in RED_MATERIAL},
     **{name: lambda w: w.operation.pk for name in RED_OPERATION},
+    **{name: lambda w: w.message.pk for name in RED_MESSAGE},
 }
 PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "pk": lambda w, name: PK[name](w),
@@ -279,7 +285,8 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "job": lambda w, name: "00000000-0000-4000-8000-000000000000",
     "step": lambda w, name: "approve",
     "language": lambda w, name: "fr",
-    "attachment": lambda w, name: w.product_attachment.pk,
+    "attachment": lambda w, name: w.message_attachment.pk if name in RED_MESSAGE
+    else w.product_attachment.pk,
     "target": lambda w, name: w.operation_target.pk,
     "task": lambda w, name: w.operation_task.pk,
 }
@@ -311,6 +318,20 @@ def _red_operation(unit_a: Any, alice: Any) -> tuple[Any, Any, Any]:
     task = tasks.create_task(operation, user=lead, title=f"{MARKER} task",
                              assigned_to=unit_a.pk)
     return operation, added.targets[0], task
+
+
+def _red_message(unit_a: Any, alice: Any) -> tuple[Any, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from vaka.messaging import services as messaging
+
+    sender = UserFactory(username="msgsender", organisation=unit_a)
+    cara = UserFactory(username="cara", organisation=OrganisationFactory(name="Unit C"))
+    message = messaging.send_message(
+        user=sender, recipients=[cara.organisation], subject=f"{MARKER} subject",
+        body=MARKER, markings=Markings(distribution="members", tlp="red", recipients=[alice, cara]),
+        attachments=[SimpleUploadedFile(f"{MARKER}.txt", MARKER.encode())])
+    return message, message.attachments.get()
 
 
 def _released_red_material(carol: Any, red: dict[str, Any]) -> Any:
@@ -377,7 +398,7 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
         yield f"{where}: {status} shows the RED object's STIX id"
     refused = status in REFUSED or _to_sign_in(response)
     names_red = pattern.name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
-                                 | RED_OPERATION)
+                                 | RED_OPERATION | RED_MESSAGE)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if pattern.name in RED_CAMPAIGN | RED_MATERIAL and not refused:
@@ -439,6 +460,12 @@ def test_alice_reaches_the_red_records_the_walk_calls(db, world, name):
 def test_alice_reaches_the_red_operation_the_walk_calls(db, world, name):
     url = reverse(name, args=[world.operation.pk])
     response = world.client(world.alice).get(url)
+    assert response.status_code == 200 and MARKER in _content(response), name
+
+
+@pytest.mark.parametrize("name", ["messaging:message", "messaging:reply"])
+def test_alice_reaches_the_red_message_the_walk_calls(db, world, name):
+    response = world.client(world.alice).get(reverse(name, args=[world.message.pk]))
     assert response.status_code == 200 and MARKER in _content(response), name
 
 

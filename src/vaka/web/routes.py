@@ -231,6 +231,19 @@ ROUTES: dict[str, Route] = {
         "the desk's broker view of clashes, both sides named: desk brokers only "
         "(policy.brokering), 404 for anyone else, other organisations' platform admins "
         "included; each read audited; a broker's POST introduces the two leads"),
+    # --- secure messages (compartmented: sender and recipients, within the markings) -
+    "messaging:list": _signed_in("messages_for(user): the messages of the user's "
+                                 "compartments within their markings; no count of others"),
+    "messaging:compose": _signed_in("an empty form; writes go through send_message"),
+    "messaging:message": _record("one message's thread, message_for and thread_for: 404 "
+                                 "outside its audience, a thread's other messages skipped "
+                                 "unless the reader may see them; opening marks it read"),
+    "messaging:reply": _record("the reply form on one message, 404 outside its audience; "
+                               "the reply goes through services.reply"),
+    "messaging:forward": _record("a hub's forward form on one message it received, 404 "
+                                 "outside the message's audience, 403 for anyone else"),
+    "messaging:attachment": _record("one file of a message the reader may see (a "
+                                    "download, sandboxed), 404 otherwise"),
     # --- inbox -------------------------------------------------------------------------
     "inbox:list": _covered("check_inbox", "the notices of the user's organisation within "
                            "the audience of what each is about"),
