@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from vaka.operations import views, views_deconfliction
+from vaka.operations import views, views_deconfliction, views_timeline
 
 app_name = "operations"
 
@@ -22,4 +22,16 @@ urlpatterns = [
     path("<int:pk>/targets/<int:target>/remove/", views.target_remove, name="target_remove"),
     path("<int:pk>/tasks/", views.operation_tasks, name="tasks"),
     path("<int:pk>/tasks/<int:task>/status/", views.task_status, name="task_status"),
+    path("<int:pk>/timeline/", views_timeline.operation_timeline, name="timeline"),
+    path("<int:pk>/timeline/<int:action>/edit/", views_timeline.action_edit,
+         name="action_edit"),
+    path("<int:pk>/timeline/<int:action>/remove/", views_timeline.action_remove,
+         name="action_remove"),
+    path("<int:pk>/results/", views_timeline.operation_results, name="results"),
+    path("<int:pk>/results/<int:result>/edit/", views_timeline.result_edit,
+         name="result_edit"),
+    path("<int:pk>/results/<int:result>/remove/", views_timeline.result_remove,
+         name="result_remove"),
+    path("<int:pk>/lessons/", views_timeline.operation_lessons, name="lessons"),
+    path("<int:pk>/after-action/", views_timeline.operation_after_action, name="after_action"),
 ]

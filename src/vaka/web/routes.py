@@ -223,6 +223,26 @@ ROUTES: dict[str, Route] = {
                                 "404 outside its audience"),
     "operations:task_status": _record("a task's status (POST), 404 outside the operation's "
                                       "audience"),
+    "operations:timeline": _record("one operation's action log (actions_for: visible_to on "
+                                   "the actions), 404 outside its audience; a recorder's "
+                                   "POST adds an action"),
+    "operations:action_edit": _record("one action of the log, 404 outside the operation's "
+                                      "audience; its recorder or a coordinator changes it"),
+    "operations:action_remove": _record("removes one action (POST), 404 outside the "
+                                        "operation's audience"),
+    "operations:results": _record("one operation's results and totals (results_for, "
+                                  "totals_for: visible_to on the results), 404 outside its "
+                                  "audience; a recorder's POST adds a result"),
+    "operations:result_edit": _record("one result, 404 outside the operation's audience; "
+                                      "its recorder or a coordinator changes it"),
+    "operations:result_remove": _record("removes one result (POST), 404 outside the "
+                                        "operation's audience"),
+    "operations:lessons": _record("a coordinator writes the lessons learned (POST), 404 "
+                                  "outside the operation's audience"),
+    "operations:after_action": _record("a coordinator drafts the after-action report "
+                                       "(POST), 404 outside the operation's audience; the "
+                                       "draft carries the operation's markings narrowed to "
+                                       "its readers"),
     # deconfliction's pages; what each reads is the desk's channel to cover (check_broker)
     "operations:deconfliction_check": _signed_in(
         "a coordinator's bulk check, storing nothing asked: per line the operations and "
