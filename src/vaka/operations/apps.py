@@ -13,3 +13,8 @@ class OperationsConfig(AppConfig):
 
         register_texts(desk.KINDS, desk.notice_text)
         register_texts(notices.KINDS, notices.notice_text)
+
+        from vaka.operations.figures import report_figures
+        from vaka.products import reports
+
+        reports.register(report_figures)
