@@ -171,4 +171,7 @@ def load() -> dict[str, int]:
     from vaka.products import demo as demo_products  # products build on the directory
 
     created["products"] = demo_products.load()
+    from vaka.messaging import demo as demo_messages  # messages between the agencies
+
+    created["messages"] = demo_messages.load()
     return created
