@@ -29,7 +29,9 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   audience only, with only the linked objects the reader may see; 404 for everyone else;
 * awareness material and campaigns (``channels_awareness``): the public pages, leaflet
   and feed serve what the anonymous reference allows, to everyone; campaigns, their
-  materials and reach only to their audience.
+  materials and reach only to their audience;
+* compartmented records (``channels_compartments``): operations and secure messages, and
+  their parts, reach only their audience within their compartment's organisations.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -49,6 +51,7 @@ from tests.policy import (
     channels_analytics,
     channels_awareness,
     channels_broker,
+    channels_compartments,
     channels_exports,
     channels_inbox,
     channels_originals,
@@ -344,7 +347,8 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_relationships.CHANNELS, *channels_broker.CHANNELS,
             *channels_originals.CHANNELS, *channels_progress.CHANNELS,
             *channels_analytics.CHANNELS, *channels_products.CHANNELS,
-            *channels_products_api.CHANNELS, *channels_awareness.CHANNELS]
+            *channels_products_api.CHANNELS, *channels_awareness.CHANNELS,
+            *channels_compartments.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):
