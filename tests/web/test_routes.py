@@ -96,9 +96,10 @@ def test_record_routes_are_called_with_a_red_record():
     """A RECORD route is checked by the walk alone, so the walk must aim it at RED."""
     for name, route in ROUTES.items():
         if route.exposure is Exposure.RECORD:
-            assert name in RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION | RED_MESSAGE, (
-                f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX, RED_OPERATION or "
-                "RED_MESSAGE in this file")
+            assert name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION | RED_MESSAGE
+                            | RED_RFI), (
+                f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX, RED_OPERATION, "
+                "RED_MESSAGE or RED_RFI in this file")
 
 
 def _static_parts(route: str) -> list[str]:
@@ -192,6 +193,8 @@ class World:
             unit_a, self.alice)
         # A RED message from Unit A to Unit C, for alice and Unit C's cara, with a file.
         self.message, self.message_attachment = _red_message(unit_a, self.alice)
+        # A RED request for information from Unit A to Unit D, for alice and Unit D's cora.
+        self.rfi, self.cora = _red_rfi(unit_a, self.alice)
 
     def client(self, user: Any) -> Client:
         """A fresh client, signed in (an admin past the second factor), with an API token
@@ -224,6 +227,8 @@ RED_OPERATION = {f"operations:{name}" for name in (
     "operation", "edit", "participants", "phase", "close", "targets", "targets_add",
     "target_link", "target_remove", "tasks", "task_status")}
 # The RED message's pages.
+# The RED request for information's actions (on its message).
+RED_RFI = {"messaging:rfi_answer", "messaging:rfi_close"}
 RED_MESSAGE = {f"messaging:{name}" for name in ("message", "reply", "forward",
                                                 "attachment")}
 # The RED product (a draft): the API's routes on one product.
@@ -270,6 +275,7 @@ PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.red_material.pk for name in RED_MATERIAL},
     **{name: lambda w: w.operation.pk for name in RED_OPERATION},
     **{name: lambda w: w.message.pk for name in RED_MESSAGE},
+    **{name: lambda w: w.rfi.message_id for name in RED_RFI},
 }
 PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "pk": lambda w, name: PK[name](w),
@@ -332,6 +338,23 @@ def _red_message(unit_a: Any, alice: Any) -> tuple[Any, Any]:
         body=MARKER, markings=Markings(distribution="members", tlp="red", recipients=[alice, cara]),
         attachments=[SimpleUploadedFile(f"{MARKER}.txt", MARKER.encode())])
     return message, message.attachments.get()
+
+
+def _red_rfi(unit_a: Any, alice: Any) -> tuple[Any, Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vaka.messaging import rfis
+
+    sender = UserFactory(username="rfisender", organisation=unit_a)
+    cora = UserFactory(username="cora", organisation=OrganisationFactory(name="Unit D"))
+    rfi = rfis.send_rfi(
+        user=sender, recipients=[cora.organisation], subject=f"{MARKER} question",
+        body=MARKER, details=rfis.RfiDetails(deadline=timezone.now() + timedelta(days=2),
+                                             case_reference=f"{MARKER}-case"),
+        markings=Markings(distribution="members", tlp="red", recipients=[alice, cora]))
+    return rfi, cora
 
 
 def _released_red_material(carol: Any, red: dict[str, Any]) -> Any:
@@ -398,7 +421,7 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
         yield f"{where}: {status} shows the RED object's STIX id"
     refused = status in REFUSED or _to_sign_in(response)
     names_red = pattern.name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
-                                 | RED_OPERATION | RED_MESSAGE)
+                                 | RED_OPERATION | RED_MESSAGE | RED_RFI)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if pattern.name in RED_CAMPAIGN | RED_MATERIAL and not refused:
@@ -467,6 +490,16 @@ def test_alice_reaches_the_red_operation_the_walk_calls(db, world, name):
 def test_alice_reaches_the_red_message_the_walk_calls(db, world, name):
     response = world.client(world.alice).get(reverse(name, args=[world.message.pk]))
     assert response.status_code == 200 and MARKER in _content(response), name
+
+
+def test_the_red_rfis_recipient_reaches_its_answer_form_and_alice_may_close_it(db, world):
+    answering = Client()
+    answering.force_login(world.cora)
+    response = answering.get(reverse("messaging:rfi_answer", args=[world.rfi.message_id]))
+    assert response.status_code == 200 and MARKER in _content(response)
+    # alice is on the asking side: not asked, but she sees the RFI (403, not 404).
+    assert world.client(world.alice).get(
+        reverse("messaging:rfi_answer", args=[world.rfi.message_id])).status_code == 403
 
 
 def test_correlations_answer_with_a_format_suffix(db, world):

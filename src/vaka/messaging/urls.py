@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vaka.messaging import views
+from vaka.messaging import views, views_rfis
 
 app_name = "messaging"
 
@@ -11,4 +11,10 @@ urlpatterns = [
     path("<int:pk>/reply/", views.reply, name="reply"),
     path("<int:pk>/forward/", views.forward, name="forward"),
     path("<int:pk>/attachments/<int:attachment>/", views.attachment, name="attachment"),
+    # Requests for information: ``<pk>`` is the RFI's message.
+    path("rfis/", views_rfis.rfi_list, name="rfis"),
+    path("rfis/new/", views_rfis.rfi_create, name="rfi_create"),
+    path("rfis/figures.csv", views_rfis.rfi_figures_csv, name="rfi_figures_csv"),
+    path("<int:pk>/rfi/answer/", views_rfis.rfi_answer, name="rfi_answer"),
+    path("<int:pk>/rfi/close/", views_rfis.rfi_close, name="rfi_close"),
 ]

@@ -264,6 +264,19 @@ ROUTES: dict[str, Route] = {
                                  "outside the message's audience, 403 for anyone else"),
     "messaging:attachment": _record("one file of a message the reader may see (a "
                                     "download, sandboxed), 404 otherwise"),
+    "messaging:rfis": _signed_in("rfis_for(user): the requests for information of the "
+                                 "user's compartments within their markings; a recipient "
+                                 "counts its own answer only"),
+    "messaging:rfi_create": _signed_in("an empty form; writes go through send_rfi"),
+    "messaging:rfi_figures_csv": _signed_in("RFI figures per organisation counted over "
+                                            "the rows visible_to the caller (their own "
+                                            "answers for a recipient); nothing of others"),
+    "messaging:rfi_answer": _record("the answer form on one RFI (rfi_for: 404 outside the "
+                                    "message's audience, 403 unless the caller's "
+                                    "organisation was asked); POST answers through "
+                                    "answer_rfi"),
+    "messaging:rfi_close": _record("closes one RFI (POST) through close_rfi: 404 outside "
+                                   "the message's audience, 403 but for the sender"),
     # --- inbox -------------------------------------------------------------------------
     "inbox:list": _covered("check_inbox", "the notices of the user's organisation within "
                            "the audience of what each is about"),
