@@ -171,6 +171,9 @@ def load() -> dict[str, int]:
     from vaka.products import demo as demo_products  # products build on the directory
 
     created["products"] = demo_products.load()
+    from vaka.operations import demo as demo_operations
+
+    created["operations"] = demo_operations.load()
     from vaka.messaging import demo as demo_messages  # messages between the agencies
 
     created["messages"] = demo_messages.load()
