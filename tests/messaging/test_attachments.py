@@ -82,3 +82,27 @@ def test_nothing_is_written_when_then_fails(world):
                               body="b", markings=amber(),
                               attachments=[text_file()], then=then)
     assert not Message.objects.exists() and _stored(world) == []
+
+
+def _zip(*names: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return buffer.getvalue()
+
+
+def test_office_documents_are_known_by_their_parts(world):
+    docx = _zip("[Content_Types].xml", "_rels/.rels", "word/document.xml")
+    message = send(world, attachments=[text_file("case.docx", docx),
+                                       text_file("evidence.zip", _zip("a.txt"))])
+    types = {a.name: a.content_type for a in message.attachments.all()}
+    assert types["case.docx"].endswith("wordprocessingml.document")
+    assert types["evidence.zip"] == "application/zip"
+
+
+def test_a_zip_named_docx_is_refused(world):
+    assert "case.docx" in _refused(world, text_file("case.docx", _zip("a.txt")))

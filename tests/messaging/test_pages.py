@@ -133,3 +133,13 @@ def test_downloads_are_attachments_sandboxed_and_never_sniffed(world):
     assert pdf["Content-Security-Policy"].startswith("sandbox")
     still = hub.get(f"/messages/{message.pk}/attachments/{files['notes.txt'].pk}/?inline=1")
     assert still["Content-Disposition"].startswith("attachment")
+
+
+def test_the_list_takes_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    for n in range(15):
+        send(world, subject=f"Message {n}", priority="urgent" if n % 2 else "routine")
+    hub = _client(world.hub)
+    hub.get("/messages/")  # warm: the session, the user's organisation
+    with django_assert_max_num_queries(8):
+        page = hub.get("/messages/").content.decode()
+    assert "Message 14" in page

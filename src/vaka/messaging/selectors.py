@@ -27,12 +27,6 @@ def messages_for(user: Any) -> QuerySet[Message]:
             .annotate(unread=Exists(unread)))
 
 
-def received_q(user: Any) -> Q:
-    """Messages sent to ``user``'s organisation."""
-    return Q(Exists(MessageRecipient.objects.filter(message=OuterRef("pk"),
-                                                    organisation_id=user.organisation_id)))
-
-
 def message_for(user: Any, pk: int, *, request: Any = None) -> Message:
     """The message, or 404 — whether it does not exist or the user may not see it."""
     message = messages_for(user).filter(pk=pk).first()

@@ -60,7 +60,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     message = selectors.message_for(request.user, pk, request=request)
     thread = list(selectors.thread_for(request.user, message).prefetch_related("attachments"))
     for item in thread:
-        if services.mark_read(item, user=request.user, request=request):
+        if item.unread and services.mark_read(item, user=request.user, request=request):
             item.unread = False
     entries = [{"message": item,
                 "receipts": list(selectors.receipts_for(request.user, item)),
