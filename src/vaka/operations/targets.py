@@ -110,7 +110,8 @@ def _clean(items: Sequence[TargetInput], user: User
             problems.append(_("%(where)s: the note is too long or holds a NUL character.")
                             % {"where": where})
             continue
-        linked, missing = _resolve_linked(user, item.linked[:MAX_LINKED + 1])
+        linked, missing = (_resolve_linked(user, item.linked[:MAX_LINKED + 1])
+                           if item.linked else (set(), []))
         if missing or len(item.linked) > MAX_LINKED:
             problems.append(_("%(where)s: no object you may see has the id(s) %(ids)s.")
                             % {"where": where, "ids": ", ".join(missing[:10]) or "—"})
