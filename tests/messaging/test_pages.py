@@ -143,3 +143,28 @@ def test_the_list_takes_a_fixed_number_of_queries(world, django_assert_max_num_q
     with django_assert_max_num_queries(8):
         page = hub.get("/messages/").content.decode()
     assert "Message 14" in page
+
+
+def test_the_hub_forwards_and_replies_through_the_pages(world):
+    message = send(world, markings=amber(recipient_organisations=[world.centre,
+                                                                  world.tonga_unit]))
+    hub = _client(world.hub)
+    assert "keeps the markings" in hub.get(f"/messages/{message.pk}/forward/").content.decode()
+    response = hub.post(f"/messages/{message.pk}/forward/", {
+        "to": [world.tonga_unit.pk], "note": "For Tonga."})
+    forwarded = Message.objects.get(forwarded_from=message)
+    assert response["Location"] == f"/messages/{forwarded.pk}/"
+    refused = hub.post(f"/messages/{message.pk}/forward/", {"to": [world.outsider.pk]})
+    assert "Outsider Unit is not one of the message" in refused.content.decode()
+    tonga = _client(world.tonga)
+    form = tonga.get(f"/messages/{forwarded.pk}/reply/")
+    assert form.status_code == 200 and "Pacific Centre" in form.content.decode()
+    initial = form.context["form"].initial
+    response = tonga.post(f"/messages/{forwarded.pk}/reply/", {
+        "subject": initial["subject"], "body": "Thank you.", "priority": "routine",
+        "distribution": "members", "tlp": "amber",
+        "recipient_organisations": [o.pk for o in initial["recipient_organisations"]]})
+    answer = Message.objects.get(reply_to=forwarded)
+    assert response["Location"] == f"/messages/{answer.pk}/"
+    assert set(answer.recipients_rows.values_list("organisation_id", flat=True)) == {
+        world.centre.pk, world.fiji_unit.pk}
