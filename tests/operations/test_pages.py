@@ -143,3 +143,33 @@ def test_participants_page_adds_an_organisation(ops) -> None:
         ops.desk.pk, ops.samoa_unit.pk]})
     assert response.status_code == 400
     assert "Fiji Unit leads the operation" in response.content.decode()
+
+
+def test_a_coordinator_edits_and_links_through_the_pages(ops) -> None:
+    from tests.products.conftest import stored
+    from vaka.operations import targets
+
+    operation = open_reef(ops)
+    client = _client(ops.fiji_coordinator)
+    form = client.get(f"/operations/{operation.pk}/edit/")
+    assert form.status_code == 200 and "Reef Shark" in form.content.decode()
+    response = client.post(f"/operations/{operation.pk}/edit/", {
+        "code_name": "Reef Shark II", "objective": "Wider.", "lead": ops.fiji_unit.pk,
+        "countries": ["FJ"], "distribution": "members", "tlp": "amber", "pap": "amber",
+        "grading_scheme": "admiralty"})
+    assert response.status_code == 302
+    operation.refresh_from_db()
+    assert operation.code_name == "Reef Shark II"
+    assert set(operation.recipient_organisations.values_list("name", flat=True)) == {
+        "Desk", "Fiji Unit", "Samoa Unit"}
+    target = targets.add_targets(operation, user=ops.coordinator, targets=[
+        targets.TargetInput("domain", "reef-bank.top")]).targets[0]
+    obj = stored(ops.fiji_coordinator, "reef-bank.top")
+    link = f"/operations/{operation.pk}/targets/{target.pk}/link/"
+    assert client.get(link).status_code == 200
+    assert client.post(link, {"linked": obj.stix_id}).status_code == 302
+    body = _client(ops.samoa_analyst).get(f"/operations/{operation.pk}/targets/")
+    assert obj.get_absolute_url() in body.content.decode()
+    response = client.post(link, {"linked": "999999"})
+    assert response.status_code == 400
+    assert "No object you may see has the id(s) 999999." in response.content.decode()
