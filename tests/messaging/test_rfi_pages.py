@@ -138,3 +138,21 @@ def test_analytics_dashboard_shows_the_rfi_figures_and_their_csv(world):
         "/messages/rfis/figures.csv?side=received").content.decode()
     assert outsider.get("/messages/rfis/figures.csv?side=both").status_code == 400
     assert outsider.get("/messages/rfis/figures.csv?since=2026-13").status_code == 400
+
+
+def test_list_reads_a_fixed_number_of_queries_whatever_it_holds(
+        world, django_assert_max_num_queries):
+    client = _client(world.fiji)
+    client.get("/messages/rfis/")  # the session and the user's settings, read once
+    for n in range(3):
+        ask(world, to=[world.centre], subject=f"RFI {n}")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get("/messages/rfis/")
+    for n in range(3, 12):
+        ask(world, to=[world.centre], subject=f"RFI {n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/messages/rfis/").content.decode()
+    assert "RFI 11" in page
