@@ -191,6 +191,8 @@ class World:
         # A RED operation of Unit A alone, for alice, with a target and a task.
         self.operation, self.operation_target, self.operation_task = _red_operation(
             unit_a, self.alice)
+        self.operation_action, self.operation_result = _red_timeline(
+            self.operation, unit_a, self.country)
         # A RED message from Unit A to Unit C, for alice and Unit C's cara, with a file.
         self.message, self.message_attachment = _red_message(unit_a, self.alice)
         # A RED request for information from Unit A to Unit D, for alice and Unit D's cora.
@@ -225,7 +227,8 @@ RED_MATERIAL = {"awareness:material", "awareness:leaflet"}
 # The RED operation's pages.
 RED_OPERATION = {f"operations:{name}" for name in (
     "operation", "edit", "participants", "phase", "close", "targets", "targets_add",
-    "target_link", "target_remove", "tasks", "task_status")}
+    "target_link", "target_remove", "tasks", "task_status", "timeline", "action_edit",
+    "action_remove", "results", "result_edit", "result_remove", "lessons", "after_action")}
 # The RED message's pages.
 # The RED request for information's actions (on its message).
 RED_RFI = {"messaging:rfi_answer", "messaging:rfi_close"}
@@ -298,6 +301,8 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
 }
 # What a caller sends besides empty bodies: a lookup of the secret value (hit/no-hit,
 # never the record), and corrections aimed at the RED records, which must not land.
+    "action": lambda w, name: w.operation_action.pk,
+    "result": lambda w, name: w.operation_result.pk,
 BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "intel:lookup": lambda w: {"values": SECRET_VALUE},
     "lookup": lambda w: {"values": [SECRET_VALUE]},
@@ -328,6 +333,23 @@ def _red_operation(unit_a: Any, alice: Any) -> tuple[Any, Any, Any]:
 
 def _red_message(unit_a: Any, alice: Any) -> tuple[Any, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+def _red_timeline(operation: Any, unit_a: Any, country: Any) -> tuple[Any, Any]:
+    """An action on the RED operation's timeline and a result tied to it."""
+    from datetime import datetime
+
+    from vaka.directory.models import User
+    from vaka.operations import timeline
+
+    lead = User.objects.get(username="opslead")
+    action = timeline.record_action(operation, user=lead, data=timeline.ActionInput(
+        kind="arrest", local_time=datetime(2026, 6, 2, 9, 0), time_zone="Pacific/Apia",
+        country=country.code, organisation=unit_a.pk, summary=f"{MARKER} arrest"))
+    result = timeline.record_result(operation, user=lead, data=timeline.ResultInput(
+        kind="funds_seized", quantity="100", currency="WST", country=country.code,
+        organisation=unit_a.pk, note=f"{MARKER} funds", action=action.pk))
+    return action, result
+
 
     from vaka.messaging import services as messaging
 

@@ -81,6 +81,15 @@ class Totals:
         labels = dict(Result.Kind.choices)
         return [(str(labels[kind]), self.counts.get(kind, 0)) for kind in COUNTED]
 
+    def add(self, kind: str, currency: str, total: Decimal) -> None:
+        if kind == Result.Kind.FUNDS_SEIZED:
+            # Both databases give the same figure: SQLite sums decimals without their places.
+            self.funds[currency] = (self.funds.get(currency, Decimal(0)) + total).quantize(
+                CENTS)
+            self.funds = dict(sorted(self.funds.items()))
+        else:
+            self.counts[kind] = self.counts.get(kind, 0) + int(total)
+
     def as_json(self) -> dict[str, Any]:
         return {"counts": {kind: self.counts.get(kind, 0) for kind in COUNTED},
                 "funds": {code: str(amount) for code, amount in sorted(self.funds.items())}}
@@ -90,12 +99,7 @@ def _add_up(rows: QuerySet[Result]) -> Totals:
     totals = Totals()
     for kind, currency, total in (rows.order_by().values_list("kind", "currency")
                                   .annotate(total=Sum("quantity"))):
-        if kind == Result.Kind.FUNDS_SEIZED:
-            totals.funds[currency] = totals.funds.get(currency, Decimal(0)) + total
-        else:
-            totals.counts[kind] = totals.counts.get(kind, 0) + int(total)
-    # Both databases give the same figure: SQLite sums decimals without their places.
-    totals.funds = {code: amount.quantize(CENTS) for code, amount in sorted(totals.funds.items())}
+        totals.add(kind, currency, total)
     return totals
 
 
@@ -149,22 +153,18 @@ def rollup_for(user: Any, *, since: date | None = None, until: date | None = Non
     (an intelligence object's STIX type) do not apply to results."""
     rows = _filtered(user, since=since, until=until, country=country,
                      crime_type=crime_type, tlp=tlp)
-    totals = _add_up(rows)
-    by_country: dict[str, Totals] = {}
-    names: dict[str, str] = {}
-    for code, name, kind, currency, total in (
-            rows.order_by().values_list("country_id", "country__name", "kind", "currency")
+    # One query: the sums per operation, country, kind and currency, added up here.
+    totals, by_country, names, operations = Totals(), {}, {}, set()
+    for operation_id, code, name, kind, currency, total in (
+            rows.order_by().values_list("operation_id", "country_id", "country__name",
+                                        "kind", "currency")
             .annotate(total=Sum("quantity"))):
+        operations.add(operation_id)
         names[code] = name
-        found = by_country.setdefault(code, Totals())
-        if kind == Result.Kind.FUNDS_SEIZED:
-            found.funds[currency] = (found.funds.get(currency, Decimal(0)) + total).quantize(
-                CENTS)
-        else:
-            found.counts[kind] = found.counts.get(kind, 0) + int(total)
+        for found in (totals, by_country.setdefault(code, Totals())):
+            found.add(kind, currency, total)
     ordered = {names[code]: by_country[code] for code in sorted(names, key=names.get)}
-    operations = rows.order_by().values("operation_id").distinct().count()
-    return Rollup(totals, ordered, operations, _charts(totals, ordered))
+    return Rollup(totals, ordered, len(operations), _charts(totals, ordered))
 
 
 def _charts(totals: Totals, by_country: dict[str, Totals]) -> dict[str, Chart]:
