@@ -180,7 +180,9 @@ def test_page_draws_every_chart_with_its_csv_link(world, django_assert_max_num_q
         page = web.get("/analytics/", {"crime_type": "ransomware"})
     assert page.status_code == 200
     html = page.content.decode()
-    assert html.count("<svg") == len(analytics.CHARTS)
+    # Every chart of the intelligence figures (other apps' panels draw their own after).
+    assert all(f'<svg xmlns="http://www.w3.org/2000/svg" id="chart-{name}"' in html
+               for name in analytics.CHARTS)
     for name in analytics.CHARTS:
         assert f'href="/analytics/{name}.csv?crime_type=ransomware"' in html
     assert 'id="analytics-total">2<' in html
@@ -243,7 +245,7 @@ def test_arabic_page_draws_its_charts_right_to_left(world):
     web = _web(world.fiji_analyst)
     web.cookies[settings.LANGUAGE_COOKIE_NAME] = "ar"
     html = web.get("/analytics/").content.decode()
-    assert html.count('direction="rtl"') == len(analytics.CHARTS)
+    assert html.count('direction="rtl"') == html.count("<svg") >= len(analytics.CHARTS)
 
 
 def test_refresh_command_counts_every_current_object(world):
