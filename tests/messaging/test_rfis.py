@@ -230,6 +230,18 @@ def test_overdue_notice_reaches_the_admins_in_the_messages_audience(world):
     assert [n.kind for n in notices_for(fiji_admin)] == [Notice.Kind.RFI_OVERDUE]
 
 
+def test_overdue_notice_is_for_the_admins_alone_when_one_may_read_it(world):
+    fiji_admin = UserFactory(username="fiji_admin", organisation=world.fiji_unit,
+                             role=Role.ORG_ADMIN)
+    rfi = ask(world, to=[world.centre])
+    rfis.mark_overdue(rfi.deadline + timedelta(seconds=1))
+    assert [n.kind for n in notices_for(fiji_admin)] == [Notice.Kind.RFI_OVERDUE]
+    # The sender's colleagues and the hub's analysts get the RFI, not the escalation.
+    assert Notice.Kind.RFI_OVERDUE not in {n.kind for n in notices_for(world.fiji)}
+    # The late side has no admin: its notice goes to the message's readers there.
+    assert Notice.Kind.RFI_OVERDUE in {n.kind for n in notices_for(world.hub)}
+
+
 def test_two_schedulers_never_both_escalate(world):
     """The claim is an update that only one round wins: the second round, reading the RFI
     as still open, finds it taken."""

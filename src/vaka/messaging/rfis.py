@@ -36,13 +36,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from vaka.directory.models import Organisation, User
-from vaka.directory.roles import Capability
+from vaka.directory.roles import Capability, Role
 from vaka.inbox.models import Notice
 from vaka.inbox.services import notify
 from vaka.messaging import services
 from vaka.messaging.models import Message, MessageRecipient, Priority, RequestForInformation
 from vaka.policy import audit
-from vaka.policy.services import Markings
+from vaka.policy.markings import TLP
+from vaka.policy.services import Markings, audience_for
 from vaka.policy.visibility import can_see
 
 Status = RequestForInformation.Status
@@ -140,12 +141,26 @@ def check_can_answer(user: User, rfi: RequestForInformation) -> MessageRecipient
 
 # --- Notices -------------------------------------------------------------------------------
 
-def _tell(rfi: RequestForInformation, org_id: int, kind: str, key: str,
-          **params: Any) -> None:
-    """A notice for ``org_id`` within the message's audience, leading to its thread."""
+def _admins_reading(message: Message, org_id: int) -> list[User]:
+    """The active organisation admins of ``org_id`` who may read ``message``."""
+    admins = User.objects.filter(organisation_id=org_id, role=Role.ORG_ADMIN, is_active=True)
+    return [admin for admin in admins if can_see(admin, message)]
+
+
+def _tell(rfi: RequestForInformation, org_id: int, kind: str, key: str, *,
+          admins_only: bool = False, **params: Any) -> None:
+    """A notice for ``org_id`` within the message's audience, leading to its thread.
+
+    ``admins_only``: for the organisation's admins among the message's readers alone — a
+    TLP:RED notice naming them, which is never wider than the message; when none of them
+    may read it, the notice goes to the message's readers there, as any other."""
     message = rfi.message
-    notify(kind=kind, owner_id=org_id, group_key=key, tlp=message.tlp,
-           audience_id=message.audience_id, target_name="messaging:message",
+    tlp, audience_id = message.tlp, message.audience_id
+    admins = _admins_reading(message, org_id) if admins_only else []
+    if admins:
+        tlp, audience_id = TLP.RED, audience_for(Markings(recipients=admins)).pk
+    notify(kind=kind, owner_id=org_id, group_key=key, tlp=tlp,
+           audience_id=audience_id, target_name="messaging:message",
            target_args=[message.pk], params={
                "subject": message.subject[:200], "deadline": rfi.deadline.isoformat(),
                **params})
@@ -283,7 +298,7 @@ def close_rfi(rfi: RequestForInformation, *, user: User, comment: str = "",
 def mark_overdue(now: datetime | None = None) -> dict[str, int]:
     """One scheduler round: every open RFI past its deadline with an answer missing
     becomes ``overdue``, and is escalated once — a notice ``RFI_OVERDUE`` to the sender's
-    organisation and to each late recipient's, for their admins, and an ``RFI_ESCALATE``
+    organisation's admins and to each late recipient's, and an ``RFI_ESCALATE``
     audit entry. Each RFI is claimed (open and not yet escalated → overdue, escalated
     now) in its own transaction before anything is told, so two schedulers never both
     escalate one, and one RFI's failure leaves the others' escalations done."""
@@ -307,10 +322,11 @@ def mark_overdue(now: datetime | None = None) -> dict[str, int]:
                 escalated_at=now)
             names = [row.organisation.name for row in late]
             _tell(rfi, rfi.message.owner_id, Notice.Kind.RFI_OVERDUE,
-                  f"rfi-overdue:{rfi.message_id}", side="sender", missing=names)
+                  f"rfi-overdue:{rfi.message_id}", admins_only=True, side="sender",
+                  missing=names)
             for row in late:
                 _tell(rfi, row.organisation_id, Notice.Kind.RFI_OVERDUE,
-                      f"rfi-overdue:{rfi.message_id}", side="recipient",
+                      f"rfi-overdue:{rfi.message_id}", admins_only=True, side="recipient",
                       sender=rfi.message.owner.name)
             audit.record(audit.Action.RFI_ESCALATE, target=rfi, actor_name="scheduler",
                          detail={"message": rfi.message_id, "deadline":
