@@ -202,3 +202,21 @@ def test_outsiders_get_404_and_a_viewer_may_not_post(ops) -> None:
         "kind": "arrest", "local_time": "2026-06-02T09:00", "time_zone": "Pacific/Apia",
         "country": "WS", "organisation": str(ops.samoa_unit.pk),
         "summary": "Arrest."}).status_code == 403
+
+
+def test_the_edit_form_shows_the_action_in_its_own_local_time(ops) -> None:
+    operation = open_reef(ops)
+    action = timeline.record_action(operation, user=ops.samoa_analyst, data=_action(
+        ops, datetime(2026, 6, 2, 9, 0), "Pacific/Apia"))
+    client = _client(ops.samoa_analyst)
+    url = f"/operations/{operation.pk}/timeline/{action.pk}/edit/"
+    text = client.get(url).content.decode()
+    assert 'value="2026-06-02T09:00"' in text and 'value="Pacific/Apia"' in text
+    assert _client(ops.fiji_analyst).get(url).status_code == 403
+    answer = client.post(url, {
+        "kind": "search", "local_time": "2026-06-01T18:00", "time_zone": "Pacific/Honolulu",
+        "country": "WS", "organisation": str(ops.samoa_unit.pk), "summary": "Moved."})
+    assert answer.status_code == 302
+    action.refresh_from_db()
+    assert (action.at, action.time_zone) == (datetime(2026, 6, 2, 4, 0, tzinfo=UTC),
+                                             "Pacific/Honolulu")
