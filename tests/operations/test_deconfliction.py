@@ -4,8 +4,10 @@ through hit/no-hit; a bulk check answers per line and stores nothing."""
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.template import Context, Template
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from tests.conftest import api_client_for
@@ -72,8 +74,8 @@ def test_a_value_added_second_finds_the_operation_holding_it(world):
     (theirs,) = world.add(world.coord_b, world.op_b, "C2.Clash-Example[.]net")
     clash = Clash.objects.get()
     assert {clash.target_id, clash.other_id} == {mine.pk, theirs.pk}
-    assert AuditEntry.objects.filter(action="deconfliction_clash",
-                                     target_id=str(clash.pk)).exists()
+    entry = AuditEntry.objects.get(action="deconfliction_clash")
+    assert entry.detail == {"clashes": [clash.pk], "not_notified": []}
 
 
 def test_the_clash_is_found_whichever_operation_adds_first(world):
@@ -130,7 +132,9 @@ def test_operations_the_adding_user_sees_both_are_shown_not_notified(world):
         participants=[world.unit_b.pk]))
     (mine,) = world.add(world.coord_a, world.op_a, VALUE)
     world.add(world.coord_a, both, VALUE)
-    assert Clash.objects.count() == 1  # recorded for the desk
+    clash = Clash.objects.get()  # recorded for the desk
+    assert AuditEntry.objects.get(action="deconfliction_clash").detail["not_notified"] == [
+        clash.pk]
     assert not Notice.objects.filter(kind=Notice.Kind.CLASH).exists()
     found = deconfliction.statuses(world.coord_a, [mine])[mine.pk]
     assert found.operations == [both] and not found.held_elsewhere
@@ -288,3 +292,21 @@ def test_introduce_twice_is_refused_through_the_api(world, clash):
     again = api.post(f"/api/broker/clashes/{clash.pk}/introduce/", {}, format="json")
     assert again.status_code == 400
     assert Notice.objects.filter(kind=Notice.Kind.INTRODUCTION).count() == 2
+
+
+def test_the_targets_page_shows_the_column_in_queries_that_do_not_grow_with_rows(world):
+    world.add(world.coord_b, world.op_b, VALUE, "b.clash-example.net")
+    world.add(world.coord_a, world.op_a, VALUE)
+    client = _web(world.coord_a)
+    url = f"/operations/{world.op_a.pk}/targets/"
+    body = client.get(url).content.decode()
+    assert "Held by another operation: the desk will put you in touch." in body
+    for secret in _secrets_of(world.op_b):
+        assert secret not in body
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    world.add(world.coord_a, world.op_a, "b.clash-example.net", "c.clash-example.net",
+              "d.clash-example.net")
+    with CaptureQueriesContext(connection) as four:
+        client.get(url)
+    assert len(four) == len(one)

@@ -13,6 +13,13 @@ and how. The capability is effective only for active users of an active, local
 organisation of kind ``desk`` (``vaka.policy.brokering.is_broker``); it is held by the
 coordinator, organisation admin and platform admin roles — the people who run the desk's
 operations — not by its analysts or viewers. Every view of the broker list is audited.
+
+Brokers deconflict operations the same way (``vaka.operations.desk``): when two operations
+target the same value, each lead is told only that another operation holds it and that the
+desk will put them in touch. A broker sees both sides — each operation's reference, code
+name and lead organisation, and the value — and introduces the two leads, who are then
+told each other's organisation (never the other operation). Every view of the clash list
+and every introduction is audited.
 """
 
 from enum import StrEnum

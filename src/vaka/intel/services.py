@@ -328,10 +328,13 @@ def lookup(values: list[str], *, user: User, request: Any = None) -> list[Lookup
 IndexHit = tuple[LookupAnswer, int, int]
 
 
-def match_index(answers: list[LookupAnswer], *, user: User) -> list[IndexHit]:
+def match_index(answers: list[LookupAnswer], *, user: User,
+                every_warninglist: bool = True) -> list[IndexHit]:
     """Answer from the observable index each answer with a ``type`` and ``canonical`` value
     (and no ``error``): its ``warninglists``, its ``matches`` (records ``user`` may see),
     its ``hits`` (records of agencies they may not see; none for a warninglisted value).
+    Without ``every_warninglist`` only the values the index holds are looked for on the
+    warninglists (a look-up shows them for every value; deconfliction needs them for hits).
 
     Reads only, a few queries per 5,000 values: hit/no-hit's writes are ``report_hits``'s.
     Shared by look-ups and by deconfliction (``vaka.operations.deconfliction``)."""
@@ -339,7 +342,8 @@ def match_index(answers: list[LookupAnswer], *, user: User) -> list[IndexHit]:
     for answer in answers:
         if answer.type is None or answer.canonical is None or answer.error:
             continue
-        answer.warninglists = warninglist_names(answer.type, answer.canonical)
+        if every_warninglist:
+            answer.warninglists = warninglist_names(answer.type, answer.canonical)
         wanted.setdefault(value_hash(answer.type, answer.canonical), []).append(answer)
     found: dict[int, list[tuple[int, str, str]]] = {}
     hashes = list(wanted)
@@ -359,6 +363,8 @@ def match_index(answers: list[LookupAnswer], *, user: User) -> list[IndexHit]:
     held: list[IndexHit] = []
     for hashed, rows in found.items():
         for answer in wanted[hashed]:
+            if not every_warninglist:
+                answer.warninglists = warninglist_names(answer.type, answer.canonical)
             for object_id, kind, value in rows:
                 if (kind, value) != (answer.type, answer.canonical) or object_id in revoked:
                     continue  # a revoked record no longer says anything about the value
