@@ -143,9 +143,11 @@ def compose(operation: Operation, user: User) -> tuple[str, dict[str, str]]:
              f"## {_('Objective')}", "", operation.objective.strip(), "",
              f"## {_('Participants')}", ""]
     for org in participants:
-        role = _(" (lead)") if org.pk == operation.lead_id else ""
+        name = _line(org.name)
+        if org.pk == operation.lead_id:
+            name = _("%(name)s (lead)") % {"name": name}
         country = f" — {org.country.name}" if org.country_id else ""
-        lines.append(f"- {_line(org.name)}{role}{country}")
+        lines.append(f"- {name}{country}")
     lines += ["", f"## {_('Timeline')}", ""]
     entries = timeline_for(user, operation)
     if not entries:
