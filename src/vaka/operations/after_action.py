@@ -160,7 +160,7 @@ def compose(operation: Operation, user: User) -> tuple[str, dict[str, str]]:
         lines.append(f"- **{when}** ({entry.offset}, {action.time_zone}) — "
                      f"{action.get_kind_display()}, {_line(action.country.name)}, "
                      f"{_line(action.organisation.name)}{target}")
-        lines.append(_block(action.summary))
+        lines += ["", _block(action.summary)]  # its own paragraph, not run on
     lines += ["", f"## {_('Results')}", ""]
     highlights = _results_lines(operation, user)
     lines += highlights or [_("No result was recorded.")]
