@@ -42,7 +42,8 @@ from vaka.policy.services import (
     markings_detail,
     new_compartment,
 )
-from vaka.policy.visibility import anyone_of, audience_q, can_see
+from vaka.policy.visibility import can_see
+from vaka.policy.visibility import reaches as policy_reaches
 from vaka.uploads import Upload, check_kind, read_upload
 
 SUBJECT_LENGTH = 300
@@ -142,12 +143,7 @@ def _read_attachments(attachments: Sequence[UploadedFile], errors: dict[str, lis
 def reaches(message: Message, org: Organisation) -> bool:
     """Whether ``message``'s markings let it reach organisation ``org`` (for TLP:RED: one
     of its active people is named), decided by the visibility policy."""
-    saved = Message.objects.filter(pk=message.pk)
-    if message.tlp == TLP.RED:
-        named = User.objects.filter(organisation=org, is_active=True,
-                                    pk__in=message.recipients.values("pk"))
-        return any(saved.filter(audience_q(person)).exists() for person in named)
-    return saved.filter(audience_q(anyone_of(org))).exists()
+    return policy_reaches(message, org)
 
 
 def why_not(message: Message, markings: Markings, org: Organisation) -> str:

@@ -41,6 +41,7 @@ from vaka.inbox.services import notify
 from vaka.intel.models import StixObject
 from vaka.intel.services import LookupAnswer, match_index, report_hits
 from vaka.operations.models import Clash, Operation, Target
+from vaka.operations.notices import reached
 from vaka.operations.values import OBSERVABLE_KINDS, canonical_target
 from vaka.policy import audit
 from vaka.policy.visibility import visible_to
@@ -215,7 +216,10 @@ def _already_told(targets: Iterable[Target]) -> set[int]:
 
 def _tell_lead(target: Target, operation: Operation) -> None:
     """The CLASH notice to ``operation``'s lead: its own operation and value, nothing of
-    the other side; it carries the operation's markings."""
+    the other side; it carries the operation's markings. None when they do not reach
+    the lead."""
+    if not reached(operation, [operation.lead_id]):
+        return
     notify(kind=Notice.Kind.CLASH, owner_id=operation.lead_id, group_key=_group_key(target),
            tlp=operation.tlp, audience_id=operation.audience_id,
            target_name="operations:operation", target_args=[operation.pk],

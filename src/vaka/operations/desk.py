@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from vaka.inbox.models import Notice
 from vaka.inbox.services import notify
 from vaka.operations.models import Clash, Target
+from vaka.operations.notices import reached
 from vaka.policy import audit
 from vaka.policy.brokering import is_broker
 
@@ -87,6 +88,8 @@ def introduce(clash: Clash, *, user: Any, note: str = "", request: Any = None) -
 
 def _tell_introduced(clash: Clash, side: Target, other: Target, *, desk: str) -> None:
     operation = side.operation
+    if not reached(operation, [operation.lead_id]):
+        return
     notify(kind=Notice.Kind.INTRODUCTION, owner_id=operation.lead_id,
            group_key=f"introduction:{clash.pk}:{side.pk}", tlp=operation.tlp,
            audience_id=operation.audience_id, target_name="operations:operation",

@@ -34,6 +34,7 @@ from vaka.inbox.models import Notice
 from vaka.inbox.services import notify
 from vaka.intel.crime_types import CrimeType
 from vaka.operations.models import Operation, Phase
+from vaka.operations.notices import reached
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
 from vaka.policy.models import Compartment
@@ -196,8 +197,9 @@ def _next_reference(year: int) -> str:
 
 
 def _tell_participants(operation: Operation, org_ids: set[int], *, by: User) -> None:
-    """An OPERATION notice to each of ``org_ids`` (but the writer's own organisation)."""
-    for org_id in sorted(org_ids - {by.organisation_id}):
+    """An OPERATION notice to each of ``org_ids`` (but the writer's own organisation)
+    that the operation reaches."""
+    for org_id in reached(operation, org_ids - {by.organisation_id}):
         notify(kind=Notice.Kind.OPERATION, owner_id=org_id,
                group_key=f"operation:{operation.pk}:joined", tlp=operation.tlp,
                audience_id=operation.audience_id, target_name="operations:operation",

@@ -21,6 +21,7 @@ from vaka.directory.roles import Capability
 from vaka.inbox.models import Notice
 from vaka.inbox.services import notify
 from vaka.operations.models import Operation, Task
+from vaka.operations.notices import reached
 from vaka.operations.services import _check_open, can_coordinate, for_change, participant_ids
 from vaka.policy import audit
 from vaka.policy.visibility import can_see
@@ -51,12 +52,20 @@ def create_task(operation: Operation, *, user: User, title: str, assigned_to: in
     audit.record(audit.Action.CREATE, actor=user, target=operation, request=request,
                  detail={"task": task.pk, "assigned_to": assigned_to,
                          "due": due.isoformat() if due else None})
-    notify(kind=Notice.Kind.TASK, owner_id=assigned_to, group_key=f"task:{task.pk}",
-           tlp=operation.tlp, audience_id=operation.audience_id,
-           target_name="operations:tasks", target_args=[operation.pk],
-           params={"reference": operation.reference, "code_name": operation.code_name[:100],
-                   "title": title[:200], "due": due.isoformat() if due else ""})
+    tell_assigned(task)
     return task
+
+
+def tell_assigned(task: Task) -> None:
+    """The TASK notice to the assigned organisation, when the operation reaches it."""
+    operation = task.operation
+    for org_id in reached(operation, [task.assigned_to_id]):
+        notify(kind=Notice.Kind.TASK, owner_id=org_id, group_key=f"task:{task.pk}",
+               tlp=operation.tlp, audience_id=operation.audience_id,
+               target_name="operations:tasks", target_args=[operation.pk],
+               params={"reference": operation.reference,
+                       "code_name": operation.code_name[:100], "title": task.title[:200],
+                       "due": task.due.isoformat() if task.due else ""})
 
 
 def can_change_task(user: Any, task: Task, *, coordinator: bool | None = None) -> bool:

@@ -96,6 +96,22 @@ def anyone_of(org: Any) -> Any:
                            organisation_id=org.pk, organisation=org)
 
 
+def reaches(record: models.Model, org: Any) -> bool:
+    """Whether ``record``'s markings reach organisation ``org``: someone there is in its
+    audience — any member (``anyone_of``), or for TLP:RED one of its active named people.
+    Its compartment is not asked (a forward goes beyond the original's). Asked before
+    sending a record to an organisation or telling it of one: a notice carries the
+    record's TLP and audience, not its distribution."""
+    saved = type(record)._default_manager.filter(pk=record.pk)
+    if record.tlp == TLP.RED:
+        from vaka.directory.models import User
+
+        named = User.objects.filter(organisation=org, is_active=True,
+                                    pk__in=record.recipients.values("pk"))
+        return any(saved.filter(audience_q(person)).exists() for person in named)
+    return saved.filter(audience_q(anyone_of(org))).exists()
+
+
 def _organisation_of(user: AnyUser) -> int | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None
