@@ -80,6 +80,23 @@ def build(notes: list) -> tuple[list[Operation], list[Message], list[set[int]]]:
     return operations, messages, circles
 
 
+def built(notes: list) -> tuple[list[Operation], list[Message], list[set[int]]]:
+    """What ``build(notes)`` made for this world, built on the first call: the channels
+    that read compartmented records (``channels_operations``, ``channels_messaging``)
+    share them, whichever runs first."""
+    references = [f"OP-2026-{9100 + i}" for i in range(len(notes))]
+    found = {o.reference: o for o in Operation.objects.filter(reference__in=references)}
+    if not found:
+        return build(notes)
+    operations = [found[reference] for reference in references]
+    subjects = {m.subject: m for m in Message.objects.filter(
+        subject__in=[f"secret-subject-{i}-x" for i in range(len(notes))])}
+    messages = [subjects[f"secret-subject-{i}-x"] for i in range(len(notes))]
+    circles = [set(o.compartment.organisations.values_list("pk", flat=True))
+               for o in operations]
+    return operations, messages, circles
+
+
 def expected_indexes(user, visible: set[int], notes: list, circles: list[set[int]]) -> set[int]:
     org = getattr(user, "organisation_id", None) if user is not None else None
     return {i for i, note in enumerate(notes) if note.pk in visible and org in circles[i]}
@@ -88,7 +105,7 @@ def expected_indexes(user, visible: set[int], notes: list, circles: list[set[int
 def check_compartments(user, visible: set[int], notes: list) -> None:
     from django.contrib.auth.models import AnonymousUser
 
-    operations, messages, circles = build(notes)
+    operations, messages, circles = built(notes)
     shown = expected_indexes(user, visible, notes, circles)
     reader = user or AnonymousUser()
     for records, parts in ((operations, OPERATION_PARTS), (messages, MESSAGE_PARTS)):
@@ -103,7 +120,6 @@ def check_compartments(user, visible: set[int], notes: list) -> None:
             rows = part.objects.filter(**{f"{parent}__in": [r.pk for r in records]})
             seen = set(visible_to(reader, rows).values_list(parent, flat=True))
             assert seen == expected & set(rows.values_list(parent, flat=True)), part
-
 
 
 CHANNELS = [check_compartments]
