@@ -268,6 +268,8 @@ PK: dict[str, Callable[[World], Any]] = {
     **{f"web:{name}": lambda w: w.alice_search.pk
        for name in ("saved_search", "saved_search_rename", "saved_search_delete")},
     "saved-search-detail": lambda w: w.alice_search.pk,
+    # No caller of the walk is a desk broker: 404 for each, whatever the clash.
+    "broker-clash-introduce": lambda w: 1,
     "exchange:collection_edit": lambda w: w.spare.pk,
     "exchange:collection_delete": lambda w: w.spare.pk,
     **{f"exchange:{name}": lambda w: w.feed.pk

@@ -56,7 +56,6 @@ class MessageForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-typ
                     "these."))
     subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_LENGTH)
     body = forms.CharField(label=_("Message"), required=False, max_length=BODY_LENGTH,
-                           help_text=_("Markdown: headings, lists, tables, links."),
                            widget=forms.Textarea(attrs={"rows": 12, "dir": "auto"}))
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices,
                                  initial=Priority.ROUTINE)
@@ -77,7 +76,6 @@ class ReplyForm(BootstrapMixin, MarkingFields):  # type: ignore[misc,valid-type]
 
     subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_LENGTH)
     body = forms.CharField(label=_("Message"), max_length=BODY_LENGTH,
-                           help_text=_("Markdown: headings, lists, tables, links."),
                            widget=forms.Textarea(attrs={"rows": 10, "dir": "auto"}))
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
     attachments = _attachments()
