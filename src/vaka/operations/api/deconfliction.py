@@ -69,7 +69,7 @@ class BrokerClashViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                    responses={200: BrokerClashSerializer, 400: ErrorSerializer,
                               404: ErrorSerializer})
     @action(detail=True, methods=["post"])
-    def introduce(self, request: Request, pk: str | None = None) -> Response:
+    def introduce(self, request: Request, pk: str | None = None, **kwargs: Any) -> Response:
         """Introduce the two leads: recorded on the clash, audited, and each lead told the
         other lead organisation's name (never the other operation). 400 when already
         introduced."""
