@@ -49,6 +49,18 @@ class CommunityNameField(NameField):
             raise serializers.ValidationError(not_a_member(owner, str(data).strip())) from None
 
 
+class AudienceListField(serializers.ManyRelatedField):
+    """One of the audience's lists. A list already read (prefetched with the records of a
+    page) is served as it is: DRF's ``.all()`` on it would read it again, once a record."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        rows = getattr(instance, self.source_attrs[0], None) if len(self.source_attrs) == 1 \
+            else None
+        if getattr(rows, "_result_cache", None) is not None:
+            return list(rows)
+        return super().get_attribute(instance)
+
+
 def serializer_field(spec: MarkingInput, *, source: str | None = None) -> serializers.Field:
     """The API field of one markings input (``policy.inputs``)."""
     common: dict[str, Any] = {"help_text": spec.help or None}
@@ -62,16 +74,15 @@ def serializer_field(spec: MarkingInput, *, source: str | None = None) -> serial
     if spec.kind == GRADE:
         return serializers.CharField(max_length=2, allow_blank=True, default="", **common)
     if spec.kind == COMMUNITIES:
-        return CommunityNameField(slug_field="name", many=True, required=False,
-                                  queryset=Community.objects.all(), **common)
+        return AudienceListField(child_relation=CommunityNameField(
+            slug_field="name", queryset=Community.objects.all()), required=False, **common)
     if spec.kind == ORGANISATIONS:
-        return serializers.PrimaryKeyRelatedField(
-            many=True, required=False, queryset=Organisation.objects.filter(is_active=True),
-            **common)
+        return AudienceListField(child_relation=serializers.PrimaryKeyRelatedField(
+            queryset=Organisation.objects.filter(is_active=True)), required=False, **common)
     if spec.kind == PEOPLE:
-        return NameField(
-            slug_field="username", many=True, required=False,
-            queryset=User.objects.filter(is_active=True), **common)
+        return AudienceListField(child_relation=NameField(
+            slug_field="username", queryset=User.objects.filter(is_active=True)),
+            required=False, **common)
     return serializers.CharField(max_length=HANDLING_NOTE_LENGTH, allow_blank=True,
                                  default="", **common)
 
