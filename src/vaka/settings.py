@@ -390,6 +390,11 @@ SPECTACULAR_SETTINGS = {
         "GradingSchemeCodeEnum": "vaka.policy.api.schema.GRADING_SCHEME_CODES",
         "ProductKindEnum": "vaka.products.models.Kind",
         "ProductStatusEnum": "vaka.products.models.Status",
+        "OperationPhaseEnum": "vaka.operations.models.Phase",
+        "TargetKindEnum": "vaka.operations.models.Target.Kind",
+        "TaskStatusEnum": "vaka.operations.models.Task.Status",
+        "ActionKindEnum": "vaka.operations.models.Action.Kind",
+        "ResultKindEnum": "vaka.operations.models.Result.Kind",
     },
 }
 # HSTS includeSubDomains and preload bind every name under the operator's domain to HTTPS

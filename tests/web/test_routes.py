@@ -234,6 +234,12 @@ RED_OPERATION = {f"operations:{name}" for name in (
 RED_RFI = {"messaging:rfi_answer", "messaging:rfi_close"}
 RED_MESSAGE = {f"messaging:{name}" for name in ("message", "reply", "forward",
                                                 "attachment")}
+# The RED operation through the API: the operation, and its parts by their own ids.
+RED_OPERATION_API = {"operations:stix"} | {f"operation-{name}" for name in (
+    "detail", "participants", "phase", "close", "after-action", "stix",
+    "target-list", "target-detail", "target-link", "task-list", "task-detail",
+    "task-status", "action-list", "action-detail", "result-list", "result-detail",
+    "result-totals")}
 # The RED product (a draft): the API's routes on one product.
 RED_PRODUCT = {f"product-{name}" for name in (
     "detail", "submit", "return-to-draft", "approve", "new-revision", "disseminate",
@@ -279,11 +285,19 @@ PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.red_campaign.pk for name in RED_CAMPAIGN},
     **{name: lambda w: w.red_material.pk for name in RED_MATERIAL},
     **{name: lambda w: w.operation.pk for name in RED_OPERATION},
+    **{name: lambda w: w.operation.pk for name in RED_OPERATION_API},
+    **{f"operation-target-{name}": lambda w: w.operation_target.pk
+       for name in ("detail", "link")},
+    **{f"operation-task-{name}": lambda w: w.operation_task.pk
+       for name in ("detail", "status")},
+    "operation-action-detail": lambda w: w.operation_action.pk,
+    "operation-result-detail": lambda w: w.operation_result.pk,
     **{name: lambda w: w.message.pk for name in RED_MESSAGE},
     **{name: lambda w: w.rfi.message_id for name in RED_RFI},
 }
 PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "pk": lambda w, name: PK[name](w),
+    "operation_pk": lambda w, name: w.operation.pk,
     "key": lambda w, name: w.bob_link_key if name == "intel:export_link_fetch"
     else w.everything.pk,
     "filename": lambda w, name: "objects.csv",
@@ -445,7 +459,8 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
         yield f"{where}: {status} shows the RED object's STIX id"
     refused = status in REFUSED or _to_sign_in(response)
     names_red = pattern.name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
-                                 | RED_OPERATION | RED_MESSAGE | RED_RFI)
+                                 | RED_OPERATION | RED_OPERATION_API | RED_MESSAGE
+                                 | RED_RFI)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if pattern.name in RED_CAMPAIGN | RED_MATERIAL and not refused:

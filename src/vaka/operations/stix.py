@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import stix2
+from django.http import StreamingHttpResponse
 from django.utils import translation
 
 from vaka.intel.crime_types import tag
@@ -34,7 +35,10 @@ from vaka.intel.parsing.stix_markings import tlp_marking_id
 from vaka.intel.parsing.tabular import VAKA_NAMESPACE
 from vaka.intel.parsing.timestamps import stix_timestamp
 from vaka.operations.models import Operation, Target
+from vaka.policy import audit
 from vaka.policy.visibility import visible_to
+
+CONTENT_TYPE = "application/stix+json;version=2.1"
 
 # Target kind → the STIX cyber-observable and its property holding the value.
 _OBSERVABLES: dict[str, tuple[type, str]] = {
@@ -122,3 +126,14 @@ def bundle(user: Any, operation: Operation) -> Iterator[str]:
         .values("stixobject_id"), revoked=False))
     refs = list(linked.values_list("stix_id", flat=True))
     return stix_bundle(linked, objects(operation, targets, refs))
+
+
+def download(user: Any, operation: Operation, *, request: Any = None) -> StreamingHttpResponse:
+    """The bundle as a download, for the page and the API alike (``operation`` as the
+    caller got it through ``operations.selectors``); the export is audited."""
+    audit.record("export", actor=user, target=operation, request=request,
+                 detail={"format": "stix"})
+    response = StreamingHttpResponse(bundle(user, operation), content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{operation.reference}.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -13,6 +13,7 @@ urlpatterns = [
     path("deconfliction/check/", views_deconfliction.check, name="deconfliction_check"),
     path("<int:pk>/", views.operation_detail, name="operation"),
     path("<int:pk>/edit/", views.operation_edit, name="edit"),
+    path("<int:pk>/stix/", views.operation_stix, name="stix"),
     path("<int:pk>/participants/", views.operation_participants, name="participants"),
     path("<int:pk>/phase/", views.operation_phase, name="phase"),
     path("<int:pk>/close/", views.operation_close, name="close"),

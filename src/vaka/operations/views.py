@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from vaka.directory.roles import Capability
 from vaka.intel.crime_types import CrimeType
-from vaka.operations import selectors, services, targets
+from vaka.operations import selectors, services, stix, targets
 from vaka.operations import tasks as taskings
 from vaka.operations.filtersets import OperationFilter
 from vaka.operations.forms import (
@@ -33,6 +33,7 @@ from vaka.operations.forms import (
     TaskStatusForm,
 )
 from vaka.operations.models import Operation, Task
+from vaka.web import throttling
 from vaka.web.pagination import paginate, query_without_page
 
 
@@ -88,6 +89,16 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                               if code in operation.crime_types],
                  phase_form=PhaseForm(initial={"phase": operation.phase}),
                  close_form=CloseForm(initial={"lessons": operation.lessons}))
+
+
+@login_required
+def operation_stix(request: HttpRequest, pk: int) -> HttpResponse:
+    """The operation's shareable intelligence as a STIX 2.1 bundle, as the reader may read
+    it (``operations.stix``); counted as an export."""
+    operation = selectors.operation_for(request.user, pk, request=request)
+    if limited := throttling.check("exports", throttling.identity(request)):
+        return limited.page(request)
+    return stix.download(request.user, operation, request=request)
 
 
 @login_required

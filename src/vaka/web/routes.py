@@ -204,6 +204,8 @@ ROUTES: dict[str, Route] = {
     "operations:create": _signed_in("an empty form; writes go through open_operation"),
     "operations:operation": _record("one operation, operation_for: 404 outside its "
                                     "participants' audience"),
+    "operations:stix": _covered("check_operations_api", "the operation's STIX bundle as a "
+                                "download, as the API's; 404 outside its audience"),
     "operations:edit": _record("the coordinators' form on one operation, 404 outside its "
                                "audience"),
     "operations:participants": _record("the coordinators' participants form, 404 outside "
@@ -402,4 +404,30 @@ ROUTES: dict[str, Route] = {
                                    "(POST) through its service, 404 outside its audience")
        for name in ("submit", "return-to-draft", "approve", "new-revision", "disseminate",
                     "acknowledge", "close")},
+    # Operations over the API: the pages' selectors and services, each operation first
+    # through operation_for (404 outside its compartment and markings).
+    "operation-list": _covered("check_operations_api", "operations_for(user) with the "
+                               "page's filter; POST opens one through open_operation"),
+    "operation-detail": _covered("check_operations_api", "one operation, operation_for: 404 "
+                                 "outside its audience; PUT/PATCH through update_operation"),
+    "operation-stix": _covered("check_operations_api", "the operation's STIX bundle "
+                               "(operations.stix, linked intelligence only as visible), 404 "
+                               "outside its audience"),
+    **{f"operation-{name}": _covered("check_operations_api", "an action on one operation "
+                                     "(POST) through its service, 404 outside its audience")
+       for name in ("participants", "phase", "close", "after-action")},
+    "operation-deconfliction-check": _signed_in(
+        "a coordinator's bulk check (check_values), storing nothing asked: per value the "
+        "operations the user sees, hit/no-hit for the others"),
+    **{f"operation-{part}-{name}": _covered(
+        "check_operations_api", f"one operation's {part}s ({part}s of operation_for's "
+        "operation through their selector), 404 outside its audience; writes through the "
+        "services") for part in ("target", "task", "action", "result")
+       for name in ("list", "detail")},
+    "operation-target-link": _covered("check_operations_api", "links one target (POST), 404 "
+                                      "outside the operation's audience"),
+    "operation-task-status": _covered("check_operations_api", "a task's status (POST), 404 "
+                                      "outside the operation's audience"),
+    "operation-result-totals": _covered("check_operations_api", "totals_for(user, "
+                                        "operation), 404 outside its audience"),
 }

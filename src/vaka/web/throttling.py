@@ -68,6 +68,9 @@ RATES: dict[str, str] = {
     # Product writes through the API: drafts, workflow steps, dissemination (which mails
     # every recipient) and acknowledgements.
     "products": "600/hour",
+    # Operation writes through the API: details, participants, targets (a list of up to
+    # 10,000 at once), tasks, the action log and results.
+    "operations": "600/hour",
 }
 
 # What a 429 says was too many, per scope.
@@ -79,6 +82,7 @@ WHAT: dict[str, Any] = {
     "sync": _lazy("sync requests"),
     "previews": _lazy("previews"),
     "products": _lazy("product changes"),
+    "operations": _lazy("operation changes"),
 }
 
 _UNITS = {**dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
@@ -383,6 +387,13 @@ class ProductsThrottle(ScopeThrottle):
 
     scope = "products"
     methods = frozenset({"POST", "PUT", "PATCH"})
+
+
+class OperationsThrottle(ScopeThrottle):
+    """Only what changes an operation counts; reading operations does not."""
+
+    scope = "operations"
+    methods = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class SubmissionsThrottle(ScopeThrottle):
