@@ -5,15 +5,23 @@ browser (``tests/e2e``) and the rendered-translation check (``tests/web``).
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
 
 from tests.factories import confirmed_totp, make_note
 from tests.intel.store_data import bundle, indicator
 from vaka.directory import demo
-from vaka.directory.models import Community, User
+from vaka.directory.models import Community, Organisation, User
 from vaka.exchange.models import Collection
 from vaka.intel import services
 from vaka.intel.exports import create_export_link
 from vaka.intel.models import StixObject, Submission
+from vaka.messaging import demo as demo_messages
+from vaka.messaging import rfis
+from vaka.messaging.models import Message
+from vaka.operations import demo as demo_operations
+from vaka.operations.models import Operation
 from vaka.policy.markings import PAP, TLP, Distribution
 from vaka.policy.services import Markings
 from vaka.products import figures
@@ -34,7 +42,8 @@ class MainPage:
     name: str
     path: str
     """The address, with ``{object}``, ``{note}``, ``{submission}``, ``{organisation}``,
-    ``{user}``, ``{community}`` and ``{product}`` standing for records of the store."""
+    ``{user}``, ``{community}``, ``{product}``, ``{operation}`` and ``{message}`` standing for
+    records of the store."""
     who: str = ANALYST
     """Who looks at it: the analyst, the platform administrator, or "" for nobody signed in."""
     form: tuple[tuple[str, str], ...] = ()
@@ -59,6 +68,12 @@ MAIN_PAGES = [
     MainPage("inbox", "/inbox/"),
     MainPage("products", "/products/"),
     MainPage("product", "/products/{product}/"),
+    MainPage("operations", "/operations/"),
+    MainPage("operation", "/operations/{operation}/"),
+    MainPage("operation targets", "/operations/{operation}/targets/"),
+    MainPage("messages", "/messages/"),
+    MainPage("thread", "/messages/{message}/"),
+    MainPage("rfis", "/messages/rfis/"),
     MainPage("awareness", "/awareness/", who=""),
     MainPage("analytics", "/analytics/"),
     MainPage("collections", "/exchange/collections/"),
@@ -88,7 +103,8 @@ class Store:
 def populate() -> Store:
     """The demo region with what each main page lists: indicators of several kinds, notes,
     a submission, a hit on the analyst's record (an inbox notice), a collection and an
-    export link."""
+    export link; the demo's operation and message are the analyst's unit's, and so is a
+    request for information to the Pacific coordination centre."""
     demo.load()
     analyst = User.objects.get(username=ANALYST)
     asker = User.objects.get(username=ASKER)
@@ -115,6 +131,12 @@ def populate() -> Store:
                               filters={"type": "indicator", "tlp": "green"})
     create_export_link(analyst, name="Phishing domains for the firewall", fmt="csv",
                        filters={"label": "phishing"})
+    rfis.send_rfi(user=analyst, recipients=[Organisation.objects.get(
+                      name=demo.PTCCC, origin__isnull=True)],
+                  subject="Who registered the mule wallets?", body="The KYC, please.",
+                  details=rfis.RfiDetails(deadline=timezone.now() + timedelta(days=3),
+                                          case_reference="FJ-2026-0412"),
+                  markings=Markings(tlp=TLP.AMBER, distribution=Distribution.MEMBERS))
     figures.refresh()  # the dashboard's figures, as the scheduler computes them
     admin = User.objects.get(username=ADMIN)
     ids = {
@@ -125,5 +147,8 @@ def populate() -> Store:
         "user": analyst.pk,
         "community": ptcn.pk,
         "product": Product.objects.get(kind="alert").pk,
+        "operation": Operation.objects.get(code_name=demo_operations.CODE_NAME).pk,
+        "message": Message.objects.get(subject=demo_messages.SUBJECT,
+                                       forwarded_from__isnull=True).pk,
     }
     return Store(password=demo.demo_password(), ids=ids, admin_device=confirmed_totp(admin))
