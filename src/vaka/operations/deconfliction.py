@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.roles import Capability
 from vaka.inbox.models import Notice
-from vaka.inbox.services import notify
+from vaka.inbox.services import notify_many
 from vaka.intel.models import StixObject
 from vaka.intel.services import LookupAnswer, match_index, report_hits
 from vaka.operations.models import Clash, Operation, Target
@@ -185,16 +185,20 @@ def _record_clashes(targets: list[Target], user: Any) -> list[Clash]:
         {t.operation_id for t in sides.values()})
     seen = set(_visible_operations(user, operations))
     told = _already_told(sides.values())
-    quiet = []
+    quiet, notices, reach = [], [], {}
     for clash in made:
         a, b = sides[clash.target_id], sides[clash.other_id]
         if a.operation_id in seen and b.operation_id in seen:
             quiet.append(clash.pk)
             continue
         for side in (a, b):
-            if side.pk not in told:
-                _tell_lead(side, operations[side.operation_id])
+            operation = operations[side.operation_id]
+            if operation.pk not in reach:
+                reach[operation.pk] = bool(reached(operation, [operation.lead_id]))
+            if side.pk not in told and reach[operation.pk]:
+                notices.append(_clash_notice(side, operation))
                 told.add(side.pk)
+    notify_many(notices)
     # One entry for the round (a list of 10,000 targets may clash thousands of times).
     audit.record(audit.Action.DECONFLICTION_CLASH, actor=user,
                  detail={"clashes": [clash.pk for clash in made],
@@ -214,17 +218,17 @@ def _already_told(targets: Iterable[Target]) -> set[int]:
         kind=Notice.Kind.CLASH, group_key__in=list(by_key)).values_list("group_key", flat=True)}
 
 
-def _tell_lead(target: Target, operation: Operation) -> None:
+def _clash_notice(target: Target, operation: Operation) -> dict[str, Any]:
     """The CLASH notice to ``operation``'s lead: its own operation and value, nothing of
-    the other side; it carries the operation's markings. None when they do not reach
-    the lead."""
-    if not reached(operation, [operation.lead_id]):
-        return
-    notify(kind=Notice.Kind.CLASH, owner_id=operation.lead_id, group_key=_group_key(target),
-           tlp=operation.tlp, audience_id=operation.audience_id,
-           target_name="operations:operation", target_args=[operation.pk],
-           params={"reference": operation.reference, "code_name": operation.code_name[:100],
-                   "kind": target.kind, "value": target.shown[:200]})
+    the other side; it carries the operation's markings (told only when they reach the
+    lead)."""
+    return {"kind": Notice.Kind.CLASH, "owner_id": operation.lead_id,
+            "group_key": _group_key(target), "tlp": operation.tlp,
+            "audience_id": operation.audience_id, "target_name": "operations:operation",
+            "target_args": [operation.pk],
+            "params": {"reference": operation.reference,
+                       "code_name": operation.code_name[:100], "kind": target.kind,
+                       "value": target.shown[:200]}}
 
 
 # --- What the targets table shows --------------------------------------------------------
