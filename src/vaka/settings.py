@@ -390,6 +390,7 @@ SPECTACULAR_SETTINGS = {
         "GradingSchemeCodeEnum": "vaka.policy.api.schema.GRADING_SCHEME_CODES",
         "ProductKindEnum": "vaka.products.models.Kind",
         "ProductStatusEnum": "vaka.products.models.Status",
+        "RfiStatusEnum": "vaka.messaging.models.RequestForInformation.Status",
         "OperationPhaseEnum": "vaka.operations.models.Phase",
         "TargetKindEnum": "vaka.operations.models.Target.Kind",
         "TaskStatusEnum": "vaka.operations.models.Task.Status",

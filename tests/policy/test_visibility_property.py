@@ -33,6 +33,10 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
 * compartmented records (``channels_compartments``): operations and secure messages, and
   their parts, reach only their audience within their compartment's organisations.
 
+* secure messages and RFIs through the API and as .eml files (``channels_messaging_api``):
+  listed, read, downloaded, exported and counted in the RFI figures only for their
+  audience within their compartment; 404 on every route, POSTs included, for everyone else.
+
 Later issues add their channels to ``CHANNELS``.
 """
 
@@ -54,6 +58,7 @@ from tests.policy import (
     channels_compartments,
     channels_exports,
     channels_inbox,
+    channels_messaging_api,
     channels_originals,
     channels_products,
     channels_products_api,
@@ -348,7 +353,7 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_originals.CHANNELS, *channels_progress.CHANNELS,
             *channels_analytics.CHANNELS, *channels_products.CHANNELS,
             *channels_products_api.CHANNELS, *channels_awareness.CHANNELS,
-            *channels_compartments.CHANNELS]
+            *channels_compartments.CHANNELS, *channels_messaging_api.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

@@ -231,9 +231,12 @@ RED_OPERATION = {f"operations:{name}" for name in (
     "action_remove", "results", "result_edit", "result_remove", "lessons", "after_action")}
 # The RED message's pages.
 # The RED request for information's actions (on its message).
-RED_RFI = {"messaging:rfi_answer", "messaging:rfi_close"}
+RED_RFI = {"messaging:rfi_answer", "messaging:rfi_close", "rfi-detail", "rfi-answer",
+           "rfi-close"}
 RED_MESSAGE = {f"messaging:{name}" for name in ("message", "reply", "forward",
-                                                "attachment")}
+                                                "attachment", "eml")} | {
+    f"message-{name}" for name in ("detail", "reply", "forward", "receipts", "attachment",
+                                   "eml")}
 # The RED operation through the API: the operation, and its parts by their own ids.
 RED_OPERATION_API = {"operations:stix"} | {f"operation-{name}" for name in (
     "detail", "participants", "phase", "close", "after-action", "stix",

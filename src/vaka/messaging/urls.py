@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vaka.messaging import views, views_rfis
+from vaka.messaging import views, views_eml, views_rfis
 
 app_name = "messaging"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/reply/", views.reply, name="reply"),
     path("<int:pk>/forward/", views.forward, name="forward"),
     path("<int:pk>/attachments/<int:attachment>/", views.attachment, name="attachment"),
+    # RFC 5322 e-mail files: a message out, a mail in as a new message.
+    path("<int:pk>/eml/", views_eml.message_eml, name="eml"),
+    path("import/", views_eml.message_import, name="import"),
     # Requests for information: ``<pk>`` is the RFI's message.
     path("rfis/", views_rfis.rfi_list, name="rfis"),
     path("rfis/new/", views_rfis.rfi_create, name="rfi_create"),

@@ -3,14 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from vaka.directory.roles import Capability
-from vaka.intel.originals import safe_name
-from vaka.messaging import selectors, services
+from vaka.messaging import downloads, selectors, services
 from vaka.messaging.filtersets import MessageFilter
 from vaka.messaging.forms import ForwardForm, MessageForm, ReplyForm
 from vaka.uploads import INLINE_TYPES
@@ -127,14 +126,4 @@ def attachment(request: HttpRequest, pk: int, attachment: int) -> HttpResponse:
     an image or a PDF is shown in the browser when asked with ``?inline=1``. Sandboxed
     and never sniffed again by the browser, whatever it holds."""
     found = selectors.attachment_for(request.user, pk, attachment, request=request)
-    try:
-        handle = found.file.open("rb")
-    except OSError:  # gone from storage: as for any missing one
-        raise Http404 from None
-    inline = request.GET.get("inline") == "1" and found.content_type in INLINE_TYPES
-    response = FileResponse(handle, as_attachment=not inline, filename=safe_name(found.name),
-                            content_type=found.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.attachment_response(found, inline=request.GET.get("inline") == "1")

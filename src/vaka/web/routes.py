@@ -266,6 +266,11 @@ ROUTES: dict[str, Route] = {
                                  "outside the message's audience, 403 for anyone else"),
     "messaging:attachment": _record("one file of a message the reader may see (a "
                                     "download, sandboxed), 404 otherwise"),
+    "messaging:eml": _covered("check_messaging_api", "one message the reader may see as "
+                              "an RFC 5322 .eml file (message_for, thread references only "
+                              "to messages the reader may see); 404 otherwise"),
+    "messaging:import": _signed_in("an empty form; a .eml file is sent as a new message "
+                                   "of the caller's organisation through send_message"),
     "messaging:rfis": _signed_in("rfis_for(user): the requests for information of the "
                                  "user's compartments within their markings; a recipient "
                                  "counts its own answer only"),
@@ -430,4 +435,33 @@ ROUTES: dict[str, Route] = {
                                       "outside the operation's audience"),
     "operation-result-totals": _covered("check_operations_api", "totals_for(user, "
                                         "operation), 404 outside its audience"),
+    # Secure messages and RFIs over the API: the pages' selectors and services.
+    "message-list": _covered("check_messaging_api", "messages_for(user) with the page's "
+                             "filter; POST sends one through send_message"),
+    "message-import": _covered("check_messaging_api", "sends a .eml file as a new message of "
+                               "the caller's organisation through send_message (POST); "
+                               "reads no record"),
+    "message-detail": _covered("check_messaging_api", "one message, message_for: 404 "
+                               "outside its audience; reading it marks the receipt"),
+    "message-receipts": _covered("check_messaging_api", "receipts_for(user): every "
+                                 "recipient's for the sender, its own for a recipient; 404 "
+                                 "outside the audience"),
+    "message-attachment": _covered("check_messaging_api", "one file of a message the reader "
+                                   "may see (attachment_for), a sandboxed download; 404 "
+                                   "otherwise"),
+    "message-eml": _covered("check_messaging_api", "the message as a .eml file, as the "
+                            "page's; 404 outside its audience"),
+    **{f"message-{name}": _covered("check_messaging_api", "a reply or a hub's forward of "
+                                   "one message (POST) through its service, 404 outside "
+                                   "its audience")
+       for name in ("reply", "forward")},
+    "rfi-list": _covered("check_messaging_api", "rfis_for(user) with the page's filter; "
+                         "POST asks through send_rfi"),
+    "rfi-detail": _covered("check_messaging_api", "one RFI (rfi_for) with answers_for(user); "
+                           "404 outside its message's audience"),
+    **{f"rfi-{name}": _covered("check_messaging_api", "answers or closes one RFI (POST) "
+                               "through its service, 404 outside its message's audience")
+       for name in ("answer", "close")},
+    "rfi-figures": _covered("check_messaging_api", "RFI figures counted over the rows "
+                            "visible_to the caller; nothing of other RFIs"),
 }

@@ -71,6 +71,9 @@ RATES: dict[str, str] = {
     # Operation writes through the API: details, participants, targets (a list of up to
     # 10,000 at once), tasks, the action log and results.
     "operations": "600/hour",
+    # Message writes through the API: sends, replies, forwards, imports, RFI answers and
+    # closes (each sends inbox notices and their e-mails).
+    "messages": "600/hour",
 }
 
 # What a 429 says was too many, per scope.
@@ -83,6 +86,7 @@ WHAT: dict[str, Any] = {
     "previews": _lazy("previews"),
     "products": _lazy("product changes"),
     "operations": _lazy("operation changes"),
+    "messages": _lazy("messages sent"),
 }
 
 _UNITS = {**dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
@@ -394,6 +398,13 @@ class OperationsThrottle(ScopeThrottle):
 
     scope = "operations"
     methods = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class MessagesThrottle(ScopeThrottle):
+    """Only what sends or changes a message or RFI counts; reading them does not."""
+
+    scope = "messages"
+    methods = frozenset({"POST"})
 
 
 class SubmissionsThrottle(ScopeThrottle):
