@@ -198,6 +198,8 @@ def test_link_and_remove_a_target(ops) -> None:
     client = api(ops.coordinator)
     missing = client.post(f"{url}link/", {"linked": ["99999"]}, format="json")
     assert missing.status_code == 400 and "linked" in missing.data
+    too_large = client.post(f"{url}link/", {"linked": ["9" * 30]}, format="json")
+    assert too_large.status_code == 400 and "linked" in too_large.data
     assert client.post(f"{url}link/", {"linked": []}, format="json").status_code == 200
     assert api(ops.samoa_analyst).delete(url).status_code == 403
     assert client.delete(url).status_code == 204

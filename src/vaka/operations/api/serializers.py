@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from vaka.ids import MAX_ID, parse_id
 from vaka.intel.crime_types import CrimeType
 from vaka.operations import deconfliction
 from vaka.operations import targets as target_services
@@ -65,7 +66,8 @@ class OperationInputSerializer(MarkingFieldsSerializer):
     code_name = serializers.CharField(max_length=1000, allow_blank=True,
                                       trim_whitespace=False)
     objective = serializers.CharField(allow_blank=True, trim_whitespace=False)
-    lead = serializers.IntegerField(allow_null=True, required=False,
+    lead = serializers.IntegerField(allow_null=True, required=False, min_value=1,
+                                    max_value=MAX_ID,
                                     help_text="The lead organisation's id: a participant.")
     crime_types = serializers.ListField(child=serializers.CharField(max_length=100),
                                         required=False,
@@ -81,7 +83,7 @@ class OperationCreateSerializer(OperationInputSerializer):
     """A new operation: its details, markings, participants and starting phase."""
 
     participants = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list,
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, default=list,
         help_text="Organisation ids; your organisation and the lead always take part.")
     phase = serializers.ChoiceField(choices=Phase.choices, required=False,
                                     default=Phase.COLLECT)
@@ -89,7 +91,7 @@ class OperationCreateSerializer(OperationInputSerializer):
 
 class ParticipantsSerializer(serializers.Serializer):
     participants = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         help_text="Every participating organisation's id (the owner and the lead stay).")
 
 
@@ -114,6 +116,16 @@ class AfterActionSerializer(serializers.Serializer):
 
 
 # --- targets -----------------------------------------------------------------------------
+
+class LinkedField(serializers.CharField):
+    """An intelligence object by its id (digits) or its STIX id."""
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data).strip()
+        if text.isdigit() and parse_id(text) is None:
+            raise serializers.ValidationError(_("“%s” is not an object id.") % text[:40])
+        return text
+
 
 class OperationRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -170,7 +182,7 @@ class TargetInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=target_services.NOTE_LENGTH, required=False,
                                  allow_blank=True, default="")
     linked = serializers.ListField(
-        child=serializers.CharField(max_length=200), required=False, default=list,
+        child=LinkedField(max_length=200), required=False, default=list,
         max_length=target_services.MAX_LINKED,
         help_text="Intelligence objects you may see: ids or STIX ids.")
 
@@ -194,7 +206,7 @@ class TargetsAddedSerializer(serializers.Serializer):
 
 class LinkSerializer(serializers.Serializer):
     linked = serializers.ListField(
-        child=serializers.CharField(max_length=200), max_length=target_services.MAX_LINKED,
+        child=LinkedField(max_length=200), max_length=target_services.MAX_LINKED,
         help_text="Intelligence objects you may see, ids or STIX ids (links to objects "
                   "you may not see are kept).")
 
@@ -238,7 +250,8 @@ class TaskInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=1000, allow_blank=True, trim_whitespace=False)
     detail = serializers.CharField(required=False, allow_blank=True, default="",
                                    trim_whitespace=False)
-    assigned_to = serializers.IntegerField(help_text="A participating organisation's id.")
+    assigned_to = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                           help_text="A participating organisation's id.")
     due = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -300,9 +313,11 @@ class ActionInputSerializer(serializers.Serializer):
                                           "offset (e.g. 2026-03-02T06:30).")
     time_zone = serializers.CharField(max_length=64, help_text="IANA, e.g. Pacific/Apia.")
     country = serializers.CharField(max_length=8, help_text="ISO 3166-1 alpha-2.")
-    organisation = serializers.IntegerField(help_text="A participating organisation's id.")
+    organisation = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                            help_text="A participating organisation's id.")
     summary = serializers.CharField(allow_blank=True, trim_whitespace=False)
     target = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                      min_value=1, max_value=MAX_ID,
                                       help_text="A target of the same operation.")
 
 
@@ -329,11 +344,13 @@ class ResultInputSerializer(serializers.Serializer):
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True,
                                      default="", help_text="ISO 4217, funds seized only.")
     country = serializers.CharField(max_length=8, help_text="ISO 3166-1 alpha-2.")
-    organisation = serializers.IntegerField(help_text="A participating organisation's id.")
+    organisation = serializers.IntegerField(min_value=1, max_value=MAX_ID,
+                                            help_text="A participating organisation's id.")
     on = serializers.DateField(required=False, allow_null=True, default=None)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True,
                                  default="")
     action = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                      min_value=1, max_value=MAX_ID,
                                       help_text="An action of the same operation.")
 
 
