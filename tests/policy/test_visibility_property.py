@@ -31,8 +31,10 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   and feed serve what the anonymous reference allows, to everyone; campaigns, their
   materials and reach only to their audience;
 * compartmented records (``channels_compartments``): operations and secure messages, and
-  their parts, reach only their audience within their compartment's organisations.
-
+  their parts, reach only their audience within their compartment's organisations;
+* operations through the API and as STIX (``channels_operations_api``): listed, read,
+  exported and their targets, tasks, actions and results served only to their audience
+  within their compartment; 404 on every route and action for everyone else;
 * secure messages and RFIs through the API and as .eml files (``channels_messaging_api``):
   listed, read, downloaded, exported and counted in the RFI figures only for their
   audience within their compartment; 404 on every route, POSTs included, for everyone else.
@@ -59,6 +61,7 @@ from tests.policy import (
     channels_exports,
     channels_inbox,
     channels_messaging_api,
+    channels_operations_api,
     channels_originals,
     channels_products,
     channels_products_api,
@@ -353,7 +356,8 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_originals.CHANNELS, *channels_progress.CHANNELS,
             *channels_analytics.CHANNELS, *channels_products.CHANNELS,
             *channels_products_api.CHANNELS, *channels_awareness.CHANNELS,
-            *channels_compartments.CHANNELS, *channels_messaging_api.CHANNELS]
+            *channels_compartments.CHANNELS, *channels_operations_api.CHANNELS,
+            *channels_messaging_api.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):
