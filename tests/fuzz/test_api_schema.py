@@ -12,7 +12,7 @@ operation on one record are aimed at it (a made-up id is a 404, which the schema
 undocumented): a STIX object with a hit on it and a correlation held elsewhere, its
 submission, a note, a notice, a saved search, a spare token, a user without an
 organisation, an organisation, a community, a country and a threat alert disseminated to
-the other unit.
+the other unit, and a message and a request for information to it.
 
 Sized for the suite, which runs it on SQLite and on PostgreSQL: a few examples per
 operation from a fixed seed (``VAKA_FUZZ_EXAMPLES`` sets more, for a deeper run by hand),
@@ -57,6 +57,8 @@ from vaka.directory.services import create_token
 from vaka.inbox.models import Notice
 from vaka.intel import services
 from vaka.intel.models import HitNotification, StixObject
+from vaka.messaging import rfis
+from vaka.messaging import services as messaging
 from vaka.policy.services import Markings
 from vaka.products import dissemination
 from vaka.products import services as products
@@ -97,6 +99,10 @@ RECORDS: dict[str, Callable[[Any], Any]] = {
     **{f"/api/products/{{id}}/{path}": lambda w: w.product.pk for path in (
         "", "submit/", "return/", "approve/", "new-revision/", "disseminate/",
         "acknowledge/", "close/", "recipients/", "stix/")},
+    **{f"/api/messages/{{id}}/{path}": lambda w: w.message.pk for path in (
+        "", "reply/", "forward/", "receipts/", "eml/")},
+    **{f"/api/rfis/{{id}}/{path}": lambda w: w.rfi.message_id for path in (
+        "", "answer/", "close/")},
 }
 
 
@@ -115,6 +121,17 @@ def _product(desk: Organisation, admin: Any, unit: Organisation, linked: StixObj
     return product
 
 
+def _message(admin: Any, unit: Organisation) -> tuple[Any, Any]:
+    """A message of the desk to the unit, and a request for information likewise."""
+    marks = {"distribution": "members", "tlp": "amber"}
+    message = messaging.send_message(user=admin, recipients=[unit], subject="Fuzz message",
+                                     body="Text.", markings=Markings(**marks))
+    rfi = rfis.send_rfi(user=admin, recipients=[unit], subject="Fuzz question", body="Who?",
+                        details=rfis.RfiDetails(deadline=timezone.now() + timedelta(days=2)),
+                        markings=Markings(**marks))
+    return message, rfi
+
+
 def _world() -> SimpleNamespace:
     desk = OrganisationFactory(name="Fuzz desk", kind=Organisation.Kind.DESK)
     unit = OrganisationFactory(name="Fuzz unit")
@@ -128,7 +145,9 @@ def _world() -> SimpleNamespace:
                               source="api", fmt="stix")
     services.lookup([VALUE], user=holder)
     own = StixObject.objects.get(owner=desk)
+    message, rfi = _message(admin, unit)
     return SimpleNamespace(
+        message=message, rfi=rfi,
         product=_product(desk, admin, unit, own),
         admin=admin, unit=unit, object=own, note=make_note(admin, title="Something to find"),
         notification=HitNotification.objects.filter(object=own).first(),
