@@ -50,7 +50,7 @@ def test_a_refused_recipient_is_named_on_the_form(world):
         "priority": "routine", "distribution": "members", "tlp": "amber",
         "recipient_organisations": [world.centre.pk]})
     assert response.status_code == 200
-    assert "Tonga Unit is not one of the message" in response.content.decode()
+    assert "Tonga Unit is not one of its recipient organisations" in response.content.decode()
     assert "to" in response.context["form"].errors
     assert not Message.objects.exists()
 
@@ -155,7 +155,7 @@ def test_the_hub_forwards_and_replies_through_the_pages(world):
     forwarded = Message.objects.get(forwarded_from=message)
     assert response["Location"] == f"/messages/{forwarded.pk}/"
     refused = hub.post(f"/messages/{message.pk}/forward/", {"to": [world.outsider.pk]})
-    assert "Outsider Unit is not one of the message" in refused.content.decode()
+    assert "Outsider Unit is not one of its recipient organisations" in refused.content.decode()
     tonga = _client(world.tonga)
     form = tonga.get(f"/messages/{forwarded.pk}/reply/")
     assert form.status_code == 200 and "Pacific Centre" in form.content.decode()

@@ -36,7 +36,7 @@ def test_dissemination_beyond_the_tlp_is_refused_naming_the_conflict(desk) -> No
         dissemination.disseminate(product, user=desk.publisher,
                                   choice=Choice(countries=("FJ", "WS")))
     assert error.value.message_dict["organisations"] == [
-        "TLP:AMBER: Samoa Unit is not one of the product's recipient organisations."]
+        "TLP:AMBER: Samoa Unit is not one of its recipient organisations."]
     product.refresh_from_db()
     assert product.status == Status.APPROVED and not Recipient.objects.exists()
     assert not selectors.products_for(desk.fiji_analyst).exists()
@@ -44,7 +44,7 @@ def test_dissemination_beyond_the_tlp_is_refused_naming_the_conflict(desk) -> No
 
 def test_dissemination_beyond_the_distribution_is_refused(desk) -> None:
     product = approved_alert(desk, distribution="organisation", tlp="green")
-    with pytest.raises(ValidationError, match="outside the product's distribution"):
+    with pytest.raises(ValidationError, match="outside its distribution"):
         dissemination.disseminate(product, user=desk.publisher,
                                   choice=Choice(organisations=(desk.fiji_unit.pk,)))
 

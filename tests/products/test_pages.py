@@ -55,7 +55,7 @@ def test_a_refused_dissemination_names_the_conflict_on_the_form(desk) -> None:
     product = approved_alert(desk, tlp="amber", recipient_organisations=[desk.fiji_unit])
     response = _client(desk.publisher).post(f"/products/{product.pk}/disseminate/", {
         "countries": ["WS"], "deadline": "2099-01-01T10:00"})
-    assert "Samoa Unit is not one of the product&#x27;s recipient organisations" in \
+    assert "Samoa Unit is not one of its recipient organisations" in \
         response.content.decode()
 
 

@@ -31,16 +31,16 @@ from vaka.inbox.models import Notice
 from vaka.inbox.services import notify
 from vaka.messaging.models import Message, MessageAttachment, MessageRecipient, Priority
 from vaka.policy import audit
-from vaka.policy.markings import TLP, Distribution, Handling
+from vaka.policy.markings import TLP, Handling
 from vaka.policy.models import Compartment
 from vaka.policy.narrowing import Reach, stricter_pap, within
 from vaka.policy.services import (
     Markings,
-    _reaches,
     apply_markings,
     clean_markings,
     markings_detail,
     new_compartment,
+    why_not_reached,
 )
 from vaka.policy.visibility import can_see
 from vaka.policy.visibility import reaches as policy_reaches
@@ -148,16 +148,7 @@ def reaches(message: Message, org: Organisation) -> bool:
 
 def why_not(message: Message, markings: Markings, org: Organisation) -> str:
     """Why ``org`` is outside ``message``'s audience, naming the conflict."""
-    if not _reaches(message.owner, markings, org.pk):
-        if markings.distribution == Distribution.COMMUNITIES:
-            return _("%(org)s is in none of the message's communities (%(names)s).") % {
-                "org": org, "names": ", ".join(c.name for c in markings.communities)}
-        return _("%(org)s is outside the message's distribution (%(distribution)s).") % {
-            "org": org, "distribution": message.get_distribution_display()}
-    if message.tlp == TLP.RED:
-        return _("TLP:RED: nobody at %(org)s is a named recipient.") % {"org": org}
-    return _("%(tlp)s: %(org)s is not one of the message's recipient organisations.") % {
-        "tlp": message.get_tlp_display(), "org": org}
+    return why_not_reached(message.owner, markings, org)
 
 
 # --- Writing --------------------------------------------------------------------------------

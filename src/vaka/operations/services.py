@@ -15,8 +15,10 @@ input (``policy.inputs``). When none are given it is TLP:AMBER to every member, 
 to its participants as recipient organisations; and whenever its TLP is AMBER or
 AMBER+STRICT with no recipient organisations chosen, the participants are its recipient
 organisations. Adding a participant adds it to an AMBER operation's recipient
-organisations, removing one removes it. The compartment keeps everyone else out whatever
-the markings say.
+organisations, removing one removes it. A participant the markings leave out (a
+distribution or community that misses it, TLP:RED with nobody there named) is refused,
+naming why: it would take part in an operation it could never open. The compartment keeps
+everyone else out whatever the markings say.
 """
 
 from dataclasses import dataclass, field
@@ -45,8 +47,9 @@ from vaka.policy.services import (
     markings_detail,
     new_compartment,
     set_compartment,
+    why_not_reached,
 )
-from vaka.policy.visibility import can_see
+from vaka.policy.visibility import can_see, reaches
 
 CODE_NAME_LENGTH = Operation._meta.get_field("code_name").max_length
 AMBERS = (TLP.AMBER, TLP.AMBER_STRICT)
@@ -188,6 +191,18 @@ def _markings(owner: Organisation, creator: User | None, markings: Markings | No
         return None
 
 
+def _check_reached(operation: Operation, org_ids: set[int] | dict[int, Any]) -> None:
+    """Every participant is inside the (saved) operation's markings: one they leave out
+    would take part in an operation it can never open. Refused naming each conflict;
+    the caller's transaction undoes the change."""
+    missing = [org for org in Organisation.objects.filter(pk__in=set(org_ids)).order_by("name")
+               if not reaches(operation, org)]
+    if missing:
+        m = Markings.of(operation)
+        raise ValidationError({"participants": [
+            why_not_reached(operation.owner, m, org) for org in missing]})
+
+
 def _next_reference(year: int) -> str:
     prefix = f"OP-{year}-"
     last = (Operation.objects.filter(reference__startswith=prefix)
@@ -243,6 +258,7 @@ def open_operation(*, user: User, details: OperationDetails, markings: Markings 
     else:
         raise ValidationError(_("Could not number the operation; try again."))
     operation.countries.set(countries)
+    _check_reached(operation, by_pk)
     audit.record(audit.Action.CREATE, actor=user, target=operation, request=request,
                  detail={"participants": sorted(by_pk), "lead": lead.pk,
                          **markings_detail(m)})
@@ -280,6 +296,7 @@ def update_operation(operation: Operation, *, user: User, details: OperationDeta
     apply_markings(operation, m)
     operation.modified = timezone.now()
     operation.save()
+    _check_reached(operation, members)
     after = markings_detail(m)
     audit.record(audit.Action.REMARK if after != before else audit.Action.UPDATE,
                  actor=user, target=operation, request=request,
@@ -321,6 +338,7 @@ def change_participants(operation: Operation, *, user: User, participants: list[
     apply_markings(operation, m)
     operation.modified = timezone.now()
     operation.save()
+    _check_reached(operation, wanted)
     audit.record(audit.Action.PARTICIPANTS_CHANGE, actor=user, target=operation,
                  request=request, detail={"added": sorted(added), "removed": sorted(removed),
                                           "participants": sorted(wanted),

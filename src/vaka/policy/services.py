@@ -249,3 +249,19 @@ def set_compartment(compartment: Compartment, organisation_ids: Iterable[int]) -
     """Make ``compartment`` hold exactly ``organisation_ids``; the caller audits the change
     on the record the compartment closes."""
     compartment.organisations.set(set(organisation_ids))
+
+
+def why_not_reached(owner: Organisation, markings: Markings, org: Organisation) -> str:
+    """Why organisation ``org`` is outside the audience of a record of ``owner`` marked
+    ``markings``, naming the conflict — the one wording for every refusal to send, forward
+    or open a record to an organisation (products, messages, operations)."""
+    if not _reaches(owner, markings, org.pk):
+        if markings.distribution == Distribution.COMMUNITIES:
+            return _("%(org)s is in none of the communities it goes to (%(names)s).") % {
+                "org": org, "names": ", ".join(c.name for c in markings.communities)}
+        return _("%(org)s is outside its distribution (%(distribution)s).") % {
+            "org": org, "distribution": Distribution(markings.distribution).label}
+    if markings.tlp == TLP.RED:
+        return _("TLP:RED: nobody at %(org)s is a named recipient.") % {"org": org}
+    return _("%(tlp)s: %(org)s is not one of its recipient organisations.") % {
+        "tlp": TLP(markings.tlp).label, "org": org}

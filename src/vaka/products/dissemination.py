@@ -31,7 +31,7 @@ from vaka.inbox.models import InboxSettings, Notice
 from vaka.inbox.services import notify
 from vaka.policy import audit
 from vaka.policy.markings import TLP, Distribution
-from vaka.policy.services import Markings, _reaches
+from vaka.policy.services import Markings, why_not_reached
 from vaka.policy.visibility import anyone_of, audience_q, can_see
 from vaka.products.kinds import ACKNOWLEDGED
 from vaka.products.models import Delivery, Product, Recipient, Revision, Status, Transition
@@ -81,17 +81,7 @@ def _readers(revision: Revision, org: Organisation) -> list[User] | None:
 
 def _why_not(revision: Revision, product: Product, org: Organisation) -> str:
     """Why ``org`` is outside ``revision``'s audience, in words naming the conflict."""
-    markings = Markings.of(revision)
-    if not _reaches(product.owner, markings, org.pk):
-        if markings.distribution == Distribution.COMMUNITIES:
-            return _("%(org)s is in none of the product's communities (%(names)s).") % {
-                "org": org, "names": ", ".join(c.name for c in markings.communities)}
-        return _("%(org)s is outside the product's distribution (%(distribution)s).") % {
-            "org": org, "distribution": revision.get_distribution_display()}
-    if revision.tlp == TLP.RED:
-        return _("TLP:RED: nobody at %(org)s is a named recipient.") % {"org": org}
-    return _("%(tlp)s: %(org)s is not one of the product's recipient organisations.") % {
-        "tlp": revision.get_tlp_display(), "org": org}
+    return why_not_reached(product.owner, Markings.of(revision), org)
 
 
 def _resolve(choice: Choice) -> dict[int, tuple[Organisation, str]]:
