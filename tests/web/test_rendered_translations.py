@@ -45,7 +45,8 @@ CATALOGUES = Path(settings.BASE_DIR) / "locale"
 # Names and codes that stay as they are in every language.
 NAMES = {"Vaka", "STIX", "TAXII", "MISP", "CSV", "JSON", "API", "TLP", "PAP", "URL", "URLs",
          "CVE", "ATT", "Redoc", "Swagger", "TOTP", "MITRE", "ASPJOC", "PTCN", "CLEAR", "GREEN",
-         "AMBER", "STRICT", "RED", "WHITE", "SHA", "Europol"}
+         "AMBER", "STRICT", "RED", "WHITE", "SHA", "Europol",
+         "bytes"}  # Django's file sizes: Spanish writes "bytes" too
 SKIPPED_ELEMENTS = {"script", "style", "code", "pre", "kbd", "samp", "textarea"}
 SHOWN_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
