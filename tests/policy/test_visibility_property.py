@@ -37,7 +37,18 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   within their compartment; 404 on every route and action for everyone else;
 * secure messages and RFIs through the API and as .eml files (``channels_messaging_api``):
   listed, read, downloaded, exported and counted in the RFI figures only for their
-  audience within their compartment; 404 on every route, POSTs included, for everyone else.
+  audience within their compartment; 404 on every route, POSTs included, for everyone else;
+* the operations' pages (``channels_operations``): list (count, filters), every tab and
+  form, the bulk deconfliction check, the analytics results and their CSV, an activity
+  report's figures and the inbox serve an operation and its parts to its audience within
+  its compartment only, 404 everywhere else; deconfliction names only operations the
+  reader sees (hit/no-hit for the others, in clash notices too); the desk's clash view is
+  404 for anyone but a desk broker;
+* secure messages' pages (``channels_messaging``): the message and RFI lists (counts,
+  filters, answers counted), threads (a reply or forward the reader may not see is never
+  hinted), attachment downloads, reply, forward, answer and close, the RFI figures and
+  their CSV, and the inbox's notices, to the audience within the compartment only; 404
+  for everyone else.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -60,7 +71,9 @@ from tests.policy import (
     channels_compartments,
     channels_exports,
     channels_inbox,
+    channels_messaging,
     channels_messaging_api,
+    channels_operations,
     channels_operations_api,
     channels_originals,
     channels_products,
@@ -357,7 +370,8 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_analytics.CHANNELS, *channels_products.CHANNELS,
             *channels_products_api.CHANNELS, *channels_awareness.CHANNELS,
             *channels_compartments.CHANNELS, *channels_operations_api.CHANNELS,
-            *channels_messaging_api.CHANNELS]
+            *channels_messaging_api.CHANNELS,
+            *channels_operations.CHANNELS, *channels_messaging.CHANNELS]
 
 
 class VisibilityPropertyTest(TestCase):

@@ -199,91 +199,108 @@ ROUTES: dict[str, Route] = {
     "products:attachment_remove": _covered("check_products", "removes a file of the owner's "
                                            "draft (POST), 404 outside the audience"),
     # --- operations (compartmented: participants only, platform admins included) -------
-    "operations:list": _signed_in("operations_for(user): the operations of the user's "
-                                  "compartments within their markings; no count of others"),
+    "operations:list": _covered("check_operations", "operations_for(user): the operations "
+                                "of the user's compartments within their markings, filtered; "
+                                "no count of others; the user's organisation's open tasks"),
     "operations:create": _signed_in("an empty form; writes go through open_operation"),
-    "operations:operation": _record("one operation, operation_for: 404 outside its "
-                                    "participants' audience"),
+    "operations:operation": _covered("check_operations", "one operation, operation_for: "
+                                     "404 outside its participants' audience"),
     "operations:stix": _covered("check_operations_api", "the operation's STIX bundle as a "
                                 "download, as the API's; 404 outside its audience"),
-    "operations:edit": _record("the coordinators' form on one operation, 404 outside its "
-                               "audience"),
-    "operations:participants": _record("the coordinators' participants form, 404 outside "
-                                       "the operation's audience"),
-    "operations:phase": _record("moves one operation's phase (POST), 404 outside its "
-                                "audience"),
-    "operations:close": _record("closes one operation (POST), 404 outside its audience"),
-    "operations:targets": _record("one operation's targets (targets_for), 404 outside its "
-                                  "audience"),
-    "operations:targets_add": _record("the coordinators' targets form, 404 outside the "
-                                      "operation's audience"),
-    "operations:target_link": _record("links one target to intelligence the user may see, "
-                                      "404 outside the operation's audience"),
-    "operations:target_remove": _record("removes one target (POST), 404 outside the "
-                                        "operation's audience"),
-    "operations:tasks": _record("one operation's tasks; a coordinator's POST assigns one; "
-                                "404 outside its audience"),
-    "operations:task_status": _record("a task's status (POST), 404 outside the operation's "
-                                      "audience"),
-    "operations:timeline": _record("one operation's action log (actions_for: visible_to on "
-                                   "the actions), 404 outside its audience; a recorder's "
-                                   "POST adds an action"),
-    "operations:action_edit": _record("one action of the log, 404 outside the operation's "
-                                      "audience; its recorder or a coordinator changes it"),
-    "operations:action_remove": _record("removes one action (POST), 404 outside the "
-                                        "operation's audience"),
-    "operations:results": _record("one operation's results and totals (results_for, "
-                                  "totals_for: visible_to on the results), 404 outside its "
-                                  "audience; a recorder's POST adds a result"),
-    "operations:result_edit": _record("one result, 404 outside the operation's audience; "
-                                      "its recorder or a coordinator changes it"),
-    "operations:result_remove": _record("removes one result (POST), 404 outside the "
-                                        "operation's audience"),
-    "operations:lessons": _record("a coordinator writes the lessons learned (POST), 404 "
-                                  "outside the operation's audience"),
-    "operations:after_action": _record("a coordinator drafts the after-action report "
-                                       "(POST), 404 outside the operation's audience; the "
-                                       "draft carries the operation's markings narrowed to "
-                                       "its readers"),
-    # deconfliction's pages; what each reads is the desk's channel to cover (check_broker)
-    "operations:deconfliction_check": _signed_in(
-        "a coordinator's bulk check, storing nothing asked: per line the operations and "
-        "records the caller sees (visible_to), hit/no-hit for the rest; 403 for other roles"),
-    "operations:clashes": _signed_in(
-        "the desk's broker view of clashes, both sides named: desk brokers only "
-        "(policy.brokering), 404 for anyone else, other organisations' platform admins "
-        "included; each read audited; a broker's POST introduces the two leads"),
+    "operations:edit": _covered("check_operations", "the coordinators' form on one "
+                                "operation, 404 outside its audience"),
+    "operations:participants": _covered("check_operations", "the coordinators' "
+                                        "participants form, 404 outside the operation's "
+                                        "audience"),
+    "operations:phase": _covered("check_operations", "moves one operation's phase (POST), "
+                                 "404 outside its audience"),
+    "operations:close": _covered("check_operations", "closes one operation (POST), 404 "
+                                 "outside its audience"),
+    "operations:targets": _covered("check_operations", "one operation's targets "
+                                   "(targets_for), 404 outside its audience"),
+    "operations:targets_add": _covered("check_operations", "the coordinators' targets "
+                                       "form, 404 outside the operation's audience"),
+    "operations:target_link": _covered("check_operations", "links one target to "
+                                       "intelligence the user may see, 404 outside the "
+                                       "operation's audience"),
+    "operations:target_remove": _covered("check_operations", "removes one target (POST), "
+                                         "404 outside the operation's audience"),
+    "operations:tasks": _covered("check_operations", "one operation's tasks; a "
+                                 "coordinator's POST assigns one; 404 outside its "
+                                 "audience"),
+    "operations:task_status": _covered("check_operations", "a task's status (POST), 404 "
+                                       "outside the operation's audience"),
+    "operations:timeline": _covered("check_operations", "one operation's action log "
+                                    "(actions_for: visible_to on the actions), 404 "
+                                    "outside its audience; a recorder's POST adds an "
+                                    "action"),
+    "operations:action_edit": _covered("check_operations", "one action of the log, 404 "
+                                       "outside the operation's audience; its recorder or "
+                                       "a coordinator changes it"),
+    "operations:action_remove": _covered("check_operations", "removes one action (POST), "
+                                         "404 outside the operation's audience"),
+    "operations:results": _covered("check_operations", "one operation's results and "
+                                   "totals (results_for, totals_for: visible_to on the "
+                                   "results), 404 outside its audience; a recorder's POST "
+                                   "adds a result"),
+    "operations:result_edit": _covered("check_operations", "one result, 404 outside the "
+                                       "operation's audience; its recorder or a "
+                                       "coordinator changes it"),
+    "operations:result_remove": _covered("check_operations", "removes one result (POST), "
+                                         "404 outside the operation's audience"),
+    "operations:lessons": _covered("check_operations", "a coordinator writes the lessons "
+                                   "learned (POST), 404 outside the operation's audience"),
+    "operations:after_action": _covered("check_operations", "a coordinator drafts the "
+                                        "after-action report (POST), 404 outside the "
+                                        "operation's audience; the draft carries the "
+                                        "operation's markings narrowed to its readers"),
+    # deconfliction's pages: hit/no-hit for what the caller may not see
+    "operations:deconfliction_check": _covered(
+        "check_operations", "a coordinator's bulk check, storing nothing asked: per line "
+        "the operations and records the caller sees (visible_to), hit/no-hit for the rest; "
+        "403 for other roles"),
+    "operations:clashes": _covered(
+        "check_operations", "the desk's broker view of clashes, both sides named: desk "
+        "brokers only (policy.brokering), 404 for anyone else, other organisations' "
+        "platform admins included; each read audited; a broker's POST introduces the two "
+        "leads"),
     # --- secure messages (compartmented: sender and recipients, within the markings) -
-    "messaging:list": _signed_in("messages_for(user): the messages of the user's "
-                                 "compartments within their markings; no count of others"),
+    "messaging:list": _covered("check_messaging", "messages_for(user): the messages of the "
+                               "user's compartments within their markings, filtered; no "
+                               "count of others"),
     "messaging:compose": _signed_in("an empty form; writes go through send_message"),
-    "messaging:message": _record("one message's thread, message_for and thread_for: 404 "
-                                 "outside its audience, a thread's other messages skipped "
-                                 "unless the reader may see them; opening marks it read"),
-    "messaging:reply": _record("the reply form on one message, 404 outside its audience; "
-                               "the reply goes through services.reply"),
-    "messaging:forward": _record("a hub's forward form on one message it received, 404 "
-                                 "outside the message's audience, 403 for anyone else"),
-    "messaging:attachment": _record("one file of a message the reader may see (a "
-                                    "download, sandboxed), 404 otherwise"),
+    "messaging:message": _covered("check_messaging", "one message's thread, message_for "
+                                  "and thread_for: 404 outside its audience, a thread's "
+                                  "other messages skipped unless the reader may see them; "
+                                  "opening marks it read"),
+    "messaging:reply": _covered("check_messaging", "the reply form on one message, 404 "
+                                "outside its audience; the reply goes through "
+                                "services.reply"),
+    "messaging:forward": _covered("check_messaging", "a hub's forward form on one message "
+                                  "it received, 404 outside the message's audience, 403 "
+                                  "for anyone else"),
+    "messaging:attachment": _covered("check_messaging", "one file of a message the reader "
+                                     "may see (a download, sandboxed), 404 otherwise"),
     "messaging:eml": _covered("check_messaging_api", "one message the reader may see as "
                               "an RFC 5322 .eml file (message_for, thread references only "
                               "to messages the reader may see); 404 otherwise"),
     "messaging:import": _signed_in("an empty form; a .eml file is sent as a new message "
                                    "of the caller's organisation through send_message"),
-    "messaging:rfis": _signed_in("rfis_for(user): the requests for information of the "
-                                 "user's compartments within their markings; a recipient "
-                                 "counts its own answer only"),
+    "messaging:rfis": _covered("check_messaging", "rfis_for(user): the requests for "
+                               "information of the user's compartments within their "
+                               "markings, filtered; a recipient counts its own answer only"),
     "messaging:rfi_create": _signed_in("an empty form; writes go through send_rfi"),
-    "messaging:rfi_figures_csv": _signed_in("RFI figures per organisation counted over "
-                                            "the rows visible_to the caller (their own "
-                                            "answers for a recipient); nothing of others"),
-    "messaging:rfi_answer": _record("the answer form on one RFI (rfi_for: 404 outside the "
-                                    "message's audience, 403 unless the caller's "
-                                    "organisation was asked); POST answers through "
-                                    "answer_rfi"),
-    "messaging:rfi_close": _record("closes one RFI (POST) through close_rfi: 404 outside "
-                                   "the message's audience, 403 but for the sender"),
+    "messaging:rfi_figures_csv": _covered("check_messaging", "RFI figures per "
+                                          "organisation counted over the rows visible_to "
+                                          "the caller (their own answers for a recipient); "
+                                          "nothing of others"),
+    "messaging:rfi_answer": _covered("check_messaging", "the answer form on one RFI "
+                                     "(rfi_for: 404 outside the message's audience, 403 "
+                                     "unless the caller's organisation was asked); POST "
+                                     "answers through answer_rfi"),
+    "messaging:rfi_close": _covered("check_messaging", "closes one RFI (POST) through "
+                                    "close_rfi: 404 outside the message's audience, 403 "
+                                    "but for the sender"),
     # --- inbox -------------------------------------------------------------------------
     "inbox:list": _covered("check_inbox", "the notices of the user's organisation within "
                            "the audience of what each is about"),
