@@ -19,3 +19,15 @@ def test_the_demo_thread_is_sent_read_and_forwarded_to_tonga(db):
     assert [m.pk for m in selectors.thread_for(fiji, original)] == [original.pk, forwarded.pk]
     assert not can_see(User.objects.get(username="ph.analyst"), original)
     assert demo_messages.load() == 0
+
+
+def test_the_demo_has_an_answered_and_an_open_request_for_information(db):
+    from vaka.messaging.models import RequestForInformation
+
+    demo.load()
+    asked = RequestForInformation.objects.get(message__subject=demo_messages.ASKED)
+    hosting = RequestForInformation.objects.get(message__subject=demo_messages.HOSTING)
+    assert (asked.status, hosting.status) == ("answered", "open")
+    assert asked.message.recipients_rows.get().answered_at is not None
+    fiji = User.objects.get(username="fj.analyst")
+    assert can_see(fiji, asked.message) and not can_see(fiji, hosting.message)
