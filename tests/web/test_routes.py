@@ -317,11 +317,11 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     else w.product_attachment.pk,
     "target": lambda w, name: w.operation_target.pk,
     "task": lambda w, name: w.operation_task.pk,
+    "action": lambda w, name: w.operation_action.pk,
+    "result": lambda w, name: w.operation_result.pk,
 }
 # What a caller sends besides empty bodies: a lookup of the secret value (hit/no-hit,
 # never the record), and corrections aimed at the RED records, which must not land.
-    "action": lambda w, name: w.operation_action.pk,
-    "result": lambda w, name: w.operation_result.pk,
 BODIES: dict[str, Callable[[World], dict[str, Any]]] = {
     "intel:lookup": lambda w: {"values": SECRET_VALUE},
     "lookup": lambda w: {"values": [SECRET_VALUE]},
@@ -350,9 +350,6 @@ def _red_operation(unit_a: Any, alice: Any) -> tuple[Any, Any, Any]:
     return operation, added.targets[0], task
 
 
-def _red_message(unit_a: Any, alice: Any) -> tuple[Any, Any]:
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
 def _red_timeline(operation: Any, unit_a: Any, country: Any) -> tuple[Any, Any]:
     """An action on the RED operation's timeline and a result tied to it."""
     from datetime import datetime
@@ -369,6 +366,9 @@ def _red_timeline(operation: Any, unit_a: Any, country: Any) -> tuple[Any, Any]:
         organisation=unit_a.pk, note=f"{MARKER} funds", action=action.pk))
     return action, result
 
+
+def _red_message(unit_a: Any, alice: Any) -> tuple[Any, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
     from vaka.messaging import services as messaging
 
