@@ -126,7 +126,13 @@ def translation_words(language: str) -> set[str]:
             for word in WORD.findall(text)}
 
 
+# A stored text cut short to fit, as chart labels are: "Pacific Transnational Crime Co…".
+CUT_SHORT = re.compile(r"\u2068([^\u2069]+)…\u2069")
+
+
 def without_data(piece: str, data: list[str]) -> str:
+    piece = CUT_SHORT.sub(lambda m: " " if any(text.startswith(m[1]) for text in data)
+                          else m[0], piece)
     for text in data:
         if text in piece:
             # Whole words only: stored "cli" must not leave "ent" of "client" behind.
