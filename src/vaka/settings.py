@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "vaka.products",
     "vaka.operations",
     "vaka.messaging",
+    "vaka.training",
     "vaka.web",
 ]
 

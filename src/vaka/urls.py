@@ -91,6 +91,8 @@ urlpatterns = [
     path("analytics/", include("vaka.products.urls_analytics")),
     path("operations/", include("vaka.operations.urls")),
     path("messages/", include("vaka.messaging.urls")),
+    path("training/", include("vaka.training.urls")),
+    path("verify/", include("vaka.training.urls_verify")),
     path("exchange/", include("vaka.exchange.urls")),
     path("taxii2/", include("vaka.exchange.taxii_urls")),
     path("sync/v1/", include("vaka.exchange.sync_api_urls")),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp import models as otp_totp
 
-from vaka.directory.roles import CAPABILITIES, TWO_FACTOR_REQUIRED, Capability, Role
+from vaka.directory.roles import CAPABILITIES, GATES, TWO_FACTOR_REQUIRED, Capability, Role
 from vaka.policy.crypto import EncryptedTextField
 
 
@@ -24,6 +24,11 @@ class Programme(models.Model):
     code = models.SlugField(_("code"), primary_key=True, max_length=40)
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
+    coordinators = models.ManyToManyField(
+        "directory.User", related_name="programmes_coordinated", blank=True,
+        verbose_name=_("coordinators"),
+        help_text=_("They see the training records of the programme's sessions."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -143,7 +148,11 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     def can(self, capability: Capability) -> bool:
-        return self.is_active and capability in CAPABILITIES.get(self.role, frozenset())
+        """Whether the user's role grants ``capability`` and every gate allows it (an
+        organisation may require a course's completion first: ``training.requirements``)."""
+        if not (self.is_active and capability in CAPABILITIES.get(self.role, frozenset())):
+            return False
+        return all(gate(self, capability) for gate in GATES)
 
     @property
     def requires_two_factor(self) -> bool:

@@ -22,7 +22,9 @@ told each other's organisation (never the other operation). Every view of the cl
 and every introduction is audited.
 """
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +65,18 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
     ),
     Role.PLATFORM_ADMIN: frozenset(Capability),
 }
+
+# Gates: further conditions on a capability a role grants (``training.requirements``: an
+# organisation may require a course's completion first). Each is ``gate(user, capability)
+# -> bool``; a user has a capability only when the role grants it and every gate allows it.
+GATES: list = []
+
+
+def register_gate(gate: "Callable[[Any, Capability], bool]") -> None:
+    """Add a gate (from an app's ``ready``); registering the same one twice is a no-op."""
+    if gate not in GATES:
+        GATES.append(gate)
+
 
 # Roles that must sign in with a second factor.
 TWO_FACTOR_REQUIRED = frozenset({Role.ORG_ADMIN, Role.PLATFORM_ADMIN})

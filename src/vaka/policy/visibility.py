@@ -22,6 +22,14 @@ A record that is part of another (an operation's targets, tasks and actions; dec
 ``markings_path``, e.g. ``"operation__"``) has no markings of its own: it is seen exactly
 where the record it belongs to is.
 
+A **personal record** (a training participant; declared by ``person_org_path`` and
+``personal_audiences``) has no markings: it reaches users of the person's organisation and
+the users its ``personal_audiences`` paths name (the person themself, the trainers of the
+sessions they are enrolled in, the coordinators of those sessions' programmes), nobody
+else. Personal data about the person in a marked record (an enrolment, a quiz attempt;
+declared by ``personal_path``, e.g. ``"participant__"``) is seen only where both the
+person and the record's markings are.
+
 Anonymous visitors (and users without an organisation) see ``public`` records marked
 TLP:CLEAR and nothing else. Roles never widen the audience: a platform admin sees what
 their organisation is entitled to, like anyone else.
@@ -131,6 +139,30 @@ def compartment_q(user: AnyUser, path: str) -> Q:
                                            organisation_id=org_id)))
 
 
+def _related_model(model: type[models.Model], prefix: str) -> type[models.Model]:
+    for name in filter(None, prefix.split("__")):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def personal_q(user: AnyUser, model: type[models.Model]) -> Q:
+    """The personal records of ``model`` (or the records whose person, at ``personal_path``,
+    is one) that ``user`` may see: those of the people of their organisation, and those
+    whose ``personal_audiences`` name them. Nothing for anyone signed out."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    prefix = getattr(model, "personal_path", "")
+    person = _related_model(model, prefix)
+    person_ref = f"{prefix[:-2]}_id" if prefix else "pk"
+    q = Q(pk__in=[])
+    for path in person.personal_audiences:
+        q |= Q(Exists(person._default_manager.filter(
+            pk=OuterRef(person_ref), **{path: user.pk})))
+    if user.organisation_id is not None:
+        q |= Q(**{f"{prefix}{person.person_org_path}": user.organisation_id})
+    return q
+
+
 def _owner_path(model: type[models.Model]) -> str:
     return getattr(model, "owner_path", "owner_id")
 
@@ -140,6 +172,8 @@ def record_q(user: AnyUser, model: type[models.Model]) -> Q:
     within its compartment for a model in one, and for a model with a release step
     (``released_path``: the field set when it is released) nothing of another
     organisation's until it is released."""
+    if hasattr(model, "person_org_path"):
+        return personal_q(user, model)
     owner = _owner_path(model)
     q = audience_q(user, owner, getattr(model, "markings_path", ""))
     compartment = getattr(model, "compartment_path", "")
@@ -153,6 +187,8 @@ def record_q(user: AnyUser, model: type[models.Model]) -> Q:
         if org_id is not None:
             shown |= Q(**{owner: org_id})
         q &= shown
+    if hasattr(model, "personal_path"):
+        q &= personal_q(user, model)
     return q
 
 

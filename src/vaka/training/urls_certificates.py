@@ -1,0 +1,3 @@
+"""Training routes: certificates."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Training routes: courses."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Training routes: interop."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Training routes: learning."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Training routes: stats."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The one public training page: a certificate's verification."""
+
+urlpatterns: list = []
