@@ -32,6 +32,8 @@ class Notice(Marked):
         RFI = "rfi", _("Request for information received")
         RFI_ANSWERED = "rfi_answered", _("Request for information answered")
         RFI_OVERDUE = "rfi_overdue", _("Request for information overdue")
+        ENROLMENT = "enrolment", _("Training: enrolment")
+        CERTIFICATE = "certificate", _("Training: certificate issued")
 
     # No index of its own: the group-key constraint and the recent index both start with it.
     owner = models.ForeignKey(

@@ -61,6 +61,21 @@ class Action:
     RFI_ANSWER = "rfi_answer"
     RFI_CLOSE = "rfi_close"
     RFI_ESCALATE = "rfi_escalate"
+    # Training (``vaka.training``).
+    ENROL = "enrol"  # enrolled, waiting-listed, moved off the waiting list
+    WITHDRAW = "withdraw"
+    ATTENDANCE = "attendance"
+    TEST_SCORES = "test_scores"  # pre-test and post-test scores recorded
+    COMPLETION = "completion"  # an enrolment's completion state set
+    CERTIFICATE_ISSUE = "certificate_issue"
+    CERTIFICATE_REVOKE = "certificate_revoke"
+    PARTICIPANTS_MERGE = "participants_merge"  # duplicate people made one
+    QUIZ_SUBMIT = "quiz_submit"
+    QUIZ_REFUSED = "quiz_refused"  # answers after the deadline or from another device
+    REQUIREMENT_SET = "requirement_set"  # a capability now needs a course's completion
+    REQUIREMENT_LIFT = "requirement_lift"
+    CAPABILITY_HELD = "capability_held"  # a capability refused: a required course missing
+    TRAINING_IMPORT = "training_import"  # Moodle CSV or course bundle imported
 
 
 ACTIONS = sorted(v for k, v in vars(Action).items() if k.isupper())
@@ -105,6 +120,20 @@ ACTION_LABELS = {
     Action.RFI_ANSWER: _("Request for information answered"),
     Action.RFI_CLOSE: _("Request for information closed"),
     Action.RFI_ESCALATE: _("Request for information overdue: escalated"),
+    Action.ENROL: _("Enrolled in a session"),
+    Action.WITHDRAW: _("Withdrawn from a session"),
+    Action.ATTENDANCE: _("Attendance recorded"),
+    Action.TEST_SCORES: _("Test scores recorded"),
+    Action.COMPLETION: _("Completion recorded"),
+    Action.CERTIFICATE_ISSUE: _("Certificate issued"),
+    Action.CERTIFICATE_REVOKE: _("Certificate revoked"),
+    Action.PARTICIPANTS_MERGE: _("Participants merged"),
+    Action.QUIZ_SUBMIT: _("Quiz submitted"),
+    Action.QUIZ_REFUSED: _("Quiz answers refused"),
+    Action.REQUIREMENT_SET: _("Training required for a capability"),
+    Action.REQUIREMENT_LIFT: _("Training requirement lifted"),
+    Action.CAPABILITY_HELD: _("Capability held back: training required"),
+    Action.TRAINING_IMPORT: _("Training records imported"),
 }
 
 
