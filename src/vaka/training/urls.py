@@ -5,6 +5,7 @@ from vaka.training import (
     urls_courses,
     urls_interop,
     urls_learning,
+    urls_people,
     urls_stats,
 )
 
@@ -12,6 +13,7 @@ app_name = "training"
 
 urlpatterns = [
     *urls_courses.urlpatterns,
+    *urls_people.urlpatterns,
     *urls_learning.urlpatterns,
     *urls_certificates.urlpatterns,
     *urls_stats.urlpatterns,

@@ -1,0 +1,3 @@
+"""Training routes: participants, enrolments, attendance and test scores."""
+
+urlpatterns: list = []
