@@ -570,3 +570,26 @@ class Requirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation}: {self.capability} needs {self.course}"
+
+
+class XapiOutbox(models.Model):
+    """An xAPI statement waiting to be sent to the learning record store
+    (``VAKA_XAPI_LRS_URL``): queued after the write it reports (``training.xapi``), sent
+    in batches by the scheduler's round, retried with back-off until the LRS takes it.
+    ``statement_id`` is the statement's own deterministic id: queued twice, sent once."""
+
+    statement_id = models.UUIDField(unique=True)
+    statement = models.JSONField()
+    queued_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["next_attempt_at", "pk"]
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"],
+                                name="training_xapi_due")]
+
+    def __str__(self) -> str:
+        return str(self.statement_id)
