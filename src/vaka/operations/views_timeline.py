@@ -7,12 +7,19 @@ before anything else); the services decide who may write (403 for a participant 
 not).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from vaka.operations import after_action, figures, selectors, timeline
@@ -21,18 +28,36 @@ from vaka.operations.models import Action, Operation, Result
 from vaka.operations.views import _page, _report
 
 
-def _action_of(request: HttpRequest, operation: Operation, pk: int) -> Action:
-    action = figures.actions_for(request.user, operation).filter(pk=pk).first()
-    if action is None:
-        raise Http404
-    return action
+@dataclass(frozen=True)
+class EntryKind:
+    """What tells an action of the log from a result when one is edited or removed: the
+    rest of those pages is the same."""
+
+    name: str  # also the name of the entry's id in its URLs
+    form: type[ActionForm] | type[ResultForm]
+    entries: Callable[[Any, Operation], QuerySet[Action] | QuerySet[Result]]
+    change: Callable[..., None]
+    remove: Callable[..., None]
+    template: str
+    tab: str  # also the name of the tab's page
+    saved: str | Promise
+    removed: str | Promise
 
 
-def _result_of(request: HttpRequest, operation: Operation, pk: int) -> Result:
-    result = figures.results_for(request.user, operation).filter(pk=pk).first()
-    if result is None:
+ACTION = EntryKind("action", ActionForm, figures.actions_for, timeline.change_action,
+                   timeline.remove_action, "operations/action_form.html", "timeline",
+                   gettext_lazy("Action saved."), gettext_lazy("Action removed."))
+RESULT = EntryKind("result", ResultForm, figures.results_for, timeline.change_result,
+                   timeline.remove_result, "operations/result_form.html", "results",
+                   gettext_lazy("Result saved."), gettext_lazy("Result removed."))
+
+
+def _entry_of(request: HttpRequest, operation: Operation, kind: EntryKind,
+              pk: int) -> Action | Result:
+    entry = kind.entries(request.user, operation).filter(pk=pk).first()
+    if entry is None:
         raise Http404
-    return result
+    return entry
 
 
 @login_required
@@ -60,41 +85,6 @@ def operation_timeline(request: HttpRequest, pk: int) -> HttpResponse:
                  may_record=may_record and operation.closed_at is None,
                  changeable={e.action.pk for e in entries
                              if timeline.may_change(request.user, e.action)})
-
-
-@login_required
-def action_edit(request: HttpRequest, pk: int, action: int) -> HttpResponse:
-    operation = selectors.operation_for(request.user, pk)
-    entry = _action_of(request, operation, action)
-    if not timeline.may_change(request.user, entry):
-        raise PermissionDenied
-    form = ActionForm(request.POST or None, initial=ActionForm.initial_of(entry),
-                      operation=operation, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            timeline.change_action(entry, user=request.user, data=form.data_input(),
-                                   request=request)
-        except ValidationError as error:
-            form.apply_errors(error)
-        else:
-            messages.success(request, _("Action saved."))
-            return redirect("operations:timeline", pk=operation.pk)
-    return _page(request, operation, "operations/action_form.html", "timeline",
-                 status=400 if form.errors else 200, form=form, entry=entry)
-
-
-@login_required
-@require_POST
-def action_remove(request: HttpRequest, pk: int, action: int) -> HttpResponse:
-    operation = selectors.operation_for(request.user, pk)
-    entry = _action_of(request, operation, action)
-    try:
-        timeline.remove_action(entry, user=request.user, request=request)
-    except ValidationError as error:
-        _report(request, error)
-    else:
-        messages.success(request, _("Action removed."))
-    return redirect("operations:timeline", pk=operation.pk)
 
 
 @login_required
@@ -135,38 +125,39 @@ def _may_report(request: HttpRequest, operation: Operation) -> bool:
 
 
 @login_required
-def result_edit(request: HttpRequest, pk: int, result: int) -> HttpResponse:
+def entry_edit(request: HttpRequest, pk: int, kind: EntryKind, **ids: int) -> HttpResponse:
+    """Edit one action or result of the operation (``kind`` says which)."""
     operation = selectors.operation_for(request.user, pk)
-    entry = _result_of(request, operation, result)
-    if not timeline.may_change(request.user, entry):
+    record = _entry_of(request, operation, kind, ids[kind.name])
+    if not timeline.may_change(request.user, record):
         raise PermissionDenied
-    form = ResultForm(request.POST or None, initial=ResultForm.initial_of(entry),
-                      operation=operation, user=request.user)
+    form = kind.form(request.POST or None, initial=kind.form.initial_of(record),
+                     operation=operation, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            timeline.change_result(entry, user=request.user, data=form.data_input(),
-                                   request=request)
+            kind.change(record, user=request.user, data=form.data_input(), request=request)
         except ValidationError as error:
             form.apply_errors(error)
         else:
-            messages.success(request, _("Result saved."))
-            return redirect("operations:results", pk=operation.pk)
-    return _page(request, operation, "operations/result_form.html", "results",
-                 status=400 if form.errors else 200, form=form, entry=entry)
+            messages.success(request, kind.saved)
+            return redirect(f"operations:{kind.tab}", pk=operation.pk)
+    return _page(request, operation, kind.template, kind.tab,
+                 status=400 if form.errors else 200, form=form, entry=record)
 
 
 @login_required
 @require_POST
-def result_remove(request: HttpRequest, pk: int, result: int) -> HttpResponse:
+def entry_remove(request: HttpRequest, pk: int, kind: EntryKind, **ids: int) -> HttpResponse:
+    """Remove one action or result of the operation (``kind`` says which)."""
     operation = selectors.operation_for(request.user, pk)
-    entry = _result_of(request, operation, result)
+    record = _entry_of(request, operation, kind, ids[kind.name])
     try:
-        timeline.remove_result(entry, user=request.user, request=request)
+        kind.remove(record, user=request.user, request=request)
     except ValidationError as error:
         _report(request, error)
     else:
-        messages.success(request, _("Result removed."))
-    return redirect("operations:results", pk=operation.pk)
+        messages.success(request, kind.removed)
+    return redirect(f"operations:{kind.tab}", pk=operation.pk)
 
 
 @login_required
