@@ -9,6 +9,8 @@ class TrainingConfig(AppConfig):
 
     def ready(self) -> None:
         from vaka.directory import roles
-        from vaka.training import requirements
+        from vaka.inbox.presentation import register_texts
+        from vaka.training import notices, requirements
 
         roles.register_gate(requirements.gate)
+        register_texts(notices.KINDS, notices.notice_text)
