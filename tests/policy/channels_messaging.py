@@ -4,7 +4,7 @@ Called as ``channel(user, visible, notes)`` like the others. The messages are th
 ``channels_compartments`` (one per note, with the note's markings, in a compartment of
 its own: ``built``), each a request for information, dressed here as the services would
 leave them: recipient rows only for the organisations the message reaches
-(``services.reaches``), a real file attached, the first recipient's answer (in time when
+(``policy.visibility.reaches``), a real file attached, the first recipient's answer (in time when
 the deadline is ten days off, late on every other one, whose deadline has passed), and
 the services' notices (message, RFI, answered, and the overdue sweep's). Each message
 gets a reply in its thread and a forward, both marked like the next notes, and a reply
@@ -36,6 +36,7 @@ from vaka.inbox.selectors import notices_for
 from vaka.messaging import rfis, services
 from vaka.messaging.models import Message, MessageAttachment, MessageRecipient
 from vaka.messaging.models import RequestForInformation as Rfi
+from vaka.policy.visibility import reaches
 
 COUNT = re.compile(r"(\d+) results?<")
 KINDS = (Notice.Kind.MESSAGE, Notice.Kind.RFI, Notice.Kind.RFI_ANSWERED,
@@ -64,7 +65,7 @@ def _dress(notes: list, messages: list[Message], circles: list[set[int]], org: i
     for i, message in enumerate(messages):
         for row in MessageRecipient.objects.filter(message=message).select_related(
                 "organisation"):
-            if not services.reaches(message, row.organisation):
+            if not reaches(message, row.organisation):
                 row.delete()  # sending refuses an organisation the message cannot reach
         kept = list(MessageRecipient.objects.filter(message=message).order_by(
             "organisation_id"))

@@ -42,8 +42,7 @@ from vaka.policy.services import (
     new_compartment,
     why_not_reached,
 )
-from vaka.policy.visibility import can_see
-from vaka.policy.visibility import reaches as policy_reaches
+from vaka.policy.visibility import can_see, reaches
 from vaka.uploads import Upload, check_kind, read_upload
 
 SUBJECT_LENGTH = 300
@@ -140,17 +139,6 @@ def _read_attachments(attachments: Sequence[UploadedFile], errors: dict[str, lis
     return checked
 
 
-def reaches(message: Message, org: Organisation) -> bool:
-    """Whether ``message``'s markings let it reach organisation ``org`` (for TLP:RED: one
-    of its active people is named), decided by the visibility policy."""
-    return policy_reaches(message, org)
-
-
-def why_not(message: Message, markings: Markings, org: Organisation) -> str:
-    """Why ``org`` is outside ``message``'s audience, naming the conflict."""
-    return why_not_reached(message.owner, markings, org)
-
-
 # --- Writing --------------------------------------------------------------------------------
 
 def _store(message: Message, files: list[tuple[Upload, UploadedFile]],
@@ -200,7 +188,7 @@ def _write(*, user: User, recipients: list[Organisation], parties: set[int],
             message.save()
             # The check runs on the row inside this transaction, with the one policy
             # (``audience_q``): a refusal rolls it back before any file is written.
-            conflicts = [why_not(message, markings, org) for org in recipients
+            conflicts = [why_not_reached(message.owner, markings, org) for org in recipients
                          if not reaches(message, org)]
             if conflicts:
                 raise ValidationError({"to": sorted(conflicts)})
@@ -394,7 +382,7 @@ def forward(message: Message, *, user: User, recipients: Sequence[Organisation],
     errors: dict[str, list[str]] = {}
     found = _clean_recipients(user.organisation, recipients, errors)
     original = Markings.of(message)
-    conflicts = [why_not(message, original, org) for org in found
+    conflicts = [why_not_reached(message.owner, original, org) for org in found
                  if org.pk != message.owner_id and not reaches(message, org)]
     if conflicts:
         errors.setdefault("to", []).extend(sorted(conflicts))

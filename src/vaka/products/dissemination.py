@@ -79,11 +79,6 @@ def _readers(revision: Revision, org: Organisation) -> list[User] | None:
     return list(User.objects.filter(organisation=org, is_active=True))
 
 
-def _why_not(revision: Revision, product: Product, org: Organisation) -> str:
-    """Why ``org`` is outside ``revision``'s audience, in words naming the conflict."""
-    return why_not_reached(product.owner, Markings.of(revision), org)
-
-
 def _resolve(choice: Choice) -> dict[int, tuple[Organisation, str]]:
     """The organisations ``choice`` names, each with how it was chosen."""
     errors: dict[str, list[str]] = {}
@@ -148,7 +143,7 @@ def disseminate(product: Product, *, user: User, choice: Choice,
     for org, _how in found.values():
         people = _readers(revision, org)
         if people is None:
-            conflicts.append(_why_not(revision, product, org))
+            conflicts.append(why_not_reached(product.owner, Markings.of(revision), org))
         readers[org.pk] = people or []
     if conflicts:
         raise ValidationError({"organisations": sorted(conflicts)})
