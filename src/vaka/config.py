@@ -93,5 +93,13 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     raise ImproperlyConfigured(f"VAKA_{name}={raw!r} is not one of: {', '.join(choices)}.")
 
 
+def env_url(name: str, default: str = "") -> str:
+    """An http(s) address without a trailing slash, or ``""`` when unset."""
+    raw = env(name, default).strip()
+    if raw and not raw.lower().startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"VAKA_{name}={raw!r} is not an http(s) address.")
+    return raw.rstrip("/")
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from vaka.config import env, env_bool, env_choice, env_float, env_int, env_list
+from vaka.config import env, env_bool, env_choice, env_float, env_int, env_list, env_url
 
 # Everything Vaka writes (the database, stored files, the secret key, logs it opens) is for
 # its own user only: files 0600, directories 0700. Set before anything is created.
@@ -313,6 +313,13 @@ OUTBOUND_TIMEOUT_SECONDS = env_int("OUTBOUND_TIMEOUT_SECONDS", 300, minimum=1)
 OUTBOUND_MAX_MB = env_int("OUTBOUND_MAX_MB", 256, minimum=1)
 # Due feed polls (and due syncs) the scheduler's round runs at once, each in a thread.
 SCHEDULER_THREADS = env_int("SCHEDULER_THREADS", 4, minimum=1)
+
+# Learners' progress as xAPI statements, sent to this learning record store (its xAPI
+# endpoint, e.g. https://lrs.example.org/xapi; statements go to <url>/statements) by the
+# scheduler's round, with HTTP basic credentials. Empty: nothing is queued or sent.
+XAPI_LRS_URL = env_url("XAPI_LRS_URL")
+XAPI_LRS_USERNAME = env("XAPI_LRS_USERNAME")
+XAPI_LRS_PASSWORD = env("XAPI_LRS_PASSWORD")
 
 # Lists (pages and API) count matching rows exactly up to this many, then say "1,000+":
 # counting every visible row of a large store took seconds. ``count=exact`` asks for all.

@@ -1,7 +1,7 @@
 """The exchange's timetable: poll the feeds and sync the connected instances that are due
 (and, being the one in-process timetable, send the inbox's and the products' e-mail that
-is due, chase overdue acknowledgements of alerts and escalate overdue requests for
-information).
+is due, chase overdue acknowledgements of alerts, escalate overdue requests for
+information and send learners' xAPI statements to the learning record store).
 
 ``run_due`` does one round; ``vaka scheduler`` runs rounds forever (``vaka serve`` starts
 it beside the web server when there is no Celery broker; with one, Celery beat calls the
@@ -169,6 +169,16 @@ def run_due() -> dict[str, Any]:
     else:
         if any(overdue.values()):
             summary["rfis"] = overdue
+    try:
+        from vaka.training import xapi
+
+        statements = xapi.send_due()
+    except Exception:  # as above
+        log.exception("scheduler: xAPI statements failed")
+        summary["xapi"] = "error"
+    else:
+        if any(statements.values()):
+            summary["xapi"] = statements
     from vaka.policy import deferred
 
     # Side writes spooled while the database was busy, should no request come to write them.
