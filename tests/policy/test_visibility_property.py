@@ -48,7 +48,12 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   filters, answers counted), threads (a reply or forward the reader may not see is never
   hinted), attachment downloads, reply, forward, answer and close, the RFI figures and
   their CSV, and the inbox's notices, to the audience within the compartment only; 404
-  for everyone else.
+  for everyone else;
+* training records (``channels_training``): a course and its modules, lessons, quizzes and
+  sessions reach its audience; a participant reaches the person, their organisation,
+  their sessions' trainers and their programmes' coordinators, and an enrolment,
+  attendance, certificate, lesson progress or attempt only readers of both the person
+  and the course.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -82,6 +87,7 @@ from tests.policy import (
     channels_relationships,
     channels_sync,
     channels_taxii,
+    channels_training,
     channels_versions,
 )
 from tests.policy.channels_versions import Expected
@@ -369,7 +375,8 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_originals.CHANNELS, *channels_progress.CHANNELS,
             *channels_analytics.CHANNELS, *channels_products.CHANNELS,
             *channels_products_api.CHANNELS, *channels_awareness.CHANNELS,
-            *channels_compartments.CHANNELS, *channels_operations_api.CHANNELS,
+            *channels_compartments.CHANNELS, *channels_training.CHANNELS,
+            *channels_operations_api.CHANNELS,
             *channels_messaging_api.CHANNELS,
             *channels_operations.CHANNELS, *channels_messaging.CHANNELS]
 
