@@ -1,3 +1,9 @@
 """The one public training page: a certificate's verification."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from vaka.training import views_certificates
+
+urlpatterns = [
+    path("<str:code>/", views_certificates.verify, name="verify"),
+]

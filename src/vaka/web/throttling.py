@@ -74,6 +74,9 @@ RATES: dict[str, str] = {
     # Message writes through the API: sends, replies, forwards, imports, RFI answers and
     # closes (each sends inbox notices and their e-mails).
     "messages": "600/hour",
+    # The public certificate check (/verify/<code>/), per address: a person checks a few
+    # certificates; codes tried in bulk are refused.
+    "verify": "30/min",
 }
 
 # What a 429 says was too many, per scope.
@@ -87,6 +90,7 @@ WHAT: dict[str, Any] = {
     "products": _lazy("product changes"),
     "operations": _lazy("operation changes"),
     "messages": _lazy("messages sent"),
+    "verify": _lazy("certificate checks"),
 }
 
 _UNITS = {**dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
