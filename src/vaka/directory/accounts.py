@@ -6,8 +6,7 @@ import logging
 from collections.abc import Iterable
 from urllib.parse import unquote
 
-import qrcode
-import qrcode.image.svg
+import segno
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -142,8 +141,7 @@ def _tell_recovery_codes_left(request: HttpRequest, left: int) -> None:
 
 
 def _qr_svg(url: str) -> str:
-    image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
-    return image.to_string(encoding="unicode")
+    return segno.make(url, micro=False).svg_inline(scale=8)
 
 
 @login_required
