@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "vaka.web.middleware.PrivateNoStoreMiddleware",
     "vaka.web.middleware.UserLanguageMiddleware",
     "vaka.web.middleware.TwoFactorMiddleware",
+    # Audits what the training gate held back in the request (vaka.training.requirements).
+    "vaka.training.requirements.HeldCapabilityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -114,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "vaka.web.context_processors.shell",
                 "vaka.inbox.context_processors.inbox",
+                "vaka.training.requirements.context",
             ],
         },
     },

@@ -4,6 +4,7 @@ pages."""
 import base64
 import logging
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote
 
 import segno
@@ -31,6 +32,7 @@ from vaka.directory.forms import (
     VakaPasswordChangeForm,
 )
 from vaka.directory.models import TOTPDevice, User
+from vaka.directory.roles import CAPABILITY_LABELS
 from vaka.policy import audit, crypto
 
 log = logging.getLogger(__name__)
@@ -261,7 +263,20 @@ def profile(request: HttpRequest) -> HttpResponse:
             return response
     return render(request, "directory/profile.html", {
         "form": form, "has_totp": services.has_totp(request.user),
-        "recovery_codes_left": services.recovery_codes_left(request.user)})
+        "recovery_codes_left": services.recovery_codes_left(request.user),
+        **_capabilities(request.user)})
+
+
+def _capabilities(user: User) -> dict[str, Any]:
+    """What the user's role lets them do now, and what training still holds back (an
+    organisation may require a course first: ``vaka.training.requirements``)."""
+    from vaka.training.requirements import held
+
+    waiting = held(user)
+    kept = {capability for capability, _label, _courses in waiting}
+    return {"capabilities_held_back": waiting, "capabilities": [
+        CAPABILITY_LABELS[c] for c in CAPABILITY_LABELS
+        if c not in kept and user.can(c)]}
 
 
 @login_required

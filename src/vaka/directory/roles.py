@@ -51,6 +51,19 @@ class Capability(StrEnum):
     BROKER = "broker"  # the desk names who holds a hit (see the module docstring)
 
 
+# What each capability lets a user do, in the users' words (the profile page, the training
+# requirements' choices).
+CAPABILITY_LABELS: dict[Capability, Any] = {
+    Capability.VIEW: _("See what is shared with you"),
+    Capability.CONTRIBUTE: _("Submit intelligence and write notes"),
+    Capability.PUBLISH: _("Approve products"),
+    Capability.COORDINATE: _("Run joint operations"),
+    Capability.TRAIN: _("Run courses and sessions"),
+    Capability.MANAGE_ORG_USERS: _("Manage your organisation's users"),
+    Capability.MANAGE_PLATFORM: _("Manage the platform"),
+    Capability.BROKER: _("Broker hits for the desk"),
+}
+
 _ANALYST = {Capability.VIEW, Capability.CONTRIBUTE}
 CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.VIEWER: frozenset({Capability.VIEW}),

@@ -6,6 +6,7 @@ from vaka.training import (
     urls_interop,
     urls_learning,
     urls_people,
+    urls_requirements,
     urls_stats,
 )
 
@@ -16,6 +17,7 @@ urlpatterns = [
     *urls_people.urlpatterns,
     *urls_learning.urlpatterns,
     *urls_certificates.urlpatterns,
+    *urls_requirements.urlpatterns,
     *urls_stats.urlpatterns,
     *urls_interop.urlpatterns,
 ]
