@@ -81,6 +81,8 @@ urlpatterns = [
     path("communities/new/", directory.community_edit, name="community_create"),
     path("communities/<int:pk>/", directory.community_detail, name="community"),
     path("communities/<int:pk>/edit/", directory.community_edit, name="community_edit"),
+    path("programmes/", directory.programme_list, name="programmes"),
+    path("programmes/<slug:code>/edit/", directory.programme_edit, name="programme_edit"),
     path("audit/", policy.audit_log, name="audit_log"),
     path("intel/", include("vaka.intel.urls")),
     path("saved-searches/", include("vaka.web.urls")),

@@ -28,6 +28,14 @@ class CommunityForm(BootstrapMixin, forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3, "dir": "auto"})}
 
 
+class CoordinatorsForm(BootstrapMixin, forms.Form):
+    coordinators = forms.ModelMultipleChoiceField(
+        label=_("Coordinators"), queryset=User.objects.filter(is_active=True)
+        .select_related("organisation"), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_("They see the training records of the programme's sessions."))
+
+
 class UserForm(BootstrapMixin, forms.ModelForm):
     password = forms.CharField(label=_("Initial password"), required=False,
                                widget=forms.PasswordInput(render_value=False),

@@ -15,6 +15,7 @@ from vaka.directory.models import (
     ApiToken,
     Community,
     Organisation,
+    Programme,
     RecoveryCode,
     TOTPDevice,
     User,
@@ -213,6 +214,29 @@ def save_organisation(
                     taken=_("An organisation named “%s” exists."),
                     detail=_changes(_values(stored), _values(org)))
     return org
+
+
+def set_coordinators(programme: Programme, coordinators: list[User], *, actor: User | None,
+                     request: Any = None) -> Programme:
+    """Set a programme's coordinators (platform admins; ``actor`` None: the command line),
+    audited with who was added and removed. Coordinators see the training records of the
+    programme's sessions, so an admin may not name themself: another admin must."""
+    _require_platform_admin(actor)
+    before = sorted(programme.coordinators.values_list("pk", flat=True))
+    after = sorted({user.pk for user in coordinators})
+    if actor is not None and actor.pk in set(after) - set(before):
+        _refuse_self_widening(
+            actor, programme, "coordinators",
+            _("You would see the training records of this programme's sessions."),
+            request=request, detail={"before": {"coordinators": before},
+                                     "after": {"coordinators": after}})
+    if before == after:
+        return programme
+    with transaction.atomic():
+        programme.coordinators.set(coordinators)
+        audit.record(audit.Action.UPDATE, actor=actor, target=programme, request=request,
+                     detail=_changes({"coordinators": before}, {"coordinators": after}))
+    return programme
 
 
 def save_community(

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from vaka.directory import selectors, services
 from vaka.directory.filtersets import OrganisationFilter, UserFilter
-from vaka.directory.forms import CommunityForm, OrganisationForm, UserForm
+from vaka.directory.forms import CommunityForm, CoordinatorsForm, OrganisationForm, UserForm
 from vaka.directory.models import Community, Country, Organisation, Programme, User
 from vaka.directory.roles import Capability, Role
 from vaka.web.pagination import paginate, query_without_page
@@ -143,6 +143,34 @@ def user_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Two-factor sign-in of %s is off; their recovery codes no "
                                     "longer work.") % person)
     return redirect("user", pk=person.pk)
+
+
+@login_required
+def programme_list(request: HttpRequest) -> HttpResponse:
+    """Platform admins: the programmes and their coordinators."""
+    if not request.user.can(Capability.MANAGE_PLATFORM):
+        raise PermissionDenied
+    return render(request, "directory/programme_list.html", {
+        "programmes": Programme.objects.prefetch_related("coordinators__organisation")})
+
+
+@login_required
+def programme_edit(request: HttpRequest, code: str) -> HttpResponse:
+    """Platform admins set a programme's coordinators."""
+    if not request.user.can(Capability.MANAGE_PLATFORM):
+        raise PermissionDenied
+    programme = get_object_or_404(Programme, code=code)
+    form = CoordinatorsForm(request.POST or None, initial={
+        "coordinators": list(programme.coordinators.all())})
+    saved = _save_form(request, form, lambda f: services.set_coordinators(
+        programme, list(f.cleaned_data["coordinators"]), actor=request.user,
+        request=request))
+    if saved:
+        messages.success(request, _("Coordinators saved."))
+        return redirect("programmes")
+    return render(request, "directory/form.html", {
+        "form": form, "title": _("Coordinators of %(programme)s") % {
+            "programme": programme.name}})
 
 
 @login_required
