@@ -304,7 +304,7 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     "key": lambda w, name: w.bob_link_key if name == "intel:export_link_fetch"
     else w.everything.pk,
     "filename": lambda w, name: "objects.csv",
-    "chart": lambda w, name: "countries",
+    "chart": lambda w, name: "country" if name == "training:statistics_csv" else "countries",
     "object_id": lambda w, name: w.object.stix_id,
     "status_id": lambda w, name: w.status.pk,
     "galaxy": lambda w, name: "threat-actor",

@@ -168,6 +168,15 @@ ROUTES: dict[str, Route] = {
                                     "objects the user may see"),
     "analytics:chart_csv": _covered("check_analytics", "one chart's data, the same figures "
                                     "as the page"),
+    # --- training statistics -----------------------------------------------------------
+    "training:statistics": _signed_in("figures counted over the trained enrolments "
+                                      "visible_to the user (both the person and the course "
+                                      "seen); zeros for an outsider"),
+    "training:statistics_csv": _signed_in("one chart's data, the same figures as the page"),
+    **{f"training:donor_report_{kind}": _signed_in(
+        "the statistics' figures, sessions held and human-rights and gender content, all "
+        "from the enrolments visible_to the user")
+       for kind in ("pdf", "xlsx")},
     # --- products ----------------------------------------------------------------------
     "products:list": _covered("check_products", "products_for(user): released products in "
                               "the user's audience, and the organisation's own drafts"),
