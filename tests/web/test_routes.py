@@ -96,7 +96,8 @@ def test_record_routes_are_called_with_a_red_record():
     """A RECORD route is checked by the walk alone, so the walk must aim it at RED."""
     for name, route in ROUTES.items():
         if route.exposure is Exposure.RECORD:
-            assert name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION | RED_MESSAGE
+            assert name in RED_CATALOGUE | RED_CATALOGUE_SESSION | (
+                RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION | RED_MESSAGE
                             | RED_RFI | RED_CERTIFICATE), (
                 f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX, RED_OPERATION, "
                 "RED_MESSAGE or RED_RFI in this file")
@@ -201,6 +202,8 @@ class World:
         # and a requirement of Unit A.
         self.certificate, self.programme, self.requirement = _red_certificate(
             carol, red, self.alice, self.country)
+        # A RED course of the catalogue, for alice, with a session.
+        self.catalogue_course, self.catalogue_session = _red_catalogue(carol, red)
 
     def client(self, user: Any) -> Client:
         """A fresh client, signed in (an admin past the second factor), with an API token
@@ -256,12 +259,19 @@ RED_PRODUCT_PAGES = {f"products:{name}" for name in (
     "product", "product_edit", "product_pdf", "product_step", "product_revise",
     "product_disseminate", "product_acknowledge", "product_retry_mail", "translation_edit",
     "translation_review", "attachment_add", "attachment", "attachment_remove")}
+# The RED catalogue course's pages and its session's.
+RED_CATALOGUE = {f"training:{name}" for name in (
+    "course", "course_edit", "course_archive", "session_create")}
+RED_CATALOGUE_SESSION = {f"training:{name}" for name in (
+    "session", "session_edit", "session_cancel", "session_trainers")}
 # The certificate for the RED course: its pages.
 RED_CERTIFICATE = {f"training:{name}" for name in (
     "certificate", "certificate_pdf", "certificate_revoke")}
 PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.certificate.pk for name in RED_CERTIFICATE},
     "training:requirement_lift": lambda w: w.requirement.pk,
+    **{name: lambda w: w.catalogue_course.pk for name in RED_CATALOGUE},
+    **{name: lambda w: w.catalogue_session.pk for name in RED_CATALOGUE_SESSION},
     **{name: lambda w: w.product.pk for name in RED_PRODUCT_PAGES},
     **{name: lambda w: w.note.pk for name in RED_NOTE},
     **{name: lambda w: w.object.pk for name in RED_OBJECT},
@@ -316,7 +326,7 @@ PARAMETERS: dict[str, Callable[[World, str], Any]] = {
     # An unknown code for the public verification page (a real one shows its name).
     "code": lambda w, name: w.programme.code if name == "programme_edit"
     else "AAAA-BBBB-CCCC-DDDD",
-    "chart": lambda w, name: "countries",
+    "chart": lambda w, name: "country" if name == "training:statistics_csv" else "countries",
     "object_id": lambda w, name: w.object.stix_id,
     "status_id": lambda w, name: w.status.pk,
     "galaxy": lambda w, name: "threat-actor",
@@ -408,6 +418,22 @@ def _red_rfi(unit_a: Any, alice: Any) -> tuple[Any, Any]:
                                              case_reference=f"{MARKER}-case"),
         markings=Markings(distribution="members", tlp="red", recipients=[alice, cora]))
     return rfi, cora
+
+
+def _red_catalogue(carol: Any, red: dict[str, Any]) -> tuple[Any, Any]:
+    import datetime as dt
+
+    from vaka.policy.services import create_shareable
+    from vaka.training.models import Course, Session
+
+    with transaction.atomic():
+        course = create_shareable(Course(code="red-catalogue-course",
+                                         title=f"{MARKER} catalogue course"),
+                                  user=carol, markings=Markings(**red))
+    session = Session.objects.create(course=course, reference=f"{MARKER}-C",
+                                     starts=dt.date(2026, 3, 2), ends=dt.date(2026, 3, 3),
+                                     place=MARKER)
+    return course, session
 
 
 def _red_certificate(carol: Any, red: dict[str, Any], alice: Any, country: Any
@@ -513,6 +539,8 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
                                  | RED_RFI | RED_CERTIFICATE)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
+    if pattern.name in RED_CATALOGUE | RED_CATALOGUE_SESSION and not refused:
+        yield f"{where}: {status} for a RED course or session outside its audience"
     if pattern.name in RED_CAMPAIGN | RED_MATERIAL and not refused:
         yield f"{where}: {status} for a RED campaign or material outside its audience"
     if who == "anonymous":
@@ -608,3 +636,11 @@ def test_bulk_corrections_answer_with_a_format_suffix(db, world, name):
     assert response.status_code < 500
     obj = StixObject.objects.get(pk=world.object.pk)
     assert (obj.tlp, obj.revoked) == ("red", False)
+
+
+@pytest.mark.parametrize("name", ["training:course", "training:session"])
+def test_alice_reaches_the_red_catalogue_course_and_session(db, world, name):
+    pk = world.catalogue_course.pk if name == "training:course" else (
+        world.catalogue_session.pk)
+    response = world.client(world.alice).get(reverse(name, args=[pk]))
+    assert response.status_code == 200 and MARKER in _content(response), name

@@ -183,6 +183,32 @@ ROUTES: dict[str, Route] = {
                                     "objects the user may see"),
     "analytics:chart_csv": _covered("check_analytics", "one chart's data, the same figures "
                                     "as the page"),
+    # --- training statistics -----------------------------------------------------------
+    "training:statistics": _signed_in("figures counted over the trained enrolments "
+                                      "visible_to the user (both the person and the course "
+                                      "seen); zeros for an outsider"),
+    "training:statistics_csv": _signed_in("one chart's data, the same figures as the page"),
+    **{f"training:donor_report_{kind}": _signed_in(
+        "the statistics' figures, sessions held and human-rights and gender content, all "
+        "from the enrolments visible_to the user")
+       for kind in ("pdf", "xlsx")},
+    # --- training: the course catalogue and sessions ------------------------------------
+    "training:catalogue": _signed_in("the courses visible_to the user (courses_for), "
+                                     "archived ones when asked; upcoming sessions counted "
+                                     "over those courses only"),
+    "training:course_create": _signed_in("an empty form; writes go through "
+                                         "courses.create_course (trainers only)"),
+    "training:sessions": _signed_in("the sessions of the courses visible_to the user; the "
+                                    "course filter offers and accepts only those courses"),
+    **{f"training:{name}": _record(
+        "one course through Course.objects.visible_to (selectors_courses.course_for): 404 "
+        "outside its audience; writes need its trainers (courses.can_manage), 403 otherwise")
+       for name in ("course", "course_edit", "course_archive", "session_create")},
+    **{f"training:{name}": _record(
+        "one session through Session.objects.visible_to (its course's audience, "
+        "selectors_courses.session_for): 404 outside it; trainers named only where the "
+        "person is seen; writes need the course's trainers, 403 otherwise")
+       for name in ("session", "session_edit", "session_cancel", "session_trainers")},
     # --- products ----------------------------------------------------------------------
     "products:list": _covered("check_products", "products_for(user): released products in "
                               "the user's audience, and the organisation's own drafts"),
