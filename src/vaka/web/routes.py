@@ -209,6 +209,22 @@ ROUTES: dict[str, Route] = {
         "selectors_courses.session_for): 404 outside it; trainers named only where the "
         "person is seen; writes need the course's trainers, 403 otherwise")
        for name in ("session", "session_edit", "session_cancel", "session_trainers")},
+    # --- training: xAPI, Moodle import, course bundles ----------------------------------
+    "training:xapi_statements": _signed_in(
+        "xAPI statements built from the attendance, lesson progress, attempts and "
+        "enrolments visible_to the user (both the person and the course seen); an "
+        "outsider's list is empty"),
+    "training:moodle_import": _signed_in(
+        "an empty form, then a preview of the uploaded file matched only against the "
+        "participants visible_to the user (a hidden person's e-mail makes a new record); "
+        "sessions offered from visible_to; importing needs the course's trainers or the "
+        "people's organisation admin"),
+    "training:bundles": _signed_in(
+        "the courses the user manages (their organisation's, through visible_to) and an "
+        "import form that makes a new course of the user's organisation"),
+    "training:bundle_export": _signed_in(
+        "?course=<id> through Course.objects.visible_to: 404 outside its audience, 403 "
+        "for all but its trainers; without a course, 404"),
     # --- products ----------------------------------------------------------------------
     "products:list": _covered("check_products", "products_for(user): released products in "
                               "the user's audience, and the organisation's own drafts"),
