@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from vaka.intel.originals import OOXML, sniff
@@ -114,3 +115,12 @@ def check_kind(found: Upload, *, field: str = "attachments") -> None:
     problem = kind_problem(found)
     if problem:
         raise ValidationError({field: [problem]})
+
+
+def guarded(response: HttpResponse) -> HttpResponse:
+    """``response`` (a stored file sent back) never sniffed again by the browser,
+    sandboxed, and not cached: what every download of an upload is sent with."""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["Cache-Control"] = "private, no-store"
+    return response

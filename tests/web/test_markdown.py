@@ -152,6 +152,17 @@ def test_images_from_this_site_are_kept(src):
     assert image == {"src": src, "alt": "Map of the region", "title": "Region"}
 
 
+def test_an_image_chooser_moves_its_images_and_drops_the_others():
+    """A lesson loads images from its own files only: the chooser says where each is."""
+    own = {"map.png": "/training/lesson-files/7"}
+    html = render("![Map](map.png) ![Other](/media/other.png) ![](https://x.example/p.png)",
+                  images=own.get)
+    (image,) = Elements(html).tags("img")
+    assert image == {"src": "/training/lesson-files/7", "alt": "Map"}
+    assert "not one of this text's files: Other]" in html
+    assert "[Image not loaded, not one of this text's files]" in html
+
+
 def test_the_sanitiser_drops_a_remote_image_even_past_the_parser():
     """The second wall alone: nh3's filter, whatever markdown-it would have let through."""
     from vaka.web.markdown import _sanitise

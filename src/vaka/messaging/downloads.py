@@ -9,14 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from vaka.intel.originals import safe_name
 from vaka.messaging import eml
 from vaka.messaging.models import Message, MessageAttachment
-from vaka.uploads import INLINE_TYPES
-
-
-def _guarded(response: HttpResponse) -> HttpResponse:
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+from vaka.uploads import INLINE_TYPES, guarded
 
 
 def attachment_response(found: MessageAttachment, *, inline: bool = False) -> HttpResponse:
@@ -28,7 +21,7 @@ def attachment_response(found: MessageAttachment, *, inline: bool = False) -> Ht
     except OSError:
         raise Http404 from None
     inline = inline and found.content_type in INLINE_TYPES
-    return _guarded(FileResponse(handle, as_attachment=not inline,
+    return guarded(FileResponse(handle, as_attachment=not inline,
                                  filename=safe_name(found.name),
                                  content_type=found.content_type))
 
@@ -41,4 +34,4 @@ def eml_response(message: Message, *, user: Any, request: Any = None) -> HttpRes
         raise Http404 from None
     response = HttpResponse(data, content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="{eml.filename_of(message)}"'
-    return _guarded(response)
+    return guarded(response)

@@ -28,6 +28,7 @@ translated, in the language active when :func:`render` is called.
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import nh3
@@ -87,6 +88,15 @@ def same_site(url: str) -> bool:
 def _image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
     alt = self.renderInlineAsText(token.children or [], options, env)
+    choose = env.get("images")
+    if choose is not None:
+        src = choose(str(token.attrGet("src") or ""))
+        if src is None:
+            note = (_("Image not loaded, not one of this text's files: %(description)s")
+                    % {"description": alt} if alt.strip()
+                    else _("Image not loaded, not one of this text's files"))
+            return f'<span class="text-muted">[{escapeHtml(note)}]</span>'
+        token.attrSet("src", src)
     if same_site(str(token.attrGet("src") or "")):
         token.attrSet("alt", alt)
         return self.renderToken(tokens, idx, options, env)
@@ -176,14 +186,18 @@ def _parse(text: str, heading_offset: int, anchors: bool,
 
 
 def render(text: str, *, heading_offset: int = 0, anchors: bool = True,
-           anchor_prefix: str = ANCHOR_PREFIX) -> str:
+           anchor_prefix: str = ANCHOR_PREFIX,
+           images: Callable[[str], str | None] | None = None) -> str:
     """``text`` (Markdown) as sanitised HTML, safe to put in a page or a PDF as it is.
 
     ``heading_offset`` moves headings down (2: ``# x`` is an ``h3``; never past ``h6``);
     ``anchors`` gives each heading its id (off for a preview beside a form, whose ids would
-    repeat the page's); ``anchor_prefix`` starts every id."""
+    repeat the page's); ``anchor_prefix`` starts every id. ``images``, when given, says
+    where each image's address (as written) is loaded from, or None to show its
+    description instead (a lesson loads images from its own files only)."""
     tokens, _found = _parse(text or "", heading_offset, anchors, anchor_prefix)
-    return _sanitise(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {}))
+    return _sanitise(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options,
+                                               {"images": images}))
 
 
 def headings(text: str, *, heading_offset: int = 0,
