@@ -119,3 +119,14 @@ def test_the_org_admin_page_lists_and_sets_requirements(world):
     assert other.status_code == 404
     assert client.post(f"/training/requirements/{requirement.pk}/lift/").status_code == 302
     assert not Requirement.objects.exists()
+
+
+def test_a_completion_set_by_the_trainer_opens_the_gate_and_issues_the_certificate(
+        world, required):
+    from vaka.training import enrolments
+    from vaka.training.models import Certificate
+
+    assert not fresh(world.fiji_officer).can(Capability.CONTRIBUTE)
+    enrolments.set_completion(world.trainer, world.enrolment, Completion.COMPLETE)
+    assert fresh(world.fiji_officer).can(Capability.CONTRIBUTE)
+    assert Certificate.objects.get(enrolment=world.enrolment).name == "Mere Vula"
