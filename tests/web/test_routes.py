@@ -98,7 +98,7 @@ def test_record_routes_are_called_with_a_red_record():
         if route.exposure is Exposure.RECORD:
             assert name in RED_CATALOGUE | RED_CATALOGUE_SESSION | (
                 RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION | RED_MESSAGE
-                            | RED_RFI | RED_CERTIFICATE), (
+                            | RED_RFI | RED_CERTIFICATE | RED_QUIZ | RED_ATTEMPT), (
                 f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX, RED_OPERATION, "
                 "RED_MESSAGE or RED_RFI in this file")
 
@@ -202,6 +202,10 @@ class World:
         # and a requirement of Unit A.
         self.certificate, self.programme, self.requirement = _red_certificate(
             carol, red, self.alice, self.country)
+        # A RED quiz in a module of the certificate's RED course, with a question, and
+        # alice's attempt at it.
+        self.quiz_module, self.red_quiz, self.red_question, self.red_attempt = _red_quiz(
+            self.certificate.enrolment)
         # A RED course of the catalogue, for alice, with a session.
         self.catalogue_course, self.catalogue_session = _red_catalogue(carol, red)
 
@@ -267,9 +271,20 @@ RED_CATALOGUE_SESSION = {f"training:{name}" for name in (
 # The certificate for the RED course: its pages.
 RED_CERTIFICATE = {f"training:{name}" for name in (
     "certificate", "certificate_pdf", "certificate_revoke")}
+# The RED course's quiz, its question and alice's attempt.
+RED_QUIZ = {f"training:{name}" for name in (
+    "quiz", "quiz_edit", "quiz_delete", "quiz_start", "question_create", "question_edit",
+    "question_delete", "quiz_create")}
+RED_ATTEMPT = {f"training:{name}" for name in (
+    "attempt", "attempt_submit", "attempt_result", "attempt_abandon")}
 PK: dict[str, Callable[[World], Any]] = {
     **{name: lambda w: w.certificate.pk for name in RED_CERTIFICATE},
     "training:requirement_lift": lambda w: w.requirement.pk,
+    **{name: lambda w: w.red_quiz.pk for name in RED_QUIZ},
+    **{f"training:{name}": lambda w: w.red_question.pk
+       for name in ("question_edit", "question_delete")},
+    "training:quiz_create": lambda w: w.quiz_module.pk,
+    **{name: lambda w: w.red_attempt.pk for name in RED_ATTEMPT},
     **{name: lambda w: w.catalogue_course.pk for name in RED_CATALOGUE},
     **{name: lambda w: w.catalogue_session.pk for name in RED_CATALOGUE_SESSION},
     **{name: lambda w: w.product.pk for name in RED_PRODUCT_PAGES},
@@ -436,6 +451,20 @@ def _red_catalogue(carol: Any, red: dict[str, Any]) -> tuple[Any, Any]:
     return course, session
 
 
+def _red_quiz(enrolment: Any) -> tuple[Any, Any, Any, Any]:
+    from vaka.training.models import Attempt, Module, Question, Quiz
+
+    module = Module.objects.create(course=enrolment.session.course, position=1,
+                                   title=f"{MARKER} quiz module")
+    quiz = Quiz.objects.create(module=module, position=1, title=f"{MARKER} quiz",
+                               intro=MARKER)
+    question = Question.objects.create(quiz=quiz, position=1, kind="short", text=MARKER,
+                                       accepted=[MARKER])
+    attempt = Attempt.objects.create(participant=enrolment.participant, quiz=quiz, number=1,
+                                     device="0" * 64)
+    return module, quiz, question, attempt
+
+
 def _red_certificate(carol: Any, red: dict[str, Any], alice: Any, country: Any
                      ) -> tuple[Any, Any, Any]:
     import datetime as dt
@@ -536,7 +565,7 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
     refused = status in REFUSED or _to_sign_in(response)
     names_red = pattern.name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
                                  | RED_OPERATION | RED_OPERATION_API | RED_MESSAGE
-                                 | RED_RFI | RED_CERTIFICATE)
+                                 | RED_RFI | RED_CERTIFICATE | RED_QUIZ | RED_ATTEMPT)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if pattern.name in RED_CATALOGUE | RED_CATALOGUE_SESSION and not refused:

@@ -209,6 +209,24 @@ ROUTES: dict[str, Route] = {
         "selectors_courses.session_for): 404 outside it; trainers named only where the "
         "person is seen; writes need the course's trainers, 403 otherwise")
        for name in ("session", "session_edit", "session_cancel", "session_trainers")},
+    # --- training: quizzes -------------------------------------------------------------
+    **{f"training:{name}": _record(
+        "one quiz or question of a course, through Quiz/Question.objects.visible_to "
+        "(training.quizzes.quiz_for, question_for): 404 outside the course's audience; "
+        "writes need the course's trainers (courses.can_manage); a start makes the caller's "
+        "own attempt")
+       for name in ("quiz", "quiz_edit", "quiz_delete", "quiz_start", "question_create",
+                    "question_edit", "question_delete")},
+    "training:quiz_create": _record("an empty form on a module seen through "
+                                    "Module.objects.visible_to; 404 outside its course's "
+                                    "audience, 403 for all but its trainers"),
+    **{f"training:{name}": _record(
+        "one attempt, through visible_to(Attempt) (training.quizzes.attempt_for): seen "
+        "only where both the person and the course are, 404 elsewhere; only the learner "
+        "answers or gives it up")
+       for name in ("attempt", "attempt_submit", "attempt_result", "attempt_abandon")},
+    "training:quiz_worker": _public("the offline quiz's service worker: the same static "
+                                    "script for everyone, no record"),
     # --- training: xAPI, Moodle import, course bundles ----------------------------------
     "training:xapi_statements": _signed_in(
         "xAPI statements built from the attendance, lesson progress, attempts and "
