@@ -246,3 +246,16 @@ def test_the_scheduler_round_sends_the_statements(progress, lrs):
     lrs.codes = []
     xapi.enqueue(statements(progress.trainer)[:1])
     assert scheduler.run_due()["xapi"] == {"sent": 1, "failed": 0}
+
+
+def test_the_services_queue_attendance_and_completion(world, lrs,
+                                                      django_capture_on_commit_callbacks):
+    from vaka.training import enrolments
+
+    w = world
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolments.record_attendance(w.trainer, w.session, w.session.starts,
+                                     [w.enrolment.pk])
+        enrolments.set_completion(w.trainer, w.enrolment, Completion.COMPLETE)
+    verbs = sorted(r.statement["verb"]["display"]["en-US"] for r in XapiOutbox.objects.all())
+    assert verbs == ["attended", "completed"]

@@ -35,7 +35,7 @@ from vaka.inbox.models import Notice
 from vaka.inbox.services import notify
 from vaka.policy import audit
 from vaka.policy.visibility import can_see, reaches
-from vaka.training import requirements
+from vaka.training import certificates, requirements, xapi
 from vaka.training.courses import can_manage
 from vaka.training.models import (
     Attempt,
@@ -277,6 +277,7 @@ def record_attendance(user: Any, session: Session, day: dt.date,
         audit.record(audit.Action.ATTENDANCE, actor=user, target=session,
                      detail={"day": day.isoformat(), "present": sorted(present),
                              "absent": sorted(set(enrolled) - present)})
+        xapi.queue(Attendance.objects.filter(enrolment__in=present, day=day))
     return len(present)
 
 
@@ -372,18 +373,11 @@ def set_completion(user: Any, enrolment: Enrolment,
         audit.record(audit.Action.COMPLETION, actor=user, target=enrolment,
                      detail={"completion": completion, "evaluated": evaluated,
                              "override": override})
+        xapi.queue(enrolment)
         if completion in requirements.DONE:
-            _issue_certificate(enrolment, user)
+            certificates.issue(enrolment, user=user)
     requirements.forget(user)
     if enrolment.participant.user is not None:
         requirements.forget(enrolment.participant.user)
     return enrolment
 
-
-def _issue_certificate(enrolment: Enrolment, user: Any) -> None:
-    """The certificate of a completion (``training.certificates``, idempotent)."""
-    try:
-        from vaka.training import certificates
-    except ModuleNotFoundError:  # the certificates' module is not installed in this build
-        return
-    certificates.issue(enrolment, user=user)

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from vaka.policy import audit
 from vaka.policy.audit import Action
 from vaka.policy.visibility import can_see, visible_to
+from vaka.training import xapi
 from vaka.training.models import Attempt, Participant, Question, Quiz
 from vaka.training.participants import normalise_name
 
@@ -340,6 +341,7 @@ def submit_attempt(user: Any, attempt_id: Any, device_token: str, answers: Any, 
             audit.record(Action.QUIZ_SUBMIT, actor=user, target=attempt, detail={
                 "quiz": attempt.quiz_id, "number": attempt.number,
                 "score": str(result.score), "passed": result.passed})
+            xapi.queue(attempt)
             return attempt
     audit.record(Action.QUIZ_REFUSED, actor=user, target=attempt, detail={
         "reason": refusal.code, "received": now.isoformat()})

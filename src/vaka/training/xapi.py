@@ -308,22 +308,27 @@ def statements_for(user: User, filters: Filters = Filters()) -> Iterator[Stateme
 
 # --- the outbox ---------------------------------------------------------------------------
 
-def statements_of(records: Iterable[Model]) -> list[Statement]:
-    """The statements the stored ``records`` make now (none for an absent day, an attempt
-    in progress or an incomplete enrolment)."""
+def statements_of(records: Iterable[Model | QuerySet]) -> list[Statement]:
+    """The statements the stored ``records`` (rows, or querysets of them) make now (none
+    for an absent day, an attempt in progress or an incomplete enrolment)."""
     out = []
     for build, model, *_rest in _KINDS:
-        pks = [r.pk for r in records if isinstance(r, model)]
+        pks: list[Any] = []
+        for item in records:
+            if isinstance(item, QuerySet) and item.model is model:
+                pks += item.values_list("pk", flat=True)
+            elif isinstance(item, model):
+                pks.append(item.pk)
         if pks:
             out += [build(row) for row in _stored(model).filter(pk__in=pks)
                     .select_related(*_rest[-1])]
     return out
 
 
-def queue(*records: Model) -> None:
+def queue(*records: Model | QuerySet) -> None:
     """The services' hook: once the current transaction commits, put the statements of
-    ``records`` (attendance, lesson progress, attempts, enrolments) in the outbox. Nothing
-    when no LRS is configured."""
+    ``records`` (attendance, lesson progress, attempts, enrolments; rows or querysets,
+    read only then) in the outbox. Nothing when no LRS is configured."""
     if not settings.XAPI_LRS_URL or not records:
         return
     transaction.on_commit(lambda: enqueue(statements_of(records)))
