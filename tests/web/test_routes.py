@@ -98,7 +98,8 @@ def test_record_routes_are_called_with_a_red_record():
         if route.exposure is Exposure.RECORD:
             assert name in RED_CATALOGUE | RED_CATALOGUE_SESSION | (
                 RED_NOTE | RED_OBJECT | RED_STIX | RED_OPERATION | RED_MESSAGE
-                            | RED_RFI | RED_CERTIFICATE | RED_QUIZ | RED_ATTEMPT), (
+                            | RED_RFI | RED_CERTIFICATE | RED_QUIZ | RED_ATTEMPT
+                            | RED_PERSON | RED_SESSION | RED_ENROLMENT), (
                 f"{name}: add it to RED_NOTE, RED_OBJECT, RED_STIX, RED_OPERATION, "
                 "RED_MESSAGE or RED_RFI in this file")
 
@@ -202,6 +203,9 @@ class World:
         # and a requirement of Unit A.
         self.certificate, self.programme, self.requirement = _red_certificate(
             carol, red, self.alice, self.country)
+        # A person no one of the walk sees, and alice's enrolment in a RED course's session.
+        self.red_person, self.red_enrolment = _red_people(carol, red, self.alice,
+                                                          self.country)
         # A RED quiz in a module of the certificate's RED course, with a question, and
         # alice's attempt at it.
         self.quiz_module, self.red_quiz, self.red_question, self.red_attempt = _red_quiz(
@@ -277,7 +281,16 @@ RED_QUIZ = {f"training:{name}" for name in (
     "question_delete", "quiz_create")}
 RED_ATTEMPT = {f"training:{name}" for name in (
     "attempt", "attempt_submit", "attempt_result", "attempt_abandon")}
+# Training's people: a person of Unit E (no one of the walk sees them), and a session of
+# a RED course of Unit A with alice's enrolment (bob sees alice, not the course).
+RED_PERSON = {"training:participant", "training:participant_edit"}
+RED_SESSION = {f"training:{name}" for name in (
+    "session_enrol", "session_self_enrol", "session_attendance", "session_scores")}
+RED_ENROLMENT = {"training:enrolment_withdraw", "training:enrolment_completion"}
 PK: dict[str, Callable[[World], Any]] = {
+    **{name: lambda w: w.red_person.pk for name in RED_PERSON},
+    **{name: lambda w: w.red_enrolment.session_id for name in RED_SESSION},
+    **{name: lambda w: w.red_enrolment.pk for name in RED_ENROLMENT},
     **{name: lambda w: w.certificate.pk for name in RED_CERTIFICATE},
     "training:requirement_lift": lambda w: w.requirement.pk,
     **{name: lambda w: w.red_quiz.pk for name in RED_QUIZ},
@@ -500,6 +513,32 @@ def _red_certificate(carol: Any, red: dict[str, Any], alice: Any, country: Any
     return certificate, programme, requirement
 
 
+def _red_people(carol: Any, red: dict[str, Any], alice: Any, country: Any
+                ) -> tuple[Any, Any]:
+    import datetime as dt
+
+    from vaka.policy.services import create_shareable
+    from vaka.training.models import Course, Enrolment, Participant, Session
+
+    unit_e = OrganisationFactory(name="Unit E")
+    stranger = Participant.objects.create(given_name=MARKER, family_name="Stranger",
+                                          organisation=unit_e, country=country)
+    with transaction.atomic():
+        course = create_shareable(Course(code="red-people-course",
+                                         title=f"{MARKER} people course"),
+                                  user=carol, markings=Markings(**red))
+    # Alice's person record reaches all of Unit A, bob too (a personal record, not a RED
+    # one): it carries no marker; her RED course's records do.
+    Participant.objects.filter(user=alice).update(given_name="Alice")
+    person = Participant.objects.filter(user=alice).first() or Participant.objects.create(
+        user=alice, given_name="Alice", family_name="A", organisation=alice.organisation,
+        country=country)
+    session = Session.objects.create(course=course, reference=f"{MARKER}-P",
+                                     starts=dt.date(2026, 2, 2), ends=dt.date(2026, 2, 3),
+                                     self_enrolment=True)
+    return stranger, Enrolment.objects.create(participant=person, session=session)
+
+
 def _released_red_material(carol: Any, red: dict[str, Any]) -> Any:
     from django.utils import timezone
 
@@ -565,7 +604,8 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
     refused = status in REFUSED or _to_sign_in(response)
     names_red = pattern.name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
                                  | RED_OPERATION | RED_OPERATION_API | RED_MESSAGE
-                                 | RED_RFI | RED_CERTIFICATE | RED_QUIZ | RED_ATTEMPT)
+                                 | RED_RFI | RED_CERTIFICATE | RED_QUIZ | RED_ATTEMPT
+                                 | RED_PERSON | RED_SESSION | RED_ENROLMENT)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"
     if pattern.name in RED_CATALOGUE | RED_CATALOGUE_SESSION and not refused:

@@ -130,6 +130,28 @@ ROUTES: dict[str, Route] = {
                                     "requirements; the courses offered from visible_to"),
     "training:requirement_lift": _admin("lifts one of the admin's own organisation's "
                                         "requirements (POST); 404 for another's"),
+    # --- training: participants, enrolments, attendance and test scores ----------------
+    "training:participants": _signed_in("the people the user sees through "
+                                        "visible_to(Participant), merged records left out"),
+    "training:participant_create": _signed_in("an empty form; writes go through "
+                                              "participants.create_participant"),
+    "training:participant_duplicates": _signed_in("pairs among the people the user sees "
+                                                  "(participants.find_duplicates)"),
+    "training:participant_merge": _signed_in("merges two people the user sees (POST); each "
+                                             "found through visible_to, 404 otherwise"),
+    **{f"training:{name}": _record(
+        "one person through visible_to(Participant): themself, their organisation, their "
+        "sessions' trainers and programmes' coordinators; 404 for anyone else")
+       for name in ("participant", "participant_edit")},
+    **{f"training:{name}": _record(
+        "one session through Session.objects.visible_to (its course's audience), then the "
+        "enrolments the user sees; 404 outside the course's audience")
+       for name in ("session_enrol", "session_self_enrol", "session_attendance",
+                    "session_scores")},
+    **{f"training:{name}": _record(
+        "one enrolment through visible_to(Enrolment): the person and the course both seen; "
+        "404 for anyone else")
+       for name in ("enrolment_withdraw", "enrolment_completion")},
     # --- intel: notes and the STIX store -----------------------------------------------
     "intel:notes": _covered("check_pages", "the notes a user may see"),
     "intel:note_create": _signed_in("an empty form; writes go through create_note"),
