@@ -150,3 +150,33 @@ def test_bad_content_names_the_entry_and_the_field(world):
     assert "code" in refused(world, with_course({"course": {"code": "cyber-101",
                                                             "title": "Taken"}}))
     assert "not valid JSON" in refused(world, zip_of({"course.json": b"{"}))
+
+
+def test_the_bundles_page_imports_with_the_markings_chosen(world):
+    client = Client()
+    client.force_login(world.trainer)
+    assert client.get("/training/bundles/").status_code == 200
+    upload = SimpleUploadedFile("evil.zip", zip_of({"course.json": COURSE}))
+    response = client.post("/training/bundles/", {
+        "file": upload, "code": "", "distribution": "organisation", "tlp": "amber",
+        "pap": "amber", "grading_scheme": "admiralty"})
+    assert response.status_code == 302
+    course = Course.objects.get(code="evil-101")
+    assert (course.owner, course.distribution, course.tlp) == (
+        world.centre, "organisation", "amber")
+    again = client.post("/training/bundles/", {
+        "file": SimpleUploadedFile("evil.zip", zip_of({"course.json": COURSE})),
+        "distribution": "organisation", "tlp": "amber", "pap": "amber",
+        "grading_scheme": "admiralty"})
+    assert again.status_code == 400 and b"code" in again.content
+    assert Course.objects.filter(title="Evil").count() == 1
+
+
+def test_a_reader_cannot_import_a_bundle(world):
+    client = Client()
+    client.force_login(world.fiji_officer)
+    response = client.post("/training/bundles/", {
+        "file": SimpleUploadedFile("evil.zip", zip_of({"course.json": COURSE})),
+        "distribution": "organisation", "tlp": "amber", "pap": "amber",
+        "grading_scheme": "admiralty"})
+    assert response.status_code == 400 and not Course.objects.filter(code="evil-101")

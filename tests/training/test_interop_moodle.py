@@ -130,3 +130,16 @@ def test_only_the_course_trainers_or_the_peoples_admin_import(w):
     assert client_for(w.ph_analyst).post("/training/import/moodle/", {
         "session": w.session.pk, "organisation": w.ph_unit.pk,
         "content": CSV}).status_code == 400  # the session is not one they may choose
+
+
+def test_the_page_reads_an_uploaded_file_and_carries_it_to_the_confirmation(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = client_for(w.trainer)
+    assert client.get("/training/import/moodle/").status_code == 200
+    response = client.post("/training/import/moodle/", {
+        "session": w.session.pk, "organisation": w.fiji_unit.pk,
+        "file": SimpleUploadedFile("export.csv", CSV.encode("utf-8-sig"))})
+    assert response.status_code == 200
+    assert response.context["content"] == CSV
+    assert [p.line for p in response.context["preview"].problems] == [5, 6, 7, 8]
