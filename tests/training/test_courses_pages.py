@@ -221,3 +221,21 @@ def test_the_session_list_filters_by_country_course_and_year(catalogue):
 def test_the_navigation_leads_to_training(world):
     page = client_for(world.fiji_officer).get("/training/").content.decode()
     assert 'href="/training/" aria-current="page">Training</a>' in page
+
+
+def test_the_catalogue_and_session_list_read_a_bounded_number_of_queries(
+        world, django_assert_max_num_queries):
+    for n in range(30):
+        course = Course.objects.create(
+            owner=world.centre, created_by=world.trainer, code=f"course-{n}",
+            title=f"Course {n}", distribution=Distribution.MEMBERS, tlp=TLP.GREEN,
+            programme=world.programme)
+        Session.objects.create(course=course, reference=f"TRN-2099-{n + 100:04d}",
+                               starts=dt.date(2099, 1, 1), ends=dt.date(2099, 1, 2),
+                               country=world.officer.country)
+    client = client_for(world.fiji_officer)
+    client.get("/training/")  # the session and caches warmed: 9 queries a page after
+    with django_assert_max_num_queries(10):
+        assert client.get("/training/").status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get("/training/sessions/").status_code == 200
