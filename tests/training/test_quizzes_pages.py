@@ -20,7 +20,8 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 def quiz(world):
     module = Module.objects.create(course=world.course, position=1, title="Evidence")
     quiz = authoring.create_quiz(world.trainer, module, QuizDetails(
-        title="Seizing a phone", pass_mark=50, time_limit=20))
+        title="Seizing a phone", intro="Read **lesson 2** first.", pass_mark=50,
+        time_limit=20))
     world.question = authoring.add_question(world.trainer, quiz, QuestionDetails(
         "single", "First step at the scene?", [Choice("Photograph it", True),
                                                 Choice("Switch it off")]))
@@ -45,6 +46,7 @@ def test_the_learner_sees_the_quiz_and_starts_an_attempt(world, quiz):
     page = client(world.fiji_officer).get(reverse("training:quiz", args=[quiz.pk]))
     assert page.status_code == 200
     assert "Seizing a phone" in page.content.decode() and b"Start the quiz" in page.content
+    assert b"<strong>lesson 2</strong>" in page.content
     attempt = start(world, quiz)
     page = client(world.fiji_officer).get(reverse("training:attempt", args=[attempt.pk]))
     body = page.content.decode()
@@ -95,6 +97,8 @@ def test_late_answers_are_refused_with_the_reason(world, quiz):
         reverse("training:attempt_submit", args=[attempt.pk]),
         {"device": DEVICE, f"answer-{world.question.pk}": "0"}, **JSON)
     assert response.status_code == 409 and response.json()["code"] == "deadline"
+    page = client(world.fiji_officer).get(reverse("training:quiz", args=[quiz.pk]))
+    assert b"Time ran out" in page.content and b"Start another attempt" in page.content
 
 
 def test_outsiders_get_404_everywhere(world, quiz):

@@ -65,6 +65,7 @@ def quiz(request: HttpRequest, pk: int) -> HttpResponse:
         "attempts": attempts, "left": quizzes.attempts_left(found, attempts),
         "open_attempt": next((a for a in attempts if a.state == Attempt.State.IN_PROGRESS
                               and not quizzes.is_over(a)), None),
+        "over": {a.pk for a in attempts if quizzes.is_over(a)},
         "closed": quizzes.is_closed(found), "manager": manager,
         "questions": list(found.questions.all()) if manager else [],
         "attempted": manager and found.attempts.exists()})
