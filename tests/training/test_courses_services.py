@@ -205,3 +205,15 @@ def test_a_trainer_the_user_cannot_see_is_refused_without_naming_them(world):
         courses.set_trainers(w.trainer, w.session, [stranger.pk])
     message = error.value.message_dict["trainers"][0]
     assert str(stranger.pk) in message and "Hidden" not in message
+
+
+def test_a_trainer_whose_account_is_deactivated_trains_as_a_person_without_one(world):
+    w = world
+    w.ph_analyst.is_active = False
+    w.ph_analyst.save()
+    person = Participant.objects.create(
+        user=w.ph_analyst, given_name="Jose", family_name="Cruz", organisation=w.ph_unit,
+        country=w.ph_unit.country)
+    w.session.enrolments.create(participant=person)
+    courses.set_trainers(w.trainer, w.session, [w.trainer_person, person])
+    assert person in w.session.trainers.all()

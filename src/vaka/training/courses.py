@@ -437,7 +437,8 @@ def _unreached(course: Course, people: Iterable[Participant]) -> list[str]:
     m: Markings | None = None
     for person in people:
         account = person.user
-        if account is None or can_see(account, course):
+        # A deactivated account signs in no more: the person trains as one without any.
+        if account is None or not account.is_active or can_see(account, course):
             continue
         m = m or Markings.of(course)
         org = account.organisation
