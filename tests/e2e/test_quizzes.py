@@ -73,3 +73,28 @@ def test_a_quiz_answered_offline_is_submitted_once_back_online(new_context, cons
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.SUBMITTED and attempt.passed
     assert page.evaluate(f"localStorage.getItem('vaka-attempt-{attempt.pk}')") is None
+
+
+def test_answers_from_a_second_device_are_refused_and_the_page_says_why(
+        new_context, console, quiz, live_server) -> None:
+    console.allow(r"status of 409")
+    first = new_context().new_page()
+    sign_in(first, "fiji_officer", PASSWORD)
+    first.wait_for_url(f"{live_server.url}/")
+    first.goto(f"/training/quizzes/{quiz.pk}/")
+    first.get_by_role("button", name="Start the quiz").click()
+    first.wait_for_url("**/training/attempts/*/")
+    attempt_url = first.url
+
+    second = new_context().new_page()  # another browser: its own device token
+    sign_in(second, "fiji_officer", PASSWORD)
+    second.wait_for_url(f"{live_server.url}/")
+    second.goto(f"/training/quizzes/{quiz.pk}/")
+    second.get_by_role("button", name="Continue your attempt").click()
+    expect(second.get_by_role("alert")).to_contain_text("in progress on another device")
+    second.goto(attempt_url)
+    second.get_by_label("Photograph it").check()
+    second.get_by_role("button", name="Submit answers").click()
+    expect(second.locator("#quiz-status")).to_contain_text(
+        "Vaka did not accept these answers: These answers come from another device")
+    assert Attempt.objects.get(quiz=quiz).state == Attempt.State.IN_PROGRESS
