@@ -246,9 +246,9 @@ def start_attempt(user: Any, quiz: Quiz, device_token: str, *,
 
     now = at or timezone.now()
     device = device_hash(_check_token(device_token))
-    person = participant_for(user)
     if not quiz.questions.exists():
         raise ValidationError(_("This quiz has no questions yet."), code="empty")
+    person = participant_for(user)
     with transaction.atomic():
         Participant.objects.select_for_update().filter(pk=person.pk).first()  # one at a time
         attempts = list(Attempt.objects.filter(participant=person, quiz=quiz)
