@@ -127,3 +127,21 @@ def test_filters(stats, filters, people, enrolments):
 def test_organisation_filter(stats):
     f = training_figures(stats.coordinator, Filters(organisation=stats.samoa_unit.pk))
     assert (f.people, f.enrolments, f.by_gender) == (1, 2, {"male": 1})
+
+
+def test_trained_enrolments_are_those_the_policy_shows(stats):
+    """The statistics ask the policy for courses and people apart (two subqueries run
+    once); the rows are exactly visible_to(user, Enrolment…)'s."""
+    from django.utils import timezone
+
+    from vaka.directory.models import User
+    from vaka.policy.visibility import visible_to
+    from vaka.training.statistics import trained_enrolments
+
+    Course.objects.filter(pk=stats.tot.pk).update(distribution=Distribution.ORGANISATION)
+    for user in User.objects.all():
+        expected = set(visible_to(user, Enrolment.objects.all()).filter(
+            status=Enrolment.Status.ENROLLED, session__cancelled_at__isnull=True,
+            session__starts__lte=timezone.localdate()).values_list("pk", flat=True))
+        assert set(trained_enrolments(user, Filters()).values_list(
+            "pk", flat=True)) == expected, user.username

@@ -22,19 +22,21 @@ Words, as the page and the report use them:
 
 Filters (``Filters``; ``forms_stats.StatisticsFilter`` parses them): the course's
 programme, the session's first day from / to (both included), the participant's country
-and organisation, and the course's topic. Every breakdown is one ``GROUP BY`` query.
+and organisation, and the course's topic. Every figure comes from aggregate queries
+(``GROUP BY`` and filtered counts), never from reading the rows one by one.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import ExtractYear
+from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vaka.directory.models import Programme
 from vaka.policy.visibility import visible_to
 from vaka.training.models import (
     Completion,
@@ -148,8 +150,17 @@ def human_rights_gender_q() -> Q:
 
 
 def trained_enrolments(user: Any, filters: Filters) -> QuerySet[Enrolment]:
-    """The trained enrolments ``user`` may see, narrowed by ``filters``."""
-    rows = visible_to(user, Enrolment.objects.all()).filter(
+    """The trained enrolments ``user`` may see, narrowed by ``filters``.
+
+    The policy sees an enrolment where the viewer sees both its course and its person, so
+    this asks it exactly that, as two uncorrelated subqueries the database runs once a
+    statement — the same rows as ``visible_to(user, Enrolment…)`` (a test holds them
+    equal), without a correlated check per enrolment: over 150,000 enrolments that was
+    20 to 70 times slower."""
+    rows = Enrolment.objects.filter(
+        session__course_id__in=list(visible_to(user, Course.objects.all()).values_list(
+            "pk", flat=True)),
+        participant_id__in=visible_to(user, Participant.objects.all()).values("pk"),
         status=Enrolment.Status.ENROLLED, session__cancelled_at__isnull=True,
         session__starts__lte=timezone.localdate())
     if filters.programme:
@@ -167,50 +178,79 @@ def trained_enrolments(user: Any, filters: Filters) -> QuerySet[Enrolment]:
     return rows.order_by()
 
 
-def _grouped(rows: QuerySet, key: str) -> list[tuple[Any, int]]:
-    """(key, distinct people) per ``key``, most people first."""
-    return [(row[key], row["n"]) for row in rows.values(key)
-            .annotate(n=Count("participant_id", distinct=True)).order_by("-n", key)]
+def _people(q: Q) -> Count:
+    return Count("participant_id", distinct=True, filter=q)
 
 
 def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigures:
-    """The figures ``user`` may see (see the module docstring for what each counts)."""
+    """The figures ``user`` may see (see the module docstring for what each counts).
+
+    Five statements whatever the size: the totals with every per-programme, per-year and
+    per-topic count as filtered aggregates of one scan; the people by (gender, country,
+    organisation) — a person has one of each, so the groups add up; the scores by
+    course; and the trainers (two)."""
     filters = filters or Filters()
     rows = trained_enrolments(user, filters)
     figures = TrainingFigures()
-    totals = rows.aggregate(
+    topics = {topic: topic_course_ids(topic) for topic in Topic.values}
+    programmes = list(Programme.objects.order_by("name").values_list("code", "name"))
+    span = Session.objects.aggregate(first=Min("starts"), last=Max("starts"))
+    years = range(span["first"].year, span["last"].year + 1) if span["first"] else ()
+    scored = Q(pre_score__isnull=False, post_score__isnull=False)
+    counts = rows.aggregate(
         people=Count("participant_id", distinct=True), enrolments=Count("pk"),
         completed=Count("pk", filter=Q(completion__in=DONE)),
         passed=Count("pk", filter=Q(completion=Completion.PASS)),
         failed=Count("pk", filter=Q(completion=Completion.FAIL)),
-        sessions=Count("session_id", distinct=True))
-    if not totals["enrolments"]:
+        sessions=Count("session_id", distinct=True), pairs=Count("pk", filter=scored),
+        pre=Avg("pre_score", filter=scored), post=Avg("post_score", filter=scored),
+        no_programme=_people(Q(session__course__programme__isnull=True)),
+        **{f"programme_{i}": _people(Q(session__course__programme_id=code))
+           for i, (code, _name) in enumerate(programmes)},
+        **{f"year_{year}": _people(Q(session__starts__gte=date(year, 1, 1),
+                                     session__starts__lte=date(year, 12, 31)))
+           for year in years},
+        **{f"topic_{topic}": _people(Q(session__course_id__in=ids))
+           for topic, ids in topics.items() if ids})
+    if not counts["enrolments"]:
         return figures
-    for name, value in totals.items():
-        setattr(figures, name, value)
-    figures.by_gender = dict(_grouped(rows, "participant__gender"))
-    figures.by_country = _grouped(rows, "participant__country__name")
-    figures.by_organisation = _grouped(rows, "participant__organisation__name")
-    figures.by_programme = [(name or _("No programme"), n) for name, n
-                            in _grouped(rows, "session__course__programme__name")]
-    figures.by_year = sorted(_grouped(rows.annotate(year=ExtractYear("session__starts")),
-                                      "year"))
-    topics = {topic: topic_course_ids(topic) for topic in Topic.values}
-    counted = rows.aggregate(**{
-        topic: Count("participant_id", distinct=True, filter=Q(session__course_id__in=ids))
-        for topic, ids in topics.items() if ids})
-    figures.by_topic = sorted(((t, n) for t, n in counted.items() if n),
-                              key=lambda pair: (-pair[1], pair[0]))
-    _scores(rows, figures)
+    for name in ("people", "enrolments", "completed", "passed", "failed", "sessions",
+                 "pairs"):
+        setattr(figures, name, counts[name])
+    figures.pre_mean, figures.post_mean = _mean(counts["pre"]), _mean(counts["post"])
+
+    def ranked(pairs: Any) -> list[tuple[Any, int]]:
+        return sorted(((k, n) for k, n in pairs if n), key=lambda p: (-p[1], str(p[0])))
+
+    figures.by_programme = ranked([
+        *((name, counts[f"programme_{i}"]) for i, (_code, name) in enumerate(programmes)),
+        (_("No programme"), counts["no_programme"])])
+    figures.by_year = [(year, counts[f"year_{year}"]) for year in years
+                       if counts[f"year_{year}"]]
+    figures.by_topic = ranked((topic, counts.get(f"topic_{topic}", 0)) for topic in topics)
+    _people_by(rows, figures)
+    _by_course(rows.filter(scored), figures)
     _trainers(user, rows, figures, topics[Topic.TRAINER_DEVELOPMENT])
     return figures
 
 
-def _scores(rows: QuerySet, figures: TrainingFigures) -> None:
-    scored = rows.filter(pre_score__isnull=False, post_score__isnull=False)
-    means = scored.aggregate(pairs=Count("pk"), pre=Avg("pre_score"), post=Avg("post_score"))
-    figures.pairs = means["pairs"]
-    figures.pre_mean, figures.post_mean = _mean(means["pre"]), _mean(means["post"])
+def _people_by(rows: QuerySet, figures: TrainingFigures) -> None:
+    """People by gender, country and organisation, from one GROUP BY of the three."""
+    gender: Counter[str] = Counter()
+    country: Counter[str] = Counter()
+    organisation: Counter[str] = Counter()
+    for row in rows.values("participant__gender", "participant__country__name",
+                           "participant__organisation__name").annotate(
+            n=Count("participant_id", distinct=True)).order_by():
+        gender[row["participant__gender"]] += row["n"]
+        country[row["participant__country__name"]] += row["n"]
+        organisation[row["participant__organisation__name"]] += row["n"]
+    figures.by_gender = dict(gender)
+    figures.by_country = sorted(country.items(), key=lambda p: (-p[1], p[0]))
+    figures.by_organisation = sorted(organisation.items(), key=lambda p: (-p[1], p[0]))
+
+
+def _by_course(scored: QuerySet, figures: TrainingFigures) -> None:
     figures.by_course = [
         CourseGain(row["session__course_id"], row["session__course__title"], row["pairs"],
                    _mean(row["pre"]), _mean(row["post"]))
@@ -226,7 +266,7 @@ def _trainers(user: Any, rows: QuerySet, figures: TrainingFigures,
     through = Session.trainers.through
     held = through.objects.filter(session_id__in=rows.values("session_id"))
     trainers = visible_to(user, Participant.objects.filter(
-        Exists(held.filter(participant_id=OuterRef("pk"))))).order_by()
+        pk__in=held.values("participant_id"))).order_by()
     figures.trainers_by_gender = {row["gender"]: row["n"] for row in trainers.values(
         "gender").annotate(n=Count("pk"))}
     if not development:
@@ -235,7 +275,7 @@ def _trainers(user: Any, rows: QuerySet, figures: TrainingFigures,
     delivered = through.objects.filter(
         participant_id=OuterRef("participant_id"), session__starts__gt=OuterRef("session__ends"),
         session__starts__lte=timezone.localdate(), session__cancelled_at__isnull=True,
-        session__in=Session.objects.visible_to(user))
+        session__course_id__in=visible_to(user, Course.objects.all()).values("pk"))
     counts = trained.aggregate(
         trained=Count("participant_id", distinct=True),
         delivering=Count("participant_id", distinct=True, filter=Q(Exists(delivered))))
