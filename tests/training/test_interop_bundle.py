@@ -180,3 +180,18 @@ def test_a_reader_cannot_import_a_bundle(world):
         "distribution": "organisation", "tlp": "amber", "pap": "amber",
         "grading_scheme": "admiralty"})
     assert response.status_code == 400 and not Course.objects.filter(code="evil-101")
+
+
+def test_the_command_exports_and_imports_a_bundle(content, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "cyber.zip"
+    call_command("course_bundle", "export", "cyber-101", str(path), "--user", "centre_trainer")
+    call_command("course_bundle", "import", str(path), "--user", "centre_trainer",
+                 "--code", "cyber-201", "--tlp", "green", "--distribution", "members")
+    copy = Course.objects.get(code="cyber-201")
+    assert copy.tlp == TLP.GREEN and copy.modules.count() == 1
+    with pytest.raises(CommandError, match="Only a trainer"):
+        call_command("course_bundle", "export", "cyber-101", str(path), "--user", "ph_analyst")
+    with pytest.raises(CommandError, match="code"):
+        call_command("course_bundle", "import", str(path), "--user", "centre_trainer")
