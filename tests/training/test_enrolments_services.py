@@ -266,3 +266,17 @@ def test_setting_the_completion_by_the_rules_and_a_managers_override(world):
     assert last("completion").detail["override"] is True
     with pytest.raises(ValidationError, match="Unknown completion"):
         enrolments.set_completion(w.trainer, w.external_enrolment, "excellent")
+
+
+def test_the_promotion_notice_reads_in_words(world):
+    from vaka.inbox.presentation import describe
+
+    w = world
+    Enrolment.objects.create(participant=person(w, "Ana", org=w.samoa_unit),
+                             session=w.session, status=Enrolment.Status.WAITLISTED)
+    enrolments.withdraw(w.trainer, w.enrolment)
+    shown = describe([Notice.objects.get(kind=Notice.Kind.ENROLMENT)])[0]
+    assert shown.text == ("Ana Example moved from the waiting list into session "
+                          "TRN-2026-001 Cybercrime investigation foundations, starting "
+                          "2026-11-02.")
+    assert "<bdi>Ana Example</bdi>" in shown.html
