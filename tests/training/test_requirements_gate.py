@@ -130,3 +130,11 @@ def test_a_completion_set_by_the_trainer_opens_the_gate_and_issues_the_certifica
     enrolments.set_completion(world.trainer, world.enrolment, Completion.COMPLETE)
     assert fresh(world.fiji_officer).can(Capability.CONTRIBUTE)
     assert Certificate.objects.get(enrolment=world.enrolment).name == "Mere Vula"
+
+
+def test_the_api_says_which_course_to_complete_first(world, required):
+    client = signed_in(world.fiji_officer)
+    response = client.post("/api/notes/", {"title": "x", "body": "y"},
+                           content_type="application/json")
+    assert response.status_code == 403
+    assert "Complete “Cybercrime investigation foundations” first." in response.json()["detail"]

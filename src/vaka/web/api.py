@@ -23,8 +23,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or None)
+        exc = exceptions.PermissionDenied(
+            " ".join(filter(None, [str(exc), _training_first(context)])) or None)
     return drf_exception_handler(exc, context)
+
+
+def _training_first(context: dict[str, Any]) -> str:
+    """What training the caller must complete first, when a capability their role grants
+    was held back in this request (``vaka.training.requirements``); else empty."""
+    from django.utils.translation import gettext as _
+
+    from vaka.training.requirements import refused
+
+    request = context.get("request")
+    courses = {course.pk: course.title for held in refused(getattr(request, "user", None))
+               .values() for course in held}
+    return " ".join(_("Complete “%(course)s” first.") % {"course": title}
+                    for title in courses.values())
 
 
 class ErrorSerializer(serializers.Serializer):
