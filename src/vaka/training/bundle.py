@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from vaka.directory.models import User
 from vaka.policy import audit
 from vaka.policy.services import Markings
-from vaka.training import lessons, quiz_authoring
+from vaka.training import quiz_authoring
 from vaka.training.courses import COURSE_FIELDS, CourseDetails, check_manager, create_course
 from vaka.training.models import Course
 from vaka.uploads import upload_limit
@@ -221,6 +221,8 @@ def import_bundle(user: User, data: bytes, markings: Markings, *, code: str = ""
                   request: Any = None) -> Course:
     """A new course of ``user``'s organisation from a bundle, marked with ``markings``;
     ``code`` replaces the bundle's course code (which must be free here). All or nothing."""
+    from vaka.training import lessons
+
     entries = read_zip(data)
     content = _expect(_json(entries, "course.json"), dict, "course.json")
     _fields(content, ("course", "modules"), "course.json")
@@ -253,6 +255,8 @@ def import_bundle(user: User, data: bytes, markings: Markings, *, code: str = ""
 
 def _lessons(user: User, module: Any, items: Any, entries: dict[str, bytes],
              parent: str) -> None:
+    from vaka.training import lessons
+
     for n, item in enumerate(_expect(items, list, f"{parent}.lessons")):
         where = f"{parent}.lessons[{n}]"
         item = _fields(_expect(item, dict, where), ("title", "body", "videos", "files"), where)
