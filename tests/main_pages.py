@@ -26,6 +26,8 @@ from vaka.policy.markings import PAP, TLP, Distribution
 from vaka.policy.services import Markings
 from vaka.products import figures
 from vaka.products.models import Product
+from vaka.training import courses, lessons
+from vaka.training.models import Lesson
 
 ANALYST = "fj.analyst"
 ADMIN = demo.ADMIN_USERNAME
@@ -42,8 +44,8 @@ class MainPage:
     name: str
     path: str
     """The address, with ``{object}``, ``{note}``, ``{submission}``, ``{organisation}``,
-    ``{user}``, ``{community}``, ``{product}``, ``{operation}`` and ``{message}`` standing for
-    records of the store."""
+    ``{user}``, ``{community}``, ``{product}``, ``{operation}``, ``{message}`` and ``{lesson}``
+    standing for records of the store."""
     who: str = ANALYST
     """Who looks at it: the analyst, the platform administrator, or "" for nobody signed in."""
     form: tuple[tuple[str, str], ...] = ()
@@ -87,7 +89,29 @@ MAIN_PAGES = [
     MainPage("community", "/communities/{community}/"),
     MainPage("countries", "/countries/"),
     MainPage("audit log", "/audit/", who=ADMIN),
+    MainPage("lesson", "/training/lessons/{lesson}/"),
 ]
+
+
+# A lesson of some length, as a trainer writes one: headings, lists, a table, a quote.
+LESSON_BODY = "\n\n".join(
+    f"## Step {n}\n\nSwitch the phone to airplane mode or put it in a shielded bag, note "
+    f"the time and who handled it, and photograph the screen before anything else.\n\n"
+    f"- Do not browse the phone.\n- Keep it charged.\n\n"
+    f"| Item | Note |\n|---|---|\n| Bag | sealed, numbered |\n\n"
+    f"> The chain of custody starts at the scene." for n in range(1, 21))
+
+
+def _lesson(markings: Markings) -> Lesson:
+    """A course of the Pacific centre's trainer that every member sees, with a lesson."""
+    trainer = User.objects.get(username="ptccc.trainer")
+    course = courses.create_course(trainer, courses.CourseDetails(
+        code="phone-seizure-101", title="Seizing a mobile phone", languages=["en"]),
+        markings)
+    module = lessons.create_module(trainer, course, lessons.ModuleDetails("At the scene"))
+    return lessons.create_lesson(trainer, module, lessons.LessonDetails(
+        "Isolate the phone", body=LESSON_BODY,
+        videos=["https://videos.example.org/isolate-the-phone.mp4"]))
 
 
 @dataclass
@@ -137,6 +161,7 @@ def populate() -> Store:
                   details=rfis.RfiDetails(deadline=timezone.now() + timedelta(days=3),
                                           case_reference="FJ-2026-0412"),
                   markings=Markings(tlp=TLP.AMBER, distribution=Distribution.MEMBERS))
+    lesson = _lesson(green)
     figures.refresh()  # the dashboard's figures, as the scheduler computes them
     admin = User.objects.get(username=ADMIN)
     ids = {
@@ -150,5 +175,6 @@ def populate() -> Store:
         "operation": Operation.objects.get(code_name=demo_operations.CODE_NAME).pk,
         "message": Message.objects.get(subject=demo_messages.SUBJECT,
                                        forwarded_from__isnull=True).pk,
+        "lesson": lesson.pk,
     }
     return Store(password=demo.demo_password(), ids=ids, admin_device=confirmed_totp(admin))

@@ -212,6 +212,9 @@ class World:
             self.certificate.enrolment)
         # A RED course of the catalogue, for alice, with a session.
         self.catalogue_course, self.catalogue_session = _red_catalogue(carol, red)
+        # A RED course of Unit A, for alice, with a module, a lesson and a lesson file.
+        self.red_course, self.red_module, self.red_lesson, self.red_lesson_file = (
+            _red_course(carol, red))
 
     def client(self, user: Any) -> Client:
         """A fresh client, signed in (an admin past the second factor), with an API token
@@ -287,7 +290,17 @@ RED_PERSON = {"training:participant", "training:participant_edit"}
 RED_SESSION = {f"training:{name}" for name in (
     "session_enrol", "session_self_enrol", "session_attendance", "session_scores")}
 RED_ENROLMENT = {"training:enrolment_withdraw", "training:enrolment_completion"}
+# The RED course's online lessons.
+RED_MODULE = {f"training:{name}" for name in (
+    "module", "module_edit", "module_delete", "module_move", "module_pdf", "lesson_create")}
+RED_LESSON = {f"training:{name}" for name in (
+    "lesson", "lesson_read", "lesson_edit", "lesson_delete", "lesson_move")}
+RED_LESSON_FILE = {"training:lesson_file", "training:lesson_file_remove"}
 PK: dict[str, Callable[[World], Any]] = {
+    **{name: lambda w: w.red_module.pk for name in RED_MODULE},
+    **{name: lambda w: w.red_lesson.pk for name in RED_LESSON},
+    **{name: lambda w: w.red_lesson_file.pk for name in RED_LESSON_FILE},
+    "training:module_create": lambda w: w.red_course.pk,
     **{name: lambda w: w.red_person.pk for name in RED_PERSON},
     **{name: lambda w: w.red_enrolment.session_id for name in RED_SESSION},
     **{name: lambda w: w.red_enrolment.pk for name in RED_ENROLMENT},
@@ -464,6 +477,23 @@ def _red_catalogue(carol: Any, red: dict[str, Any]) -> tuple[Any, Any]:
     return course, session
 
 
+def _red_course(carol: Any, red: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    from vaka.policy.services import create_shareable
+    from vaka.training.models import Course, Lesson, LessonFile, Module
+
+    with transaction.atomic():
+        course = create_shareable(Course(code="red-lessons-course",
+                                         title=f"{MARKER} lessons course"),
+                                  user=carol, markings=Markings(**red))
+    module = Module.objects.create(course=course, position=1, title=f"{MARKER} module")
+    lesson = Lesson.objects.create(module=module, position=1, title=f"{MARKER} lesson",
+                                   body=MARKER)
+    found = LessonFile.objects.create(lesson=lesson, name=f"{MARKER}.txt",
+                                      content_type="text/plain", size=1, sha256="0" * 64,
+                                      stored_as="training/none.bin")
+    return course, module, lesson, found
+
+
 def _red_quiz(enrolment: Any) -> tuple[Any, Any, Any, Any]:
     from vaka.training.models import Attempt, Module, Question, Quiz
 
@@ -604,7 +634,9 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
     refused = status in REFUSED or _to_sign_in(response)
     names_red = pattern.name in (RED_NOTE | RED_OBJECT | RED_STIX | RED_NOTICE | RED_PRODUCT
                                  | RED_OPERATION | RED_OPERATION_API | RED_MESSAGE
-                                 | RED_RFI | RED_CERTIFICATE | RED_QUIZ | RED_ATTEMPT
+                                 | RED_RFI | RED_MODULE | RED_LESSON | RED_LESSON_FILE
+                                 | {"training:module_create"} | RED_CERTIFICATE | RED_QUIZ
+                                 | RED_ATTEMPT
                                  | RED_PERSON | RED_SESSION | RED_ENROLMENT)
     if names_red and not refused:
         yield f"{where}: {status} for a RED record outside the caller's audience"

@@ -177,4 +177,7 @@ def load() -> dict[str, int]:
     from vaka.messaging import demo as demo_messages  # messages between the agencies
 
     created["messages"] = demo_messages.load()
+    from vaka.training import demo as demo_training  # courses, sessions, people trained
+
+    created["training sessions"] = demo_training.load()
     return created

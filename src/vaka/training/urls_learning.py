@@ -2,9 +2,24 @@
 
 from django.urls import path
 
-from vaka.training import views_quizzes
+from vaka.training import views_learning, views_quizzes
 
 urlpatterns: list = [
+    path("courses/<int:pk>/modules/new", views_learning.module_create, name="module_create"),
+    path("modules/<int:pk>/", views_learning.module, name="module"),
+    path("modules/<int:pk>/edit", views_learning.module_edit, name="module_edit"),
+    path("modules/<int:pk>/delete", views_learning.module_delete, name="module_delete"),
+    path("modules/<int:pk>/move", views_learning.module_move, name="module_move"),
+    path("modules/<int:pk>/pdf", views_learning.module_pdf, name="module_pdf"),
+    path("modules/<int:pk>/lessons/new", views_learning.lesson_create, name="lesson_create"),
+    path("lessons/<int:pk>/", views_learning.lesson, name="lesson"),
+    path("lessons/<int:pk>/read", views_learning.lesson_read, name="lesson_read"),
+    path("lessons/<int:pk>/edit", views_learning.lesson_edit, name="lesson_edit"),
+    path("lessons/<int:pk>/delete", views_learning.lesson_delete, name="lesson_delete"),
+    path("lessons/<int:pk>/move", views_learning.lesson_move, name="lesson_move"),
+    path("lesson-files/<int:pk>", views_learning.lesson_file, name="lesson_file"),
+    path("lesson-files/<int:pk>/remove", views_learning.lesson_file_remove,
+         name="lesson_file_remove"),
     path("modules/<int:pk>/quizzes/new", views_quizzes.quiz_create, name="quiz_create"),
     path("quizzes/<int:pk>/", views_quizzes.quiz, name="quiz"),
     path("quizzes/<int:pk>/edit", views_quizzes.quiz_edit, name="quiz_edit"),

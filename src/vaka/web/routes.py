@@ -265,6 +265,17 @@ ROUTES: dict[str, Route] = {
     "training:bundle_export": _signed_in(
         "?course=<id> through Course.objects.visible_to: 404 outside its audience, 403 "
         "for all but its trainers; without a course, 404"),
+    # --- training: online lessons ------------------------------------------------------
+    **{f"training:{name}": _record(
+        "one module, lesson or lesson file of a course, through Module/Lesson/LessonFile"
+        ".objects.visible_to (training.lessons.module_for and the like): 404 outside the "
+        "course's audience; writes need the course's trainers (courses.can_manage)")
+       for name in ("module", "module_edit", "module_delete", "module_move", "module_pdf",
+                    "lesson_create", "lesson", "lesson_read", "lesson_edit",
+                    "lesson_delete", "lesson_move", "lesson_file", "lesson_file_remove")},
+    "training:module_create": _record("an empty form on a course seen through "
+                                      "Course.objects.visible_to; 404 outside its audience, "
+                                      "403 for all but its trainers"),
     # --- products ----------------------------------------------------------------------
     "products:list": _covered("check_products", "products_for(user): released products in "
                               "the user's audience, and the organisation's own drafts"),
