@@ -89,10 +89,10 @@ def video_problem(url: str) -> str:
         return _("the address is longer than %(n)d characters") % {"n": URL_LENGTH}
     parts = urlsplit(url)
     if parts.scheme:
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-            return _("only http:// and https:// addresses (or a path on this site) are "
-                     "linked")
-    elif not url.startswith("/") or not markdown.same_site(url):
+        linked = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    else:
+        linked = url.startswith("/") and markdown.same_site(url)
+    if not linked:
         return _("only http:// and https:// addresses (or a path on this site) are linked")
     ending = PurePosixPath(unquote(parts.path).lower()).suffix.lstrip(".")
     if ending not in VIDEO_ENDINGS:
@@ -196,10 +196,9 @@ def delete_module(user: Any, module: Module) -> None:
     _delete_stored(stored)
 
 
-def _reorder(items: dict[int, Any], order: Sequence[int], label: str) -> None:
+def _reorder(items: dict[int, Any], order: Sequence[int], refusal: str) -> None:
     if sorted(order) != sorted(items) or len(set(order)) != len(order):
-        raise ValidationError({"order": [_("Give each of the %(label)s once, and only "
-                                           "them.") % {"label": label}]})
+        raise ValidationError({"order": [refusal]})
     for position, pk in enumerate(order, start=1):
         if items[pk].position != position:
             items[pk].position = position
@@ -211,7 +210,7 @@ def reorder_modules(user: Any, course: Course, order: Sequence[int]) -> None:
     """Put ``course``'s modules in ``order`` (every module's id, once)."""
     _check_manager(user, course)
     _reorder({m.pk: m for m in course.modules.select_for_update()}, order,
-             _("course's modules"))
+             _("Give each of the course's modules once, and only them."))
     audit.record(Action.UPDATE, actor=user, target=course, detail={"modules": list(order)})
 
 
@@ -259,7 +258,7 @@ def reorder_lessons(user: Any, module: Module, order: Sequence[int]) -> None:
     """Put ``module``'s lessons in ``order`` (every lesson's id, once)."""
     _check_manager(user, module.course)
     _reorder({le.pk: le for le in module.lessons.select_for_update()}, order,
-             _("module's lessons"))
+             _("Give each of the module's lessons once, and only them."))
     audit.record(Action.UPDATE, actor=user, target=module, detail={"lessons": list(order)})
 
 
