@@ -259,3 +259,18 @@ def test_the_services_queue_attendance_and_completion(world, lrs,
         enrolments.set_completion(w.trainer, w.enrolment, Completion.COMPLETE)
     verbs = sorted(r.statement["verb"]["display"]["en-US"] for r in XapiOutbox.objects.all())
     assert verbs == ["attended", "completed"]
+
+
+def test_reading_a_lesson_queues_an_experienced_statement_once(
+        world, lrs, django_capture_on_commit_callbacks):
+    from vaka.training import lessons
+    from vaka.training.models import Lesson, Module
+
+    w = world
+    module = Module.objects.create(course=w.course, title="Evidence")
+    lesson = Lesson.objects.create(module=module, title="Seizing a phone")
+    with django_capture_on_commit_callbacks(execute=True):
+        lessons.mark_read(w.fiji_officer, lesson)
+        lessons.mark_read(w.fiji_officer, lesson)  # again: nothing more
+    verbs = [r.statement["verb"]["display"]["en-US"] for r in XapiOutbox.objects.all()]
+    assert verbs == ["experienced"]

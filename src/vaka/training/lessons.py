@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from vaka.policy import audit
 from vaka.policy.audit import Action
 from vaka.policy.visibility import can_see
+from vaka.training import xapi
 from vaka.training.courses import can_manage
 from vaka.training.models import (
     Attempt,
@@ -361,6 +362,7 @@ def mark_read(user: Any, lesson: Lesson) -> LessonProgress:
             participant=participant, lesson=lesson)
         if created:
             audit.record(Action.UPDATE, actor=user, target=lesson, detail={"read": True})
+            xapi.queue(progress)
     return progress
 
 
