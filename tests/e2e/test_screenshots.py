@@ -101,3 +101,53 @@ def test_readme_screenshots(new_context, live_server, region):
     expect(phone.locator("#nav")).to_be_hidden()
     expect(phone.get_by_role("heading", level=1)).to_have_text("Welcome, Josefa")
     screenshot(phone, "phone.png")
+
+
+def test_training_screenshots(new_context, live_server, region):
+    """The demo's Blue Pacific training: the catalogue, a held session with its people, a
+    lesson, a quiz under way, a certificate and its public page, and the statistics."""
+    from vaka.training.models import Certificate, Lesson, Quiz, Session
+
+    password = region["password"]
+    trainer = new_context().new_page()
+    sign_in(trainer, "ptccc.trainer", password)
+    trainer.wait_for_url(f"{live_server.url}/")
+    trainer.goto("/training/")
+    expect(trainer.locator("main")).to_contain_text("Handling codes and TLP")
+    screenshot(trainer, "training-catalogue.png")
+
+    held = Session.objects.filter(course__code="bp-cyber-foundations").order_by("starts")[0]
+    trainer.goto(held.get_absolute_url())
+    enrolled = held.enrolments.filter(status="enrolled").count()
+    expect(trainer.get_by_role("table", name="Enrolled").locator("tbody tr")).to_have_count(
+        enrolled)
+    screenshot(trainer, "training-session.png", full_page=True)
+
+    trainer.goto("/training/statistics/")
+    expect(trainer.locator("#chart-gender")).to_be_visible()
+    screenshot(trainer, "training-statistics.png", full_page=True)
+
+    cert = Certificate.objects.filter(enrolment__session=held).order_by("pk")[0]
+    trainer.goto(f"/training/certificates/{cert.pk}/")
+    expect(trainer.get_by_role("link", name="Download the PDF")).to_be_visible()
+    screenshot(trainer, "training-certificate.png")
+
+    public = new_context().new_page()
+    public.goto(f"/verify/{cert.code}/")
+    expect(public.locator("#verification")).to_have_text("This certificate is valid.")
+    screenshot(public, "training-verify.png")
+
+    learner = new_context().new_page()
+    sign_in(learner, "fj.viewer", password)
+    learner.wait_for_url(f"{live_server.url}/")
+    lesson = Lesson.objects.get(module__course__code="bp-handling-codes")
+    learner.goto(f"/training/lessons/{lesson.pk}/")
+    expect(learner.get_by_role("heading", level=1)).to_have_text(lesson.title)
+    screenshot(learner, "training-lesson.png")
+    quiz = Quiz.objects.get(module__course__code="bp-handling-codes")
+    learner.goto(f"/training/quizzes/{quiz.pk}/")
+    learner.get_by_role("button", name="Start the quiz").click()
+    learner.wait_for_url("**/training/attempts/*/")
+    learner.get_by_label("The recipient's organisation only").check()
+    expect(learner.locator("#quiz-timer")).to_contain_text("Time left:")
+    screenshot(learner, "training-quiz.png", full_page=True)
