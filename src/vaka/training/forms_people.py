@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from vaka.directory.models import Country, Organisation
@@ -20,6 +21,21 @@ class ParticipantFilter(BootstrapMixin, forms.Form):
                                      required=False)
     gender = forms.ChoiceField(label=_("Gender"), required=False,
                                choices=[("", "—"), *Gender.choices])
+
+    def apply(self, people: QuerySet[Participant]) -> QuerySet[Participant]:
+        """``people`` narrowed by the valid filters (the page's and the API's)."""
+        data = self.cleaned_data
+        if data["organisation"]:
+            people = people.filter(organisation=data["organisation"])
+        if data["country"]:
+            people = people.filter(country=data["country"])
+        if data["gender"]:
+            people = people.filter(gender=data["gender"])
+        for word in (data["q"] or "").split():
+            people = people.filter(Q(given_name__icontains=word)
+                                   | Q(family_name__icontains=word)
+                                   | Q(email__icontains=word) | Q(rank__icontains=word))
+        return people
 
 
 class ParticipantForm(BootstrapMixin, forms.ModelForm):

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -66,17 +65,7 @@ def participant_list(request: HttpRequest) -> HttpResponse:
         "organisation", "country")
     valid = form.is_valid() if request.GET else True
     if valid and request.GET:
-        data = form.cleaned_data
-        if data["organisation"]:
-            people = people.filter(organisation=data["organisation"])
-        if data["country"]:
-            people = people.filter(country=data["country"])
-        if data["gender"]:
-            people = people.filter(gender=data["gender"])
-        for word in (data["q"] or "").split():
-            people = people.filter(Q(given_name__icontains=word)
-                                   | Q(family_name__icontains=word)
-                                   | Q(email__icontains=word) | Q(rank__icontains=word))
+        people = form.apply(people)
     page = paginate(request, people if valid else people.none(), sortable=SORTABLE)
     return render(request, "training/people/participant_list.html", {
         "form": form, "page": page, "query": query_without_page(request),
