@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests.products.conftest import approved_alert, disseminated_alert
+from vaka.backoff import retry_delay
 from vaka.inbox.models import Notice
 from vaka.inbox.selectors import notices_for
 from vaka.products import dissemination, selectors
@@ -114,15 +115,15 @@ def test_a_failed_mail_is_kept_retried_with_back_off_and_never_lost(desk, monkey
     assert failed.count() == 4
     assert "mail server down" in failed.first().last_error
     assert dissemination.send_mail_due(now)["failed"] == 0  # not due yet
-    assert failed.first().next_attempt_at == now + dissemination.retry_delay(1)
+    assert failed.first().next_attempt_at == now + retry_delay(1)
     monkeypatch.undo()
     assert dissemination.send_mail_due(now + timedelta(minutes=2))["sent"] == 4
     assert not Delivery.objects.exclude(state=Delivery.State.SENT).exists()
 
 
-def test_retry_delay_doubles_up_to_a_day() -> None:
-    assert [dissemination.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
-    assert dissemination.retry_delay(40) == timedelta(days=1)
+def test_mail_retries_wait_1_2_4_minutes_up_to_a_day() -> None:
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [60, 120, 240]
+    assert retry_delay(dissemination.MAX_ATTEMPTS) == timedelta(days=1)
 
 
 def test_closing_an_alert_stops_the_chase(desk) -> None:

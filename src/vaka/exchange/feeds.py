@@ -31,6 +31,7 @@ from django.utils.translation import ngettext
 from taxii2client.exceptions import AccessError, InvalidJSONError, TAXIIServiceException
 from taxii2client.v21 import Collection
 
+from vaka.backoff import retry_delay
 from vaka.directory.models import User
 from vaka.directory.roles import Capability
 from vaka.exchange import outbound, scheduler
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 # time and size limit (VAKA_OUTBOUND_TIMEOUT_SECONDS, VAKA_OUTBOUND_MAX_MB: see outbound).
 TIMEOUT = 60
 PAGE_SIZE = 1000  # TAXII objects asked for per request (servers may send fewer)
-MAX_BACKOFF = timedelta(hours=24)
 MAX_ERRORS = 500  # errors listed on one poll; the counts stay exact
 USER_AGENT = "Vaka-feeds/1"
 TAXII_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -386,12 +386,6 @@ def _poll_misp(feed: Feed, run: _Run) -> None:
 
 # --- polls -----------------------------------------------------------------------------------
 
-def backoff(feed: Feed) -> timedelta:
-    """How long after a failure the feed is polled again (``failures`` counts this one)."""
-    return min(timedelta(minutes=feed.interval_minutes) * 2 ** min(feed.failures, 20),
-               MAX_BACKOFF)
-
-
 def poll(feed: Feed, *, user: User | None = None, request: Any = None,
          budget: float | None = None) -> FeedPoll:
     """Poll ``feed`` once: store what is new, record the poll, schedule the next one.
@@ -427,7 +421,9 @@ def _finish(feed: Feed, run: _Run, *, user: User | None, request: Any) -> FeedPo
     if run.failure:
         feed.failures += 1
         feed.last_error = run.failure[:2000]
-        feed.next_poll_at = now + backoff(feed)
+        # interval × 2ⁿ after n failures in a row (this one counted), at most a day
+        feed.next_poll_at = now + retry_delay(
+            feed.failures, base=2 * timedelta(minutes=feed.interval_minutes))
     else:
         feed.failures, feed.last_error, feed.last_success = 0, "", now
         feed.next_poll_at = now + timedelta(minutes=feed.interval_minutes)

@@ -49,6 +49,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vaka.backoff import retry_delay
 from vaka.directory.models import Community, Country, Organisation, User, hash_token
 from vaka.directory.roles import Capability
 from vaka.exchange import outbound, scheduler
@@ -79,7 +80,6 @@ PULL_LIMIT = 500
 PUSH_LIMIT = 500
 SETTLE = timedelta(minutes=10)
 LEASE = timedelta(hours=1)  # a due sync claimed by one process is not started by another
-MAX_BACKOFF = timedelta(hours=24)
 TIMEOUT = (10, 120)  # seconds to connect, between two reads (and outbound.limits() in all)
 TOKEN_PREFIX = "vakapeer_"
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -717,8 +717,9 @@ def _finish(peer: Peer, run: SyncRun, tally: _Tally, *, finished: bool, failed: 
     run.status = SyncRun.Status.FAILED if failed else SyncRun.Status.OK
     if failed:
         peer.failures += 1
-        backoff = timedelta(minutes=peer.interval_minutes) * 2 ** min(peer.failures, 20)
-        peer.next_sync_at = now + min(backoff, MAX_BACKOFF)
+        # interval × 2ⁿ after n failures in a row (this one counted), at most a day
+        peer.next_sync_at = now + retry_delay(
+            peer.failures, base=2 * timedelta(minutes=peer.interval_minutes))
         peer.last_error = tally.notes[0][:2000]
     else:
         peer.failures, peer.last_error, peer.last_success = 0, "", now

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from vaka.backoff import retry_delay
 from vaka.directory.models import Community, Country, Organisation, User
 from vaka.directory.roles import Capability, Role
 from vaka.inbox.models import InboxSettings, Notice
@@ -43,15 +44,9 @@ log = logging.getLogger(__name__)
 # the recipient's organisation admins are told.
 REMINDERS_BEFORE_ESCALATION = 2
 REMIND_EVERY = timedelta(days=1)
-# E-mail retries: 1, 2, 4 … minutes, at most a day apart, given up after MAX_ATTEMPTS.
-RETRY_FIRST = timedelta(minutes=1)
-RETRY_MAX = timedelta(days=1)
+# E-mail retries: 1, 2, 4 … minutes, at most a day apart (``vaka.backoff``), given up
+# after MAX_ATTEMPTS.
 MAX_ATTEMPTS = 12
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """How long after its ``attempts``-th failure a mail is tried again."""
-    return min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MAX)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ Sending: a write that changes progress calls :func:`queue` (the services' hook);
 transaction commits, the statements are put in the outbox (``XapiOutbox``), once per
 statement id. The scheduler's round calls :func:`send_due`, which POSTs them in batches to
 ``<LRS>/statements`` through the outbound rule (``exchange.outbound``); a failure is kept
-with its reason and retried later with the project's back-off (``retry_delay``).
+with its reason and retried later with the project's back-off (``vaka.backoff``).
 """
 
 import datetime as dt
@@ -42,11 +42,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from vaka.backoff import retry_delay
 from vaka.directory.models import User
 from vaka.exchange import outbound
 from vaka.ids import parse_id
 from vaka.policy.visibility import visible_to
-from vaka.products.dissemination import retry_delay
 from vaka.training.models import (
     Attempt,
     Attendance,
