@@ -2,12 +2,13 @@
 
 Called as ``channel(user, visible, notes)`` like the others. Each note gets a course
 carrying the note's markings (owner, author, distribution, TLP, audience) with a module, a
-lesson, a quiz with a question and a session, written straight to the database. People
+lesson with a file (``stored_as`` names no stored file: a channel that downloads it stores
+one), a quiz with a question and a session, written straight to the database. People
 are placed by rules of their own, unrelated to the markings (``_place``): each note has a
 participant in some organisation, some of them with a user account, enrolled in their
-note's session and the next one's; each session has a trainer (a participant with a user
-account); every other course belongs to a programme whose coordinator is a user picked
-the same way.
+note's session and the next one's, each enrolment with a certificate naming the person
+and the course; each session has a trainer (a participant with a user account); every
+other course belongs to a programme whose coordinator is a user picked the same way.
 
 The reference, written out plainly: a course and its parts are seen exactly where the
 note is. A participant is seen by a signed-in user of the person's organisation, by the
@@ -30,6 +31,7 @@ from vaka.training.models import (
     Course,
     Enrolment,
     Lesson,
+    LessonFile,
     LessonProgress,
     Module,
     Participant,
@@ -74,7 +76,10 @@ def build(notes: list) -> Training:
             created_by=note.created_by, distribution=note.distribution, tlp=note.tlp,
             audience=note.audience, programme=programme if i % 2 == 0 else None)
         module = Module.objects.create(course=course, title=f"secret-module-{i}-x")
-        Lesson.objects.create(module=module, title=f"secret-lesson-{i}-x")
+        lesson = Lesson.objects.create(module=module, title=f"secret-lesson-{i}-x")
+        LessonFile.objects.create(lesson=lesson, name=f"secret-lessonfile-{i}-x.txt",
+                                  content_type="text/plain", size=1, sha256="0" * 64,
+                                  stored_as=f"training/channel/{i}.txt")
         quiz = Quiz.objects.create(module=module, title=f"secret-quiz-{i}-x")
         Question.objects.create(quiz=quiz, kind="short", text=f"secret-question-{i}-x",
                                 accepted=["x"])
@@ -104,8 +109,8 @@ def build(notes: list) -> Training:
             enrolment = Enrolment.objects.create(participant=person, session=t.sessions[j],
                                                  completion="pass", completed_at=timezone.now())
             Attendance.objects.create(enrolment=enrolment, day=DAY)
-            Certificate.objects.create(enrolment=enrolment, name="secret", course_title="x",
-                                       completed_on=DAY)
+            Certificate.objects.create(enrolment=enrolment, name=str(person),
+                                       course_title=t.courses[j].title, completed_on=DAY)
             t.enrolments.append(enrolment)
         module = t.courses[i].modules.get()
         LessonProgress.objects.create(participant=person, lesson=module.lessons.get())

@@ -53,7 +53,11 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
   sessions reach its audience; a participant reaches the person, their organisation,
   their sessions' trainers and their programmes' coordinators, and an enrolment,
   attendance, certificate, lesson progress or attempt only readers of both the person
-  and the course.
+  and the course;
+* the training pages (``channels_training_pages``): every page, list, download and form of
+  the training app, the statistics and donor report, the xAPI statements and the public
+  certificate check, on that world: 404 outside the reference, lists and figures over the
+  records the reader sees only.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -88,6 +92,7 @@ from tests.policy import (
     channels_sync,
     channels_taxii,
     channels_training,
+    channels_training_pages,
     channels_versions,
 )
 from tests.policy.channels_versions import Expected
@@ -376,6 +381,7 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_analytics.CHANNELS, *channels_products.CHANNELS,
             *channels_products_api.CHANNELS, *channels_awareness.CHANNELS,
             *channels_compartments.CHANNELS, *channels_training.CHANNELS,
+            *channels_training_pages.CHANNELS,
             *channels_operations_api.CHANNELS,
             *channels_messaging_api.CHANNELS,
             *channels_operations.CHANNELS, *channels_messaging.CHANNELS]

@@ -68,6 +68,11 @@ def _covered(channel: str, reason: str, probe: str = "") -> Route:
     return Route(Exposure.COVERED, reason, channel, probe)
 
 
+def _training(reason: str) -> Route:
+    """A training page: the property test's training pages channel asks it on every world."""
+    return _covered("check_training_pages", reason)
+
+
 _DIRECTORY = "the directory (countries, organisations, users, communities) is not a " \
              "shareable record; every member of the instance reads it"
 _PLATFORM = "changes the platform; needs the manage-platform capability"
@@ -119,7 +124,7 @@ ROUTES: dict[str, Route] = {
     "programme_edit": _admin("sets a programme's coordinators, who see its sessions' "
                              "training records; " + _PLATFORM),
     # --- training: certificates and the training capabilities wait for -----------------
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one certificate through visible_to(Certificate): the person and the course both "
         "seen, 404 for anyone else; revoking needs the course's trainers")
        for name in ("certificate", "certificate_pdf", "certificate_revoke")},
@@ -131,24 +136,24 @@ ROUTES: dict[str, Route] = {
     "training:requirement_lift": _admin("lifts one of the admin's own organisation's "
                                         "requirements (POST); 404 for another's"),
     # --- training: participants, enrolments, attendance and test scores ----------------
-    "training:participants": _signed_in("the people the user sees through "
+    "training:participants": _training("the people the user sees through "
                                         "visible_to(Participant), merged records left out"),
     "training:participant_create": _signed_in("an empty form; writes go through "
                                               "participants.create_participant"),
-    "training:participant_duplicates": _signed_in("pairs among the people the user sees "
+    "training:participant_duplicates": _training("pairs among the people the user sees "
                                                   "(participants.find_duplicates)"),
-    "training:participant_merge": _signed_in("merges two people the user sees (POST); each "
+    "training:participant_merge": _training("merges two people the user sees (POST); each "
                                              "found through visible_to, 404 otherwise"),
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one person through visible_to(Participant): themself, their organisation, their "
         "sessions' trainers and programmes' coordinators; 404 for anyone else")
        for name in ("participant", "participant_edit")},
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one session through Session.objects.visible_to (its course's audience), then the "
         "enrolments the user sees; 404 outside the course's audience")
        for name in ("session_enrol", "session_self_enrol", "session_attendance",
                     "session_scores")},
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one enrolment through visible_to(Enrolment): the person and the course both seen; "
         "404 for anyone else")
        for name in ("enrolment_withdraw", "enrolment_completion")},
@@ -206,43 +211,43 @@ ROUTES: dict[str, Route] = {
     "analytics:chart_csv": _covered("check_analytics", "one chart's data, the same figures "
                                     "as the page"),
     # --- training statistics -----------------------------------------------------------
-    "training:statistics": _signed_in("figures counted over the trained enrolments "
+    "training:statistics": _training("figures counted over the trained enrolments "
                                       "visible_to the user (both the person and the course "
                                       "seen); zeros for an outsider"),
-    "training:statistics_csv": _signed_in("one chart's data, the same figures as the page"),
-    **{f"training:donor_report_{kind}": _signed_in(
+    "training:statistics_csv": _training("one chart's data, the same figures as the page"),
+    **{f"training:donor_report_{kind}": _training(
         "the statistics' figures, sessions held and human-rights and gender content, all "
         "from the enrolments visible_to the user")
        for kind in ("pdf", "xlsx")},
     # --- training: the course catalogue and sessions ------------------------------------
-    "training:catalogue": _signed_in("the courses visible_to the user (courses_for), "
+    "training:catalogue": _training("the courses visible_to the user (courses_for), "
                                      "archived ones when asked; upcoming sessions counted "
                                      "over those courses only"),
     "training:course_create": _signed_in("an empty form; writes go through "
                                          "courses.create_course (trainers only)"),
-    "training:sessions": _signed_in("the sessions of the courses visible_to the user; the "
+    "training:sessions": _training("the sessions of the courses visible_to the user; the "
                                     "course filter offers and accepts only those courses"),
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one course through Course.objects.visible_to (selectors_courses.course_for): 404 "
         "outside its audience; writes need its trainers (courses.can_manage), 403 otherwise")
        for name in ("course", "course_edit", "course_archive", "session_create")},
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one session through Session.objects.visible_to (its course's audience, "
         "selectors_courses.session_for): 404 outside it; trainers named only where the "
         "person is seen; writes need the course's trainers, 403 otherwise")
        for name in ("session", "session_edit", "session_cancel", "session_trainers")},
     # --- training: quizzes -------------------------------------------------------------
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one quiz or question of a course, through Quiz/Question.objects.visible_to "
         "(training.quizzes.quiz_for, question_for): 404 outside the course's audience; "
         "writes need the course's trainers (courses.can_manage); a start makes the caller's "
         "own attempt")
        for name in ("quiz", "quiz_edit", "quiz_delete", "quiz_start", "question_create",
                     "question_edit", "question_delete")},
-    "training:quiz_create": _record("an empty form on a module seen through "
+    "training:quiz_create": _training("an empty form on a module seen through "
                                     "Module.objects.visible_to; 404 outside its course's "
                                     "audience, 403 for all but its trainers"),
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one attempt, through visible_to(Attempt) (training.quizzes.attempt_for): seen "
         "only where both the person and the course are, 404 elsewhere; only the learner "
         "answers or gives it up")
@@ -250,7 +255,7 @@ ROUTES: dict[str, Route] = {
     "training:quiz_worker": _public("the offline quiz's service worker: the same static "
                                     "script for everyone, no record"),
     # --- training: xAPI, Moodle import, course bundles ----------------------------------
-    "training:xapi_statements": _signed_in(
+    "training:xapi_statements": _training(
         "xAPI statements built from the attendance, lesson progress, attempts and "
         "enrolments visible_to the user (both the person and the course seen); an "
         "outsider's list is empty"),
@@ -262,18 +267,18 @@ ROUTES: dict[str, Route] = {
     "training:bundles": _signed_in(
         "the courses the user manages (their organisation's, through visible_to) and an "
         "import form that makes a new course of the user's organisation"),
-    "training:bundle_export": _signed_in(
+    "training:bundle_export": _training(
         "?course=<id> through Course.objects.visible_to: 404 outside its audience, 403 "
         "for all but its trainers; without a course, 404"),
     # --- training: online lessons ------------------------------------------------------
-    **{f"training:{name}": _record(
+    **{f"training:{name}": _training(
         "one module, lesson or lesson file of a course, through Module/Lesson/LessonFile"
         ".objects.visible_to (training.lessons.module_for and the like): 404 outside the "
         "course's audience; writes need the course's trainers (courses.can_manage)")
        for name in ("module", "module_edit", "module_delete", "module_move", "module_pdf",
                     "lesson_create", "lesson", "lesson_read", "lesson_edit",
                     "lesson_delete", "lesson_move", "lesson_file", "lesson_file_remove")},
-    "training:module_create": _record("an empty form on a course seen through "
+    "training:module_create": _training("an empty form on a course seen through "
                                       "Course.objects.visible_to; 404 outside its audience, "
                                       "403 for all but its trainers"),
     # --- products ----------------------------------------------------------------------
