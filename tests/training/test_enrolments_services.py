@@ -108,6 +108,16 @@ def test_a_cancelled_session_takes_nobody(world):
         enrolments.enrol(w.trainer, session, w.officer)
 
 
+def test_enrolling_a_person_just_made_keeps_the_source_given(world):
+    w = world
+    samoan = person(w, "Sina", org=w.samoa_unit)
+    assert enrolments.enrol_new(w.trainer, future_session(w), samoan).source == ""
+    imported = enrolments.enrol_new(w.trainer, future_session(w, reference="TRN-2099-002"),
+                                    samoan, source="moodle")
+    assert Enrolment.objects.get(pk=imported.pk).source == "moodle"
+    assert AuditEntry.objects.filter(action="enrol").latest("seq").detail["source"] == "moodle"
+
+
 def test_an_org_admin_enrols_only_their_own_people_and_a_trainer_anyone_seen(world):
     w = world
     session = future_session(w)

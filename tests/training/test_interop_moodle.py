@@ -100,6 +100,10 @@ def test_keeping_the_valid_lines_stores_exactly_them(w):
     assert tavita.completed_at.date() == dt.date(2026, 11, 4)
     entry = AuditEntry.objects.filter(action="training_import").get()
     assert entry.detail["imported"] == 3 and entry.detail["left_out"] == 4
+    # The new people's enrolments are written, and audited, as the import's.
+    enrolled = AuditEntry.objects.filter(action="enrol", detail__participant__in=[
+        jone.participant_id, asena.participant_id])
+    assert [e.detail["source"] for e in enrolled] == ["moodle", "moodle"]
 
 
 def test_a_hidden_persons_email_makes_a_new_record_and_reveals_nothing(w):

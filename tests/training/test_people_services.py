@@ -43,6 +43,17 @@ def test_a_trainer_adding_another_organisations_person_enrols_them_at_once(world
     person = participants.create_participant(w.trainer, session=w.session, **fields(w))
     assert can_see(w.trainer, person)
     assert Enrolment.objects.get(participant=person).status == "waitlisted"  # full session
+    assert Enrolment.objects.get(participant=person).source == ""
+
+
+def test_the_enrolment_made_with_a_new_person_carries_the_source_given(world):
+    w = world
+    person = participants.create_participant(w.trainer, session=w.session, source="moodle",
+                                             **fields(w))
+    assert Enrolment.objects.get(participant=person).source == "moodle"
+    enrolled = AuditEntry.objects.filter(action="enrol").latest("seq")
+    assert enrolled.detail["participant"] == person.pk
+    assert enrolled.detail["source"] == "moodle"
 
 
 def test_bad_fields_are_reported_by_field_and_nothing_is_stored(world):

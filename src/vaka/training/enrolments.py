@@ -149,14 +149,16 @@ def enrol(user: Any, session: Session, participant: Participant, *,
     return _enrol(user, session, participant, source)
 
 
-def enrol_new(user: Any, session: Session, participant: Participant) -> Enrolment:
+def enrol_new(user: Any, session: Session, participant: Participant, *,
+              source: str = "") -> Enrolment:
     """Enrol a person ``user`` has just created (``participants.create_participant``),
-    whom they may not see until enrolled: only in a session of a course they manage."""
+    whom they may not see until enrolled: only in a session of a course they manage.
+    ``source`` as for :func:`enrol` (``"moodle"`` for the import)."""
     _seen(user, session)
     if not can_manage(user, session.course):
         raise ValidationError({"session": [_(
             "Choose a session of a course you run.")]})
-    return _enrol(user, session, participant, "")
+    return _enrol(user, session, participant, source)
 
 
 def self_enrol(user: Any, session: Session) -> Enrolment:

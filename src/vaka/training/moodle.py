@@ -320,11 +320,10 @@ def _store(user: User, session: Session, organisation: Organisation, course: Cou
         person = participants.create_participant(
             user, session=None if own else session, given_name=row.given_name,
             family_name=row.family_name, email=row.email, organisation=organisation,
-            country=row.country or organisation.country, gender=row.gender)
+            country=row.country or organisation.country, gender=row.gender, source=SOURCE)
         created = 1
         enrolment = Enrolment.objects.filter(session=session, participant=person).first()
         if enrolment is not None:  # enrolled as they were made (another organisation's)
-            Enrolment.objects.filter(pk=enrolment.pk).update(source=SOURCE)
             enrolled = 1
     if enrolment is None or enrolment.status == Enrolment.Status.WITHDRAWN:
         enrolment = enrolments.enrol(user, session, person, source=SOURCE)

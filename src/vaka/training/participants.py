@@ -133,10 +133,11 @@ def can_create(user: Any, organisation: Organisation | None = None) -> bool:
         organisation is None or organisation.pk == user.organisation_id)
 
 
-def create_participant(user: Any, *, session: Session | None = None,
+def create_participant(user: Any, *, session: Session | None = None, source: str = "",
                        **fields: Any) -> Participant:
     """A new person record. A trainer creating a person of another organisation gives the
-    ``session`` (one they run) to enrol them in, in the same transaction."""
+    ``session`` (one they run) to enrol them in, in the same transaction; ``source`` is
+    that enrolment's (``"moodle"`` for the import)."""
     cleaned = _clean(fields)
     organisation = cleaned["organisation"]
     if not can_create(user, organisation):
@@ -154,7 +155,7 @@ def create_participant(user: Any, *, session: Session | None = None,
         if session is not None:
             from vaka.training.enrolments import enrol_new
 
-            enrol_new(user, session, person)
+            enrol_new(user, session, person, source=source)
     return person
 
 
