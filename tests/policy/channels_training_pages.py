@@ -7,10 +7,11 @@ sessions each with attendance, a certificate, lesson progress and an attempt) an
 reference (``courses_seen``, ``people_seen``; an enrolment and what hangs on it where both
 its person and its course are seen).
 
-As the random world's user (anonymous: every page but ``/verify/`` asks to sign in), each
-training page and download is requested once per world, on a record picked in turn
-(``_pick``), so that the worlds between them ask every route of records inside and outside
-the audience:
+As the random world's user (anonymous: every page but ``/verify/`` asks to sign in), the
+lists, figures and the verification page are asked on every world; the pages, downloads
+and POSTs on one record a share of them each (``_asks``: one in ``SHARE``, in turn), on a
+record picked in turn (``_pick``), so that a run of worlds asks every route many times, of
+records inside and outside the audience:
 
 * a page or download of a record outside the reference is 404 (GET and POST), and a POST
   changes nothing (``_state``);
@@ -20,12 +21,14 @@ the audience:
   (and their duplicates), a session's enrolled people, its attendance sheet and scores,
   a person's sessions and certificates;
 * the statistics page, its CSV and the donor report (XLSX read with openpyxl, PDF text
-  with pypdf) count only the enrolments seen, and list only the sessions they are in; the
+  with pypdf) count only the enrolments seen, and list only the sessions held in them; the
   xAPI statements name only the people and courses of the enrolments seen;
 * ``/verify/<code>/`` shows a certificate's name and course to anyone (by design), and no
   other record.
 
-The per-world cost is about thirty requests, three of them PDFs at most.
+Cost: about twenty requests a world. WeasyPrint takes a second or more a PDF, so one world
+in ``REAL_PDF`` renders the PDFs and reads their text back; the others read the HTML they
+are rendered from (``_pdfs``); the donor report is read as XLSX and as PDF in turn.
 """
 
 import io
@@ -65,6 +68,7 @@ COURSE_MARKERS = ("secret-course-{}-x", "secret-module-{}-x", "secret-lesson-{}-
 COURSES = re.compile(r"secret-course-(\d+)-x")
 SESSIONS = re.compile(r"SECRET-(\d+)")
 PEOPLE = re.compile(r"secret-(person|trainer) (\d+)-x")
+COUNT = re.compile(r"(\d+) results?<")
 FILE_BODY = b"lesson file body"
 SHARE = 3
 REAL_PDF = 8
@@ -154,6 +158,12 @@ def _text(response) -> str:
     return response.content.decode(errors="replace")
 
 
+def _count(page: str) -> int:
+    """A list's "N results" (none shown: 0)."""
+    found = COUNT.search(page)
+    return int(found.group(1)) if found else 0
+
+
 def _figure(page: str, name: str) -> int:
     found = re.search(rf'id="figure-{name}">(\d+)', page)
     assert found, name
@@ -204,8 +214,10 @@ def check_training_pages(user, visible: set[int], notes: list) -> None:
         assert {int(i) for i in COURSES.findall(catalogue)} == ref.courses
         sessions = get("/training/sessions/", "sessions")
         assert {int(i) for i in SESSIONS.findall(sessions)} == ref.courses
+        assert _count(catalogue) == _count(sessions) == len(ref.courses)
         people = get("/training/participants/", "participants", {"page_size": 100})
         assert {(k, int(i)) for k, i in PEOPLE.findall(people)} == ref.names()
+        assert _count(people) == len(ref.names())
         duplicates = get("/training/participants/duplicates", "duplicates")
         assert {(k, int(i)) for k, i in PEOPLE.findall(duplicates)} <= ref.names()
 
