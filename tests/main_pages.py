@@ -27,10 +27,11 @@ from vaka.policy.services import Markings
 from vaka.products import figures
 from vaka.products.models import Product
 from vaka.training import courses, lessons
-from vaka.training.models import Lesson
+from vaka.training.models import Certificate, Course, Lesson, Quiz, Session
 
 ANALYST = "fj.analyst"
 ADMIN = demo.ADMIN_USERNAME
+TRAINER = "ptccc.trainer"
 ASKER = "ph.analyst"
 HELD = "c2-relay-44.net"
 # A pasted advisory: the submit page's review step shows what it found.
@@ -44,10 +45,12 @@ class MainPage:
     name: str
     path: str
     """The address, with ``{object}``, ``{note}``, ``{submission}``, ``{organisation}``,
-    ``{user}``, ``{community}``, ``{product}``, ``{operation}``, ``{message}`` and ``{lesson}``
-    standing for records of the store."""
+    ``{user}``, ``{community}``, ``{product}``, ``{operation}``, ``{message}``, ``{lesson}``,
+    ``{course}``, ``{session}``, ``{quiz}``, ``{text_lesson}`` and ``{certificate}`` standing
+    for records of the store."""
     who: str = ANALYST
-    """Who looks at it: the analyst, the platform administrator, or "" for nobody signed in."""
+    """Who looks at it: the analyst, the platform administrator, the Pacific centre's
+    trainer, or "" for nobody signed in."""
     form: tuple[tuple[str, str], ...] = ()
     """When given, the page is the answer to posting these fields to the address (after any
     redirect): the review step of a pasted advisory, the results of a look-up."""
@@ -90,6 +93,14 @@ MAIN_PAGES = [
     MainPage("countries", "/countries/"),
     MainPage("audit log", "/audit/", who=ADMIN),
     MainPage("lesson", "/training/lessons/{lesson}/"),
+    MainPage("course catalogue", "/training/"),
+    MainPage("course", "/training/courses/{course}/"),
+    MainPage("lesson without media", "/training/lessons/{text_lesson}/"),
+    MainPage("quiz", "/training/quizzes/{quiz}/"),
+    MainPage("training session", "/training/sessions/{session}/", who=TRAINER),
+    MainPage("participants", "/training/participants/", who=TRAINER),
+    MainPage("training statistics", "/training/statistics/", who=TRAINER),
+    MainPage("certificate verification", "/verify/{certificate}/", who=""),
 ]
 
 
@@ -112,6 +123,19 @@ def _lesson(markings: Markings) -> Lesson:
     return lessons.create_lesson(trainer, module, lessons.LessonDetails(
         "Isolate the phone", body=LESSON_BODY,
         videos=["https://videos.example.org/isolate-the-phone.mp4"]))
+
+
+def _training() -> dict[str, int | str]:
+    """The demo's training (``vaka.training.demo``): the online course with its lesson (text
+    only) and quiz, which the analyst takes; the Suva session of the foundations course,
+    held, scored and certified."""
+    online = Course.objects.get(code="bp-handling-codes")
+    held = Session.objects.get(course__code="bp-cyber-foundations", starts__lt=timezone.localdate())
+    return {"course": online.pk, "session": held.pk,
+            "text_lesson": Lesson.objects.get(module__course=online).pk,
+            "quiz": Quiz.objects.get(module__course=online).pk,
+            "certificate": Certificate.objects.filter(enrolment__session=held)
+            .order_by("pk")[0].code}
 
 
 @dataclass
@@ -176,5 +200,6 @@ def populate() -> Store:
         "message": Message.objects.get(subject=demo_messages.SUBJECT,
                                        forwarded_from__isnull=True).pk,
         "lesson": lesson.pk,
+        **_training(),
     }
     return Store(password=demo.demo_password(), ids=ids, admin_device=confirmed_totp(admin))
