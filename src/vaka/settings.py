@@ -407,6 +407,14 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "vaka.operations.models.Task.Status",
         "ActionKindEnum": "vaka.operations.models.Action.Kind",
         "ResultKindEnum": "vaka.operations.models.Result.Kind",
+        "TrainingTopicEnum": "vaka.training.models.Topic",
+        "CourseLevelEnum": "vaka.training.models.Level",
+        "CourseDeliveryEnum": "vaka.training.models.Delivery",
+        "GenderMarkerEnum": "vaka.training.models.GenderMarker",
+        "ParticipantGenderEnum": "vaka.training.models.Gender",
+        "CompletionEnum": "vaka.training.models.Completion",
+        "EnrolmentStatusEnum": "vaka.training.models.Enrolment.Status",
+        "QuestionKindEnum": "vaka.training.models.Question.Kind",
     },
 }
 # HSTS includeSubDomains and preload bind every name under the operator's domain to HTTPS

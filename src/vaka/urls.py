@@ -21,6 +21,7 @@ from vaka.messaging.api.urls import register as register_messaging_api
 from vaka.operations.api.urls import register as register_operations_api
 from vaka.policy import views as policy
 from vaka.products.api.views import ProductViewSet
+from vaka.training.api.urls import register as register_training_api
 from vaka.web import health
 from vaka.web import views as web
 from vaka.web.api_searches import SavedSearchViewSet
@@ -46,6 +47,7 @@ router.register("inbox", inbox_api.NoticeViewSet, basename="notice")
 router.register("products", ProductViewSet, basename="product")
 register_operations_api(router)
 register_messaging_api(router)
+register_training_api(router)
 
 urlpatterns = [
     *health.urlpatterns,

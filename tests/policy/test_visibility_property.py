@@ -57,7 +57,13 @@ implementation of DESIGN.md §2 written independently of ``policy.visibility``:
 * the training pages (``channels_training_pages``): every page, list, download and form of
   the training app, the statistics and donor report, the xAPI statements and the public
   certificate check, on that world: 404 outside the reference, lists and figures over the
-  records the reader sees only.
+  records the reader sees only;
+* training through the API (``channels_training_api``): courses, their outline (the
+  answer key for managers only) and sessions, participants, enrolments and certificates
+  listed (ids and count) and read, and their actions, only as that world's reference
+  allows, 404 on every route, POSTs included, for everyone else; a POST naming a hidden
+  session or person answers as a made-up one; the statistics count the visible
+  enrolments only.
 
 Later issues add their channels to ``CHANNELS``.
 """
@@ -92,6 +98,7 @@ from tests.policy import (
     channels_sync,
     channels_taxii,
     channels_training,
+    channels_training_api,
     channels_training_pages,
     channels_versions,
 )
@@ -383,7 +390,7 @@ CHANNELS = [check_api, check_pages, check_store, *channels_exports.CHANNELS,
             *channels_compartments.CHANNELS, *channels_training.CHANNELS,
             *channels_training_pages.CHANNELS,
             *channels_operations_api.CHANNELS,
-            *channels_messaging_api.CHANNELS,
+            *channels_messaging_api.CHANNELS, *channels_training_api.CHANNELS,
             *channels_operations.CHANNELS, *channels_messaging.CHANNELS]
 
 

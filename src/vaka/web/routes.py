@@ -594,4 +594,50 @@ ROUTES: dict[str, Route] = {
        for name in ("answer", "close")},
     "rfi-figures": _covered("check_messaging_api", "RFI figures counted over the rows "
                             "visible_to the caller; nothing of other RFIs"),
+    # Training over the API: the pages' selectors, filters and services; every record
+    # first through visible_to (404 outside its audience, POSTs included).
+    "training-course-list": _covered("check_training_api", "courses_for(user) with the "
+                                     "catalogue's filter; POST adds one through create_course"),
+    "training-course-detail": _covered("check_training_api", "one course, course_for: 404 "
+                                       "outside its markings; PUT/PATCH through update_course"),
+    "training-course-outline": _covered("check_training_api", "the modules, lessons, quizzes "
+                                        "and questions of a course course_for gives (the "
+                                        "answer key to its managers only), 404 outside it"),
+    "training-session-list": _covered("check_training_api", "sessions_for(user) with the "
+                                      "session list's filter, trainers only as visible_to "
+                                      "the caller; POST through create_session"),
+    "training-session-detail": _covered("check_training_api", "one session, session_for: 404 "
+                                        "outside its course's markings; PUT/PATCH through "
+                                        "update_session"),
+    **{f"training-session-{name}": _covered("check_training_api", "an action on one session "
+                                            "(POST) through its service, 404 outside its "
+                                            "course's markings")
+       for name in ("cancel", "trainers")},
+    "training-participant-list": _covered("check_training_api", "people visible_to the "
+                                          "caller (the personal-record rule) with the "
+                                          "participants page's filter; POST through "
+                                          "create_participant"),
+    "training-participant-detail": _covered("check_training_api", "one person visible_to "
+                                            "the caller, 404 otherwise; PUT/PATCH through "
+                                            "update_participant"),
+    "training-enrolment-list": _covered("check_training_api", "enrolments visible_to the "
+                                        "caller (both the person and the course); POST enrols "
+                                        "(enrol, self_enrol) naming a session and person "
+                                        "the caller sees"),
+    "training-enrolment-detail": _covered("check_training_api", "one enrolment visible_to "
+                                          "the caller, 404 otherwise"),
+    **{f"training-enrolment-{name}": _covered("check_training_api", "an action on one "
+                                              "enrolment (POST) through its service, 404 "
+                                              "outside its audience")
+       for name in ("withdraw", "scores", "completion")},
+    "training-certificate-list": _covered("check_training_api", "certificates visible_to "
+                                          "the caller (both the person and the course)"),
+    "training-certificate-detail": _covered("check_training_api", "one certificate "
+                                            "visible_to the caller, 404 otherwise"),
+    "training-certificate-revoke": _covered("check_training_api", "revokes one certificate "
+                                            "(POST) through certificates.revoke, 404 outside "
+                                            "its audience"),
+    "training-statistics-list": _covered("check_training_api", "training_figures(user, "
+                                         "filters): counted over the enrolments visible_to "
+                                         "the caller only"),
 }

@@ -74,6 +74,9 @@ RATES: dict[str, str] = {
     # Message writes through the API: sends, replies, forwards, imports, RFI answers and
     # closes (each sends inbox notices and their e-mails).
     "messages": "600/hour",
+    # Training writes through the API: courses, sessions, participants, enrolments (each
+    # may tell an organisation through its inbox), scores, completions and revocations.
+    "training": "600/hour",
     # The public certificate check (/verify/<code>/), per address: a person checks a few
     # certificates; codes tried in bulk are refused.
     "verify": "30/min",
@@ -90,6 +93,7 @@ WHAT: dict[str, Any] = {
     "products": _lazy("product changes"),
     "operations": _lazy("operation changes"),
     "messages": _lazy("messages sent"),
+    "training": _lazy("training changes"),
     "verify": _lazy("certificate checks"),
 }
 
@@ -409,6 +413,13 @@ class MessagesThrottle(ScopeThrottle):
 
     scope = "messages"
     methods = frozenset({"POST"})
+
+
+class TrainingThrottle(ScopeThrottle):
+    """Only what changes training records counts; reading them does not."""
+
+    scope = "training"
+    methods = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class SubmissionsThrottle(ScopeThrottle):
