@@ -272,12 +272,15 @@ RED_PRODUCT_PAGES = {f"products:{name}" for name in (
     "translation_review", "attachment_add", "attachment", "attachment_remove")}
 # The RED catalogue course's pages and its session's.
 RED_CATALOGUE = {f"training:{name}" for name in (
-    "course", "course_edit", "course_archive", "session_create")}
+    "course", "course_edit", "course_archive", "session_create")} | {
+    "training-course-detail", "training-course-outline"}
 RED_CATALOGUE_SESSION = {f"training:{name}" for name in (
-    "session", "session_edit", "session_cancel", "session_trainers")}
+    "session", "session_edit", "session_cancel", "session_trainers")} | {
+    f"training-session-{name}" for name in ("detail", "cancel", "trainers")}
 # The certificate for the RED course: its pages.
 RED_CERTIFICATE = {f"training:{name}" for name in (
-    "certificate", "certificate_pdf", "certificate_revoke")}
+    "certificate", "certificate_pdf", "certificate_revoke")} | {
+    "training-certificate-detail", "training-certificate-revoke"}
 # The RED course's quiz, its question and alice's attempt.
 RED_QUIZ = {f"training:{name}" for name in (
     "quiz", "quiz_edit", "quiz_delete", "quiz_start", "question_create", "question_edit",
@@ -286,10 +289,12 @@ RED_ATTEMPT = {f"training:{name}" for name in (
     "attempt", "attempt_submit", "attempt_result", "attempt_abandon")}
 # Training's people: a person of Unit E (no one of the walk sees them), and a session of
 # a RED course of Unit A with alice's enrolment (bob sees alice, not the course).
-RED_PERSON = {"training:participant", "training:participant_edit"}
+RED_PERSON = {"training:participant", "training:participant_edit",
+              "training-participant-detail"}
 RED_SESSION = {f"training:{name}" for name in (
     "session_enrol", "session_self_enrol", "session_attendance", "session_scores")}
-RED_ENROLMENT = {"training:enrolment_withdraw", "training:enrolment_completion"}
+RED_ENROLMENT = {"training:enrolment_withdraw", "training:enrolment_completion"} | {
+    f"training-enrolment-{name}" for name in ("detail", "withdraw", "scores", "completion")}
 # The RED course's online lessons.
 RED_MODULE = {f"training:{name}" for name in (
     "module", "module_edit", "module_delete", "module_move", "module_pdf", "lesson_create")}
