@@ -182,6 +182,10 @@ def test_a_trainer_runs_a_session_to_a_certificate_anyone_can_verify(
     expect(charts.first).to_be_visible()
     assert charts.count() >= 4
     expect(trainer.locator("#chart-gender")).to_contain_text("Female")
+    # Each chart shrinks to its card rather than being cut at the card's edge.
+    cut = trainer.locator("main section.card .overflow-auto").evaluate_all(
+        "boxes => boxes.filter(b => b.scrollWidth > b.clientWidth + 1).length")
+    assert cut == 0, f"{cut} charts wider than their card"
     console.check()
 
     # The learner reads the lesson and sees her progress.

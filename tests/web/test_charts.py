@@ -137,9 +137,36 @@ def test_long_labels_are_cut_with_the_full_text_on_hover():
     root = parse(render_svg(chart("hbar", labels=(name, "short"))))
     cut = next(g for g in root.iter(f"{SVG}g") if g.find(f"{SVG}title") is not None)
     assert cut.find(f"{SVG}title").text == name
-    shown = plain(cut.find(f"{SVG}text").text)
-    assert shown.endswith("…") and name.startswith(shown[:-1])
+    head, tail = plain(cut.find(f"{SVG}text").text).split("…")
+    assert name.startswith(head) and name.endswith(tail) and head and tail
     assert "short" in {plain(t) for t in texts(root, "chart-label")}
+
+
+@pytest.mark.parametrize("kind", ["bar", "hbar"])
+def test_labels_sharing_a_beginning_stay_apart_when_cut(kind):
+    units = tuple(f"Police Transnational Crime Unit — {c}" for c in
+                  ("Fiji", "Samoa", "Tonga", "Papua New Guinea"))
+    shown = [plain(t) for t in texts(parse(render_svg(chart(kind, series=1, labels=units),
+                                                      width=480)), "chart-label")]
+    assert len(shown) == 4 and all("…" in t for t in shown)
+    assert len(set(shown)) == 4
+
+
+def test_a_label_that_fits_its_room_exactly_is_not_cut():
+    # "Blue Pacific": the room made for 12 characters holds all 12.
+    root = parse(render_svg(Chart("P", ("Blue Pacific", "PTCCC"), (Series("S", (8.0, 1.0)),),
+                                  kind="hbar")))
+    assert [plain(t) for t in texts(root, "chart-label")] == ["Blue Pacific", "PTCCC"]
+
+
+@pytest.mark.parametrize("rtl", [False, True])
+def test_the_unit_of_a_vertical_chart_is_drawn_whole_inside_it(rtl):
+    # One-digit ticks leave little room beside the axis; the unit is not cut at the edge.
+    root = parse(render_svg(chart("bar", series=1, unit="people"), width=640, rtl=rtl))
+    unit = next(t for t in root.iter(f"{SVG}text") if plain(t.text or "") == "people")
+    x, anchor = float(unit.get("x")), unit.get("text-anchor")
+    assert anchor == "start"  # from the chart's start edge (the right one in RTL) inwards
+    assert x == (640 - 8 if rtl else 8)
 
 
 def test_tlp_colours_cover_every_tlp_and_bars_are_outlined():

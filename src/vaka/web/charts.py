@@ -3,10 +3,12 @@
 Pages load no chart JavaScript and the CSP forbids ``style=`` and ``<script>``, so a chart is
 a plain ``<svg>`` element painted only with presentation attributes (``fill=``, ``stroke=``,
 ``font-size=``), which ``style-src`` does not govern; each bar or point carries a ``<title>``
-that a browser shows on hover. WeasyPrint draws the same markup in PDFs. Measured against
-pygal (``python bench/charts.py``, same run, a loaded machine): a quarter to a third of the
-bytes, raw or gzipped, and 30-40 times less CPU (0.1-0.4 ms a chart), with no dependency;
-pygal's SVG also carries a ``<style>`` element the CSP would block, and random ids.
+that a browser shows on hover. It is drawn at a fixed size with a ``viewBox``; the
+stylesheet (``vaka.css``, ``print.css``) shrinks it to its column. WeasyPrint draws the
+same markup in PDFs. Measured against pygal (``python bench/charts.py``, same run, a loaded
+machine): a quarter to a third of the bytes, raw or gzipped, and 30-40 times less CPU
+(0.1-0.4 ms a chart), with no dependency; pygal's SVG also carries a ``<style>`` element
+the CSP would block, and random ids.
 
 WeasyPrint draws SVG text one character at a time, left to right (no shaping, no bidi), so
 Arabic labels come out unjoined and mirrored in PDFs; numbers and Latin labels are right.
@@ -81,7 +83,7 @@ def render_svg(chart: Chart, *, width: int = 640, height: int = 320, rtl: bool =
     if chart.title:
         x = width - PAD if rtl else PAD
         out.append(_text(x, PAD + 13, chart.title, _anchor("right" if rtl else "left", rtl),
-                         int((width - 2 * PAD) / (13 * 0.6)),
+                         _fit(width - 2 * PAD, 13 * 0.6),
                          ' font-size="13" font-weight="bold"'))
         top += 22
     if empty:
@@ -125,6 +127,7 @@ def _vertical(chart: Chart, colours: tuple[str, ...], f: _Frame, out: list[str])
     ticks = _ticks(_highest(chart), _integers(chart))
     labels = [_number(t) for t in ticks]
     room = CHAR * max(len(t) for t in labels) + 10
+    edge, reach = (f.right, "right") if f.rtl else (f.left, "left")  # the chart's start edge
     f = _Frame(f.left + (0 if f.rtl else room), f.right - (room if f.rtl else 0),
                f.top + 20, f.bottom - 18, f.rtl)
     span, n = ticks[-1], len(chart.labels)
@@ -142,15 +145,15 @@ def _vertical(chart: Chart, colours: tuple[str, ...], f: _Frame, out: list[str])
                    f'y2="{_n(y(tick))}" stroke="{OUTLINE if tick == 0 else GRID}"/>')
         out.append(_text(tick_x, y(tick) + 4, text, _anchor(tick_side, f.rtl), None,
                          ' class="chart-tick"', isolate=False))
-    if chart.unit:
-        out.append(_text(tick_x, f.top - 12, chart.unit, _anchor(tick_side, f.rtl), None,
-                         f' fill="{MUTED}"'))
+    if chart.unit:  # above the tick labels, running from the edge over the plot
+        out.append(_text(edge, f.top - 12, chart.unit, _anchor(reach, f.rtl),
+                         _fit(f.right - f.left + room), f' fill="{MUTED}"'))
     fit = 12  # show every step-th category, so labels of up to this many characters fit
     longest = min(fit, max(len(t) for t in chart.labels))
     step = next(k for k in range(1, n + 1) if k * slot - 4 >= longest * CHAR or k == n)
     for i in range(0, n, step):
         out.append(_text(centre(i), f.bottom + 14, chart.labels[i], "middle",
-                         max(1, int((step * slot - 4) / CHAR)), ' class="chart-label"'))
+                         _fit(step * slot - 4), ' class="chart-label"', middle=True))
     if chart.kind == "line":
         _lines(chart, colours, centre, y, out)
         return
@@ -187,7 +190,7 @@ def _horizontal(chart: Chart, colours: tuple[str, ...], f: _Frame, out: list[str
     """Grouped bars growing from the start side, one row per category."""
     ticks = _ticks(_highest(chart), _integers(chart))
     labels = [_number(t) for t in ticks]
-    room = min((f.right - f.left) * 0.35, CHAR * max(len(t) for t in chart.labels) + 10)
+    room = min((f.right - f.left) * 0.4, CHAR * max(len(t) for t in chart.labels) + 10)
     tail = CHAR * len(labels[-1]) / 2 + 2  # the last tick label overhangs the plot
     f = _Frame(f.left + (tail if f.rtl else room), f.right - (room if f.rtl else tail),
                f.top, f.bottom - 18 - (14 if chart.unit else 0), f.rtl)
@@ -212,7 +215,7 @@ def _horizontal(chart: Chart, colours: tuple[str, ...], f: _Frame, out: list[str
     for i, label in enumerate(chart.labels):
         centre = f.top + (i + 0.5) * row
         out.append(_text(label_x, centre + 4, label, _anchor(label_side, f.rtl),
-                         max(1, int((room - 10) / CHAR)), ' class="chart-label"'))
+                         _fit(room - 10), ' class="chart-label"', middle=True))
         for j, series in enumerate(chart.series):
             value = series.values[i]
             left, right = sorted((x(0), x(value)))
@@ -237,7 +240,7 @@ def _legend(chart: Chart, colours: tuple[str, ...], width: int, top: float, room
                        f'width="10" height="10" fill="{colour}" stroke="{OUTLINE}" '
                        'stroke-width="0.75"/>')
         out.append(_text(edge - 16 if rtl else edge + 16, y + 10, series.name,
-                         _anchor("right" if rtl else "left", rtl), int((room - 18) / CHAR), ""))
+                         _anchor("right" if rtl else "left", rtl), _fit(room - 18), ""))
 
 
 def _dashed(j: int) -> str:
@@ -252,15 +255,34 @@ def _bar(x: float, y: float, w: float, h: float, colour: str, tip: str) -> str:
 
 
 def _text(x: float, y: float, text: str, anchor: str, fit: int | None, extra: str,
-          isolate: bool = True) -> str:
-    """A text element; cut to ``fit`` characters with an ellipsis, the full text then in a
-    ``<title>`` of its group, which a browser shows on hover. Words are isolated so that
-    they take their own direction (an English label in an Arabic chart keeps its ellipsis
-    and brackets where English puts them)."""
-    shown = text if fit is None or len(text) <= fit else text[:max(fit - 1, 1)].rstrip() + "…"
+          isolate: bool = True, middle: bool = False) -> str:
+    """A text element; cut to ``fit`` characters with an ellipsis (at the end, or in the
+    ``middle`` for category labels), the full text then in a ``<title>`` of its group, which
+    a browser shows on hover. Words are isolated so that they take their own direction (an
+    English label in an Arabic chart keeps its ellipsis and brackets where English puts
+    them)."""
+    shown = text if fit is None or len(text) <= fit else _shorten(text, fit, middle)
     element = (f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}"{extra}>'
                f'{_esc(_isolated(shown) if isolate else shown)}</text>')
     return element if shown == text else f"<g><title>{_esc(text)}</title>{element}</g>"
+
+
+def _shorten(text: str, fit: int, middle: bool) -> str:
+    """``text`` in ``fit`` characters, the ellipsis one of them. Cut in the middle, labels
+    that share a beginning stay apart: "Police Transnational Crime Unit — Fiji" and "… —
+    Samoa" in 27 become "Police Transn…e Unit — Fiji" and "Police Transn…Unit — Samoa",
+    not both "Police Transnational Crime…"."""
+    keep = max(fit - 1, 1)
+    if not middle or keep < 6:
+        return text[:keep].rstrip() + "…"
+    head = keep // 2  # an odd character goes to the end, which tells labels apart
+    return text[:head].rstrip() + "…" + text[len(text) - (keep - head):].lstrip()
+
+
+def _fit(space: float, advance: float = CHAR) -> int:
+    """How many characters of ``advance`` fit in ``space`` (at least one); a hair of slack
+    so that a space measured for n characters holds n despite rounding."""
+    return max(1, math.floor(space / advance + 1e-6))
 
 
 def _isolated(text: str) -> str:
