@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -292,8 +293,17 @@ class CertificateViewSet(mixins.ListModelMixin, TrainingViewSet):
 
 # --- statistics -----------------------------------------------------------------------------
 
+class OneObjectSchema(AutoSchema):
+    """The statistics' ``list`` answers one object of figures, not a list of them."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
+
+
 class StatisticsViewSet(viewsets.ViewSet):
     """The statistics page's figures as JSON."""
+
+    schema = OneObjectSchema()
 
     @extend_schema(parameters=_query_parameters(StatisticsFilter),
                    responses={200: FiguresSerializer, **ERRORS})
