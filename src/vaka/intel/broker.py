@@ -22,7 +22,6 @@ from vaka.intel.parsing.observables import KINDS
 from vaka.policy import audit
 from vaka.policy.brokering import is_broker
 from vaka.web.filters import StrictFilterSet
-from vaka.web.forms import BootstrapMixin
 
 
 def hits_for_broker(user: Any) -> QuerySet[HitNotification]:
@@ -52,10 +51,6 @@ def audit_view(user: Any, *, request: Any, channel: str, filters_used: dict[str,
                  detail={"channel": channel, "filters": filters_used, "shown": shown})
 
 
-class BrokerFilterForm(BootstrapMixin, forms.Form):
-    pass
-
-
 def _organisations() -> QuerySet[Organisation]:
     return Organisation.objects.filter(origin__isnull=True).order_by("name")
 
@@ -76,7 +71,6 @@ class BrokerHitFilter(StrictFilterSet):
     class Meta:
         model = HitNotification
         fields: list[str] = []
-        form = BrokerFilterForm
 
     def filter_since(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         start = timezone.make_aware(datetime.combine(value, time.min))

@@ -24,7 +24,6 @@ from vaka.intel import selectors
 from vaka.intel.models import StixObject
 from vaka.policy.markings import PAP, TLP, Distribution
 from vaka.web.filters import StrictBooleanFilter, StrictFilterSet
-from vaka.web.forms import BootstrapMixin
 
 STIX_TYPES = frozenset(OBJ_MAP) | frozenset(OBJ_MAP_OBSERVABLE)
 CUSTOM_TYPE = re.compile(r"x-[a-z0-9][a-z0-9-]{0,250}")
@@ -54,10 +53,6 @@ def country_code(value: str) -> None:
     if not (len(value) == 2 and value.isupper() and pycountry.countries.get(alpha_2=value)):
         raise ValidationError(_("“%(value)s” is not an ISO 3166-1 country code (two capital "
                                 "letters, e.g. FJ)."), params={"value": value})
-
-
-class FilterForm(BootstrapMixin, forms.Form):
-    pass
 
 
 class StixObjectFilter(StrictFilterSet):
@@ -99,7 +94,6 @@ class StixObjectFilter(StrictFilterSet):
     class Meta:
         model = StixObject
         fields: list[str] = []
-        form = FilterForm
 
     def filter_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(owner__country_id=value)

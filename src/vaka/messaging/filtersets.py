@@ -8,7 +8,6 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from vaka.intel.filtersets import FilterForm
 from vaka.messaging.models import Message, Priority
 from vaka.policy.markings import TLP
 from vaka.web.filters import StrictFilterSet
@@ -33,7 +32,6 @@ class MessageFilter(StrictFilterSet):
     class Meta:
         model = Message
         fields: list[str] = []
-        form = FilterForm
 
     def _org_id(self) -> Any:
         return getattr(getattr(self.request, "user", None), "organisation_id", None)

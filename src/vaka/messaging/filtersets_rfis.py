@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from vaka.intel.filtersets import FilterForm
 from vaka.messaging.filtersets import RECEIVED, SENT
 from vaka.messaging.models import MessageRecipient, RequestForInformation
 from vaka.web.filters import StrictBooleanFilter, StrictFilterSet
@@ -30,7 +29,6 @@ class RfiFilter(StrictFilterSet):
     class Meta:
         model = RequestForInformation
         fields: list[str] = []
-        form = FilterForm
 
     def filter_direction(self, queryset: QuerySet[RequestForInformation], name: str,
                          value: str) -> QuerySet[RequestForInformation]:

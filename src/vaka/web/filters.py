@@ -12,6 +12,8 @@ from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 
+from vaka.web.forms import bootstrap_widgets
+
 TRUE, FALSE = ("true", "1"), ("false", "0")
 
 
@@ -44,7 +46,8 @@ class StrictBooleanFilter(filters.BooleanFilter):
 class StrictFilterSet(filters.FilterSet):
     """The base of every filter set: boolean fields filter strictly, and a value that is not
     one of the choices, or an id that names no record, is refused naming the value and what
-    it should have been."""
+    it should have been. The form's widgets carry the Bootstrap classes of every form
+    (``web.forms.bootstrap_widgets``), so a list's filter row lines up whatever its form."""
 
     FILTER_DEFAULTS = {**FILTER_FOR_DBFIELD_DEFAULTS,
                        models.BooleanField: {"filter_class": StrictBooleanFilter}}
@@ -52,7 +55,8 @@ class StrictFilterSet(filters.FilterSet):
     @property
     def form(self) -> forms.Form:
         if not hasattr(self, "_form"):
-            for field in super().form.fields.values():
+            bootstrap_widgets(super().form.fields.values())
+            for field in self._form.fields.values():
                 if isinstance(field, forms.ModelChoiceField):
                     thing = field.queryset.model._meta.verbose_name
                     # %%(value)s: filled in by the field with the value that was sent.
