@@ -170,3 +170,16 @@ def test_a_lesson_page_stays_well_under_150_kb(world, content):
     lesson = lessons.create_lesson(world.trainer, module, LessonDetails("Long", body=long))
     page = client_of(world.fiji_officer).get(f"/training/lessons/{lesson.pk}/").content
     assert len(gzip.compress(page, compresslevel=6)) < 40 * 1024
+
+
+@pytest.mark.parametrize(("languages", "marked"), [
+    (["fr", "en"], ' lang="fr"'), ([], "")])
+def test_the_lesson_text_is_marked_with_the_course_language(world, content, languages,
+                                                             marked):
+    # The trainer's words are content in the course's (first) language, not interface text.
+    Course.objects.filter(pk=world.course.pk).update(languages=languages)
+    _module, made, titles = content
+    page = client_of(world.fiji_officer).get(f"/training/lessons/{made[0].pk}/")
+    body = page.content.decode()
+    assert f'<div class="lesson-text" dir="auto"{marked}>' in body
+    assert f'<h1 class="h3" dir="auto"{marked}>{titles[0]}</h1>' in body

@@ -161,3 +161,22 @@ def test_the_service_worker_is_served_as_javascript(db):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
     assert b"self.addEventListener(\"fetch\"" in response.content
+
+
+def test_questions_are_marked_with_the_course_language(world, quiz):
+    # A trainer's questions and answers are content in the course's (first) language.
+    world.course.languages = ["fr", "en"]
+    world.course.save(update_fields=["languages"])
+    attempt = start(world, quiz)
+    body = client(world.fiji_officer).get(
+        reverse("training:attempt", args=[attempt.pk])).content.decode()
+    assert '<p dir="auto" lang="fr">First step at the scene?</p>' in body
+    assert body.count('dir="auto" lang="fr">Photograph it</label>') == 1
+    quizzes.submit_attempt(world.fiji_officer, attempt.pk, DEVICE,
+                           {str(world.question.pk): 0})
+    result = client(world.fiji_officer).get(
+        reverse("training:attempt_result", args=[attempt.pk])).content.decode()
+    assert '<p class="mb-1" dir="auto" lang="fr">First step at the scene?</p>' in result
+    assert '<span dir="auto" lang="fr">Photograph it</span>' in result
+    page = client(world.fiji_officer).get(reverse("training:quiz", args=[quiz.pk]))
+    assert '<h1 class="h3" dir="auto" lang="fr">Seizing a phone</h1>' in page.content.decode()

@@ -123,6 +123,12 @@ class Course(Shareable):
     def get_absolute_url(self) -> str:
         return reverse("training:course", args=[self.pk])
 
+    @property
+    def content_language(self) -> str:
+        """The language its lessons and questions are written in (the first of
+        ``languages``), for the pages' ``lang``; "" when the course names none."""
+        return self.languages[0] if self.languages else ""
+
 
 class CoursePart(models.Model):
     """Abstract: a part of a course (module, lesson, quiz, question, session), seen exactly
