@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from tests.factories import confirmed_totp
+from vaka.directory.models import User
 from vaka.training.models import Attendance, Enrolment, Participant
 
 
@@ -141,3 +142,16 @@ def test_creating_a_person_from_the_session_enrols_them(world):
     assert response.status_code == 302
     person = Participant.objects.get(given_name="Litia")
     assert Enrolment.objects.get(participant=person).session == w.session
+
+
+def test_in_arabic_participants_are_the_people_trained_not_participating_bodies(world):
+    # "Participants" alone is, in Arabic, the organisations taking part (operations).
+    User.objects.filter(pk=world.trainer.pk).update(language="ar")
+    world.trainer.refresh_from_db()
+    client = client_for(world.trainer)
+    session = text(client.get(reverse("training:session", args=[world.session.pk]),
+                              HTTP_ACCEPT_LANGUAGE="ar"))
+    assert '<h2 class="h5 mb-0">المتدربون</h2>' in session
+    people = text(client.get(reverse("training:participants"), HTTP_ACCEPT_LANGUAGE="ar"))
+    assert '<h1 class="h3 mb-0">المتدربون</h1>' in people
+    assert "الجهات المشاركة" not in session + people
