@@ -220,6 +220,20 @@ def test_tables_and_strikethrough():
     assert "style" not in html
 
 
+def test_a_table_is_named_by_the_heading_of_its_section():
+    table = "| a |\n|---|\n| 1 |"
+    text = f"{table}\n\n## Step 1\n\n{table}\n\n### Bag\n\n{table}"
+    elements = Elements(render(text, anchor_prefix="l7-"))
+    assert [t.get("aria-labelledby") for t in elements.tags("table")] == [
+        None, "l7-step-1", "l7-bag"]
+    assert [attrs["id"] for _tag, attrs in elements.found if "id" in attrs] == [
+        "l7-step-1", "l7-bag"]
+    # Without heading ids (a preview), the heading's words name it.
+    tables = Elements(render(text, anchors=False)).tags("table")
+    assert [t.get("aria-label") for t in tables] == [None, "Step 1", "Bag"]
+    assert not any("aria-labelledby" in t for t in tables)
+
+
 def test_plain_text_strips_the_markdown():
     text = ("# Alert\n\nA **new** wave of [sextortion](https://example.org) e-mails.\n\n"
             "- one\n- two\n\n![map](/media/map.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"

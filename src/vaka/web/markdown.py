@@ -22,6 +22,11 @@ ids (``content``, ``nav``); a page that shows several texts passes a prefix per 
 Each block (paragraph, heading, list item, quote, table cell) is ``dir="auto"``: it is set
 in the direction of its own words, so English lines in an Arabic text read right.
 
+Markdown has no table caption, so a table is named by the heading of its section
+(``aria-labelledby`` its id; ``aria-label``, its words, where headings get no ids): a
+screen reader announces "Step 2, table" rather than an unnamed table. A table before any
+heading stays unnamed.
+
 Pure functions over text: no request, no settings. Only the note on a remote image is
 translated, in the language active when :func:`render` is called.
 """
@@ -55,6 +60,7 @@ _ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
+    "table": {"aria-labelledby", "aria-label"},
     **{f"h{level}": {"id"} for level in range(1, MAX_HEADING + 1)},
 }
 # Each block takes the direction of its own words: an English line in an Arabic text (or
@@ -160,6 +166,7 @@ def _parse(text: str, heading_offset: int, anchors: bool,
     found: list[tuple[int, str, str]] = []
     taken: set[str] = set()
     tried: dict[str, int] = {}  # the last number tried after each base: a linear walk
+    section: tuple[str, str] | None = None  # the last heading so far: (id, words)
     for index, token in enumerate(tokens):
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(MAX_HEADING, int(token.tag[1:]) + heading_offset)}"
@@ -175,6 +182,7 @@ def _parse(text: str, heading_offset: int, anchors: bool,
             if anchors:
                 token.attrSet("id", anchor)
             found.append((int(token.tag[1:]), anchor, words))
+            section = (anchor, words) if words else None
         elif token.type in ("th_open", "td_open"):
             align = _ALIGN.get(str(token.attrGet("style") or ""))
             token.attrs.pop("style", None)
@@ -182,6 +190,9 @@ def _parse(text: str, heading_offset: int, anchors: bool,
                 token.attrSet("class", align)
         elif token.type == "table_open":
             token.attrSet("class", "table")
+            if section:  # Markdown has no caption: the table is named by its section
+                token.attrSet(*(("aria-labelledby", section[0]) if anchors
+                                else ("aria-label", section[1])))
     return tokens, found
 
 
