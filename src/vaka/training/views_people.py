@@ -7,6 +7,7 @@ and ``training.enrolments``, which check who may make them (403).
 """
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -164,22 +165,21 @@ def session_enrol(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a person to enrol."))
         return redirect(session)
     person = _person(request.user, int(raw))
-    try:
-        enrolment = enrolments.enrol(request.user, session, person)
-    except ValidationError as error:
-        _refused(request, error)
-    else:
-        (messages.warning if enrolment.status == Enrolment.Status.WAITLISTED
-         else messages.success)(request, enrolments.outcome(enrolment))
-    return redirect(session)
+    return _enrolled(request, session, lambda: enrolments.enrol(request.user, session, person))
 
 
 @login_required
 @require_POST
 def session_self_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session(request.user, pk)
+    return _enrolled(request, session, lambda: enrolments.self_enrol(request.user, session))
+
+
+def _enrolled(request: HttpRequest, session: Session,
+              enrol: Callable[[], Enrolment]) -> HttpResponse:
+    """Enrol (``enrol()``), then say where the person is: in, or on the waiting list."""
     try:
-        enrolment = enrolments.self_enrol(request.user, session)
+        enrolment = enrol()
     except ValidationError as error:
         _refused(request, error)
     else:
