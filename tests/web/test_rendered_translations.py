@@ -126,13 +126,14 @@ def translation_words(language: str) -> set[str]:
             for word in WORD.findall(text)}
 
 
-# A stored text cut short to fit, as chart labels are: "Pacific Transnational Crime Co…".
-CUT_SHORT = re.compile(r"\u2068([^\u2069]+)…\u2069")
+# A stored text cut short to fit, as chart labels are, at the end or in the middle:
+# "Pacific Transnational Crime Co…", "Police Transnatio…Crime Unit — Fiji".
+CUT_SHORT = re.compile(r"\u2068([^\u2069…]+)…([^\u2069…]*)\u2069")
 
 
 def without_data(piece: str, data: list[str]) -> str:
-    piece = CUT_SHORT.sub(lambda m: " " if any(text.startswith(m[1]) for text in data)
-                          else m[0], piece)
+    piece = CUT_SHORT.sub(lambda m: " " if any(
+        text.startswith(m[1]) and text.endswith(m[2]) for text in data) else m[0], piece)
     for text in data:
         if text in piece:
             # Whole words only: stored "cli" must not leave "ent" of "client" behind.
