@@ -48,7 +48,8 @@ def test_loading_twice_changes_nothing(db, capsys):
     out = capsys.readouterr().out
     assert "nothing new" not in out.splitlines()[0]
     assert ("0 countries, 0 organisations, 0 communities, 0 users, 0 submissions, 0 lookups, "
-            "0 notes, 0 collections, 0 products, 0 operations, 0 messages created") in out
+            "0 notes, 0 collections, 0 products, 0 operations, 0 messages, "
+            "0 training sessions created") in out
     assert f"password '{demo.demo_password()}'" in out
 
 

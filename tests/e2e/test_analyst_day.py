@@ -83,12 +83,13 @@ def test_inbox_counts_groups_reads_filters_and_keeps_the_mail_choice(new_context
                                                                      inbox_day):
     page = signed_in(new_context(), live_server, "fj.analyst", inbox_day)
     badge = page.locator("#inbox-badge")
-    # 7 demo hits, the repeat, the problem, the demo's alert sent to Fiji's unit and the
-    # Philippines' request for information to it
-    expect(badge).to_have_text(re.compile(r"^11\b"))
+    # 7 demo hits, the repeat, the problem, the demo's alert sent to Fiji's unit, the
+    # Philippines' request for information to it and the certificates of five of its
+    # officers trained in the demo's sessions
+    expect(badge).to_have_text(re.compile(r"^16\b"))
     page.locator("#nav").get_by_role("link", name=re.compile(r"^Inbox")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Inbox")
-    expect(notice_rows(page)).to_have_count(11)
+    expect(notice_rows(page)).to_have_count(16)
 
     # Three look-ups of one value by one agency: one notice, counted.
     repeated = notice_rows(page).filter(has_text=REPEATED)
@@ -104,7 +105,7 @@ def test_inbox_counts_groups_reads_filters_and_keeps_the_mail_choice(new_context
     repeated.get_by_role("link").click()
     page.wait_for_url(re.compile(r"/intel/objects/\d+/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(REPEATED)
-    expect(badge).to_have_text(re.compile(r"^10\b"))
+    expect(badge).to_have_text(re.compile(r"^15\b"))
 
     # The filters narrow the list.
     page.goto("/inbox/")
@@ -115,7 +116,7 @@ def test_inbox_counts_groups_reads_filters_and_keeps_the_mail_choice(new_context
     expect(notice_rows(page)).not_to_have_class(re.compile(r"\bfw-bold\b"))
     page.select_option("select[name=state]", "unread")
     page.get_by_role("button", name="Filter").click()
-    expect(notice_rows(page)).to_have_count(10)
+    expect(notice_rows(page)).to_have_count(15)
     expect(page.locator("main .list-group")).not_to_contain_text(REPEATED)
     page.select_option("select[name=state]", "")
     page.select_option("select[name=kind]", "submission_problem")
@@ -126,7 +127,7 @@ def test_inbox_counts_groups_reads_filters_and_keeps_the_mail_choice(new_context
 
     # Mark all read: no badge left, and every notice is shown read.
     page.get_by_role("button", name="Mark all read").click()
-    expect(flash(page)).to_have_text("10 notices marked read.")
+    expect(flash(page)).to_have_text("15 notices marked read.")
     expect(badge).to_have_count(0)
     page.goto("/inbox/?state=unread")
     expect(notice_rows(page)).to_have_text(["Nothing is waiting."])

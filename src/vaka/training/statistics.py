@@ -28,7 +28,7 @@ and organisation, and the course's topic. Every figure comes from aggregate quer
 
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -250,7 +250,10 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
         rows.query.sql_with_params()
     except EmptyResultSet:  # a filter no course meets: nothing to read
         return figures
-    with transaction.atomic(), _trained_table(rows):
+    # PostgreSQL's SET LOCAL needs a transaction; SQLite's would take the write lock
+    # (Vaka begins them IMMEDIATE), and a temporary table needs none.
+    atomic = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+    with atomic, _trained_table(rows):
         if not _by_session(figures):
             return figures
         flags: dict[str, tuple[str, list[Any]]] = {

@@ -52,6 +52,7 @@ class BrokerClashViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     read is audited."""
 
     serializer_class = BrokerClashSerializer
+    lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self) -> Any:
         return desk.clashes_for_broker(self.request.user)
