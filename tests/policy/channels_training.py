@@ -182,6 +182,11 @@ def check_training(user, visible: set[int], notes: list) -> None:
                 if e.participant_id in people and e.session.course_id in courses}
     enrolments = Enrolment.objects.filter(pk__in=[e.pk for e in t.enrolments])
     assert set(visible_to(reader, enrolments).values_list("pk", flat=True)) == expected
+    # The rule's bulk form (statistics) selects the same rows.
+    bulk = visible_to(reader, enrolments, bulk=True)
+    assert set(bulk.values_list("pk", flat=True)) == expected
+    people_bulk = visible_to(reader, Participant.objects.filter(pk__in=everyone), bulk=True)
+    assert set(people_bulk.values_list("pk", flat=True)) == people
     for model in (Attendance, Certificate):
         rows = model.objects.filter(enrolment__in=enrolments)
         assert set(visible_to(reader, rows).values_list("enrolment_id", flat=True)) == expected

@@ -388,6 +388,10 @@ class Enrolment(PersonalPart):
     owner_path = "session__course__owner_id"
     markings_path = "session__course__"
     personal_path = "participant__"
+    # Users who see the person through this very enrolment (two of the person's
+    # ``personal_audiences``, read from here): the policy's bulk form asks them first, so
+    # most rows a trainer or coordinator reads never need the sets of people.
+    personal_via_row = ("session__trainers__user", "session__course__programme__coordinators")
 
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT,
                                     related_name="enrolments")

@@ -193,7 +193,9 @@ def trained_enrolments(user: Any, filters: Filters,
 TRAINED = "vaka_trained_enrolments"
 _COLUMNS = {"i": "pk", "p": "participant_id", "s": "session_id", "c": "session__course_id",
             "g": "session__course__programme_id", "d": "session__starts",
-            "e": "session__ends", "k": "completion", "a": "pre_score", "b": "post_score"}
+            "e": "session__ends", "k": "completion", "a": "pre_score", "b": "post_score",
+            "sx": "participant__gender", "co": "participant__country_id",
+            "o": "participant__organisation_id"}
 
 
 # PostgreSQL answers "person IN (the people a coordinator sees)" with a hash of them only
@@ -335,16 +337,14 @@ def _people_by(flags: dict[str, tuple[str, list[Any]]],
                       for n, (condition, _params) in enumerate(flags.values()))
     sums = "".join(f", SUM(y.f{n})" for n in range(len(flags)))
     params = [value for _condition, values in flags.values() for value in values]
-    table = connection.ops.quote_name(Participant._meta.db_table)
-    group = "p.gender, p.country_id, p.organisation_id"
     gender: Counter[str] = Counter()
     country: Counter[str] = Counter()
     organisation: Counter[int] = Counter()
     people: Counter[str] = Counter()
     for gender_code, country_code, org_id, n, *counts in _rows(
-            f"SELECT {group}, COUNT(*){sums} FROM (SELECT x.p{', ' + inner if inner else ''} "  # noqa: S608
-            f"FROM {{trained}} x GROUP BY x.p) y JOIN {table} p ON p.id = y.p "
-            f"GROUP BY {group}", params):
+            f"SELECT y.sx, y.co, y.o, COUNT(*){sums} FROM (SELECT x.p, x.sx, x.co, x.o"  # noqa: S608
+            f"{', ' + inner if inner else ''} FROM {{trained}} x "
+            "GROUP BY x.p, x.sx, x.co, x.o) y GROUP BY y.sx, y.co, y.o", params):
         figures.people += n
         gender[gender_code] += n
         country[country_code] += n
