@@ -45,11 +45,13 @@ test-sqlite: install
 	scripts/run-tests
 
 # Run once, in the SQLite pass: tests that never reach the database (pure parsers), that
-# bring their own SQLite instance (the Celery integration test), and the browser journeys
-# (the same pages, whose queries the client tests check on both databases).
+# bring their own SQLite instance (the Celery integration test), the browser journeys
+# (the same pages, whose queries the client tests check on both databases), and every test
+# marked one_database (each says why).
 test-postgres: install
 	scripts/with-postgres scripts/run-tests --ignore=tests/intel/parsing \
-	  --ignore=tests/integration --ignore=tests/e2e --deselect=tests/fuzz/test_parsers_fuzz.py
+	  --ignore=tests/integration --ignore=tests/e2e --deselect=tests/fuzz/test_parsers_fuzz.py \
+	  -m "not one_database"
 
 lint: install
 	$(BIN)/ruff check src tests

@@ -95,6 +95,7 @@ def _wait_until_live(url: str, server: subprocess.Popen, seconds: float = 120) -
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
+@pytest.mark.one_database  # its own SQLite instance, whatever the pass
 def test_container_sequence_runs_without_containers(tmp_path: Path) -> None:
     """What `docker build` and `docker compose up` run, in the same order, on SQLite."""
     static = tmp_path / "image-static"

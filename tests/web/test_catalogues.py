@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+pytestmark = pytest.mark.one_database  # files and gettext's tools, never the database
+
 LANGUAGES = ["fr", "es", "ar"]
 SOURCE = Path(settings.BASE_DIR)
 

@@ -144,12 +144,14 @@ def settings_in_a_fresh_process(tmp_path, code, **env):
                           check=False)
 
 
+@pytest.mark.one_database  # settings or the file cache in fresh processes
 def test_a_malformed_rate_stops_start_up_naming_it(tmp_path):
     result = settings_in_a_fresh_process(tmp_path, "", VAKA_RATE_SUBMISSIONS="lots/hour")
     assert result.returncode != 0
     assert "VAKA_RATE_SUBMISSIONS='lots/hour' is not a rate" in result.stderr
 
 
+@pytest.mark.one_database  # settings or the file cache in fresh processes
 def test_the_settings_hold_each_variable_and_a_cache_shared_by_processes(tmp_path):
     result = settings_in_a_fresh_process(
         tmp_path, "print(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']); "
@@ -161,6 +163,7 @@ def test_the_settings_hold_each_variable_and_a_cache_shared_by_processes(tmp_pat
     assert backend == "vaka.web.throttling.FileCache"
 
 
+@pytest.mark.one_database  # settings or the file cache in fresh processes
 def test_a_redis_cache_url_uses_redis_and_anything_else_stops_start_up(tmp_path):
     result = settings_in_a_fresh_process(tmp_path, "print(s.CACHES['default'])",
                                          VAKA_CACHE_URL="redis://cache.internal:6379/1")
@@ -389,6 +392,7 @@ def count_in_another_process(data_dir, **env):
     return result.stdout.split()[-1]
 
 
+@pytest.mark.one_database  # settings or the file cache in fresh processes
 def test_the_file_cache_counts_across_worker_processes(tmp_path):
     assert count_in_another_process(tmp_path) == "allowed"
     assert count_in_another_process(tmp_path) == "allowed"
