@@ -71,6 +71,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
                            "DISABLE TRIGGER policy_auditentry_no_truncate")
 
 
+@pytest.fixture(scope="session")
+def new_instance(tmp_path_factory):
+    """A data directory that `vaka migrate` made from nothing in a process of its own
+    (``tests.new_instance.migrated``). Migrating every app takes a while, so the tests of a
+    new instance share one: they read it, or add what none of the others looks at; copy it
+    (shutil.copytree) to change it."""
+    from tests.new_instance import migrated
+
+    return migrated(tmp_path_factory.mktemp("new-instance"))
+
+
 @pytest.fixture
 def region(db):
     """Two police units, a CERT served by the first unit, a community of unit A and the CERT."""

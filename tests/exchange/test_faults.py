@@ -343,8 +343,6 @@ def test_a_sync_killed_midway_shows_interrupted_and_a_retry_stores_nothing_twice
     assert len(entries) == 3
     peer = HeldPeer(scripted, entries)
     b = other_instance
-    migrated = b.run("migrate", "--no-input", "-v", "0")
-    assert migrated.returncode == 0, migrated.stderr
     b.shell(f"""
         sync.create_peer(actor=None, name="A", url={peer.server.url!r}, outgoing_token="x",
                          push=False)

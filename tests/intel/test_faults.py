@@ -55,14 +55,14 @@ def _stored(data: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    """A migrated data directory with one organisation, copied by each test."""
+def template(tmp_path_factory, new_instance) -> Path:
+    """A migrated data directory (a copy of the suite's new instance) with one organisation,
+    copied by each test."""
     data = tmp_path_factory.mktemp("template") / "data"
-    for args in (("migrate", "-v", "0"),
-                 ("shell", "-c", "from vaka.directory.models import Organisation\n"
-                                 "Organisation.objects.create(name='Unit A', kind='cert')")):
-        done = _vaka(data, *args)
-        assert done.returncode == 0, done.stderr
+    shutil.copytree(new_instance, data, ignore=shutil.ignore_patterns("files"))
+    done = _vaka(data, "shell", "-c", "from vaka.directory.models import Organisation\n"
+                                      "Organisation.objects.create(name='Unit A', kind='cert')")
+    assert done.returncode == 0, done.stderr
     return data
 
 
@@ -105,6 +105,7 @@ def _poll(condition, what: str, bound: float = BOUND) -> None:
 
 
 @pytest.mark.skipif(not TWO_CPUS, reason="the preparing worker needs two CPUs")
+@pytest.mark.one_database  # a SQLite instance of its own, in processes of its own
 def test_a_killed_ingest_takes_its_worker_along_and_can_be_run_again(data, tmp_path):
     count = 30_000  # well past prepare.WORKER_AFTER batches: the worker starts early
     assert count > (prepare.WORKER_AFTER + 3) * prepare.BATCH
@@ -156,6 +157,7 @@ def test_the_worker_drops_inherited_sockets_and_ignored_signals(db, settings):
     assert _gone(pid)
 
 
+@pytest.mark.one_database  # a SQLite instance of its own, in processes of its own
 def test_concurrent_ingests_take_turns_and_all_succeed(data, tmp_path):
     count = 3000
     paths = [_write_bundle(tmp_path / f"{tag}.json", count, tag) for tag in "abc"]
@@ -179,6 +181,7 @@ def test_concurrent_ingests_take_turns_and_all_succeed(data, tmp_path):
     assert stored["stored"] == 3
 
 
+@pytest.mark.one_database  # a SQLite instance of its own, in processes of its own
 def test_a_failed_ingest_is_one_line_without_a_traceback(tmp_path):
     data = tmp_path / "unmigrated"  # no tables: every query fails
     path = _write_bundle(tmp_path / "one.json", 1, "fail")

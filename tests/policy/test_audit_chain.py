@@ -3,17 +3,14 @@
 instance's log is never empty: `vaka migrate` starts it with one entry, so it verifies."""
 
 import importlib
-import os
-import subprocess
-import sys
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.new_instance import run_vaka
 from vaka.policy import audit
 from vaka.policy.models import AuditEntry
 
@@ -46,15 +43,10 @@ def start_the_chain() -> None:
     START.start_the_chain(state.apps, SimpleNamespace(connection=connection))
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="a new SQLite instance, once")
-def test_a_new_instance_verifies_before_any_audited_action(tmp_path):
-    environment = {**os.environ, "VAKA_DATA_DIR": str(tmp_path),
-                   "VAKA_SECRET_KEY": settings.SECRET_KEY}
-    environment.pop("VAKA_DATABASE_URL", None)
-    for command in (["migrate", "-v0"], ["audit", "verify"]):
-        done = subprocess.run([sys.executable, "-m", "vaka.cli", *command], env=environment,
-                              capture_output=True, text=True, timeout=600, check=False)
-        assert done.returncode == 0, done.stderr
+@pytest.mark.one_database  # a new SQLite instance, in processes of its own
+def test_a_new_instance_verifies_before_any_audited_action(new_instance):
+    done = run_vaka(new_instance, "audit", "verify")  # `vaka migrate` made it, nothing else
+    assert done.returncode == 0, done.stderr
     assert "Audit chain intact: 1 entries" in done.stdout
 
 

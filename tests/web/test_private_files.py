@@ -2,37 +2,34 @@
 
 import os
 import stat
-import subprocess
-import sys
 
+import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
+from tests.new_instance import run_vaka
 from vaka.web.checks import data_dir_is_private
+
+# Files and folders, and a new SQLite instance in processes of its own: never the test
+# database.
+pytestmark = pytest.mark.one_database
 
 
 def _mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def _vaka(data_dir, *args):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("VAKA_")}
-    environment["VAKA_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "vaka.cli", *args], env=environment,
-                          capture_output=True, text=True, timeout=300, check=False)
-
-
-def test_a_fresh_data_dir_its_database_and_stored_files_are_private(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    data = tmp_path / "deployment" / "data"
-    assert _vaka(data, "migrate", "--noinput").returncode == 0
-    stored = _vaka(data, "shell", "-c", (
+def test_a_fresh_data_dir_its_database_and_stored_files_are_private(new_instance):
+    deployment = new_instance.parent  # made on the way, in a folder others may read
+    data = new_instance
+    stored = run_vaka(data, "shell", "-c", (
         "from django.core.files.base import ContentFile; "
         "from django.core.files.storage import default_storage; "
         "print(default_storage.save('originals/2026/advisory.txt', ContentFile(b'x')))"))
     assert stored.returncode == 0, stored.stderr
     name = stored.stdout.split()[-1]
-    assert _mode(tmp_path / "deployment") == 0o700  # parents made on the way too
+    assert _mode(deployment.parent) == 0o755
+    assert _mode(deployment) == 0o700  # parents made on the way too
     assert _mode(data) == 0o700
     assert _mode(data / "static") == 0o700
     for path in (data / "vaka.sqlite3", data / "secret_key", data / "files" / name):

@@ -1,34 +1,29 @@
-import os
 import sqlite3
-import subprocess
 import sys
 
 import dj_database_url
+import pytest
+
+from tests.new_instance import run_vaka
+from vaka import cli
 
 
-def run_vaka(data_dir, *args, **env):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("VAKA_")}
-    environment.update({"VAKA_DATA_DIR": str(data_dir), **env})
-    return subprocess.run([sys.executable, "-m", "vaka.cli", *args], env=environment,
-                          capture_output=True, text=True, timeout=300, check=False)
-
-
-def test_fresh_data_dir_gets_a_secret_key_and_a_wal_sqlite_database(tmp_path):
-    result = run_vaka(tmp_path, "migrate", "--noinput")
-    assert result.returncode == 0, result.stderr
-    key = (tmp_path / "secret_key").read_text()
+@pytest.mark.one_database  # a new SQLite instance in processes of its own
+def test_fresh_data_dir_gets_a_secret_key_and_a_wal_sqlite_database(new_instance):
+    key = (new_instance / "secret_key").read_text()
     assert len(key) > 50
-    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
-    with sqlite3.connect(tmp_path / "vaka.sqlite3") as db:
+    assert oct((new_instance / "secret_key").stat().st_mode & 0o777) == "0o600"
+    with sqlite3.connect(new_instance / "vaka.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    result = run_vaka(tmp_path, "shell", "-c", (
+    result = run_vaka(new_instance, "shell", "-c", (
         "from django.db import connection; c = connection.cursor(); "
         "print(c.execute('PRAGMA foreign_keys').fetchone()[0], "
         "c.execute('PRAGMA busy_timeout').fetchone()[0])"))
     assert result.stdout.splitlines()[-1].split() == ["1", "20000"]
-    assert (tmp_path / "secret_key").read_text() == key  # kept, not regenerated
+    assert (new_instance / "secret_key").read_text() == key  # kept, not regenerated
 
 
+@pytest.mark.one_database  # settings read by a process of its own
 def test_secret_key_from_the_environment_wins(tmp_path):
     result = run_vaka(tmp_path, "shell", "-c",
                       "from django.conf import settings; print(settings.SECRET_KEY)",
@@ -43,19 +38,35 @@ def test_postgres_url_switches_the_database_engine():
     assert (config["HOST"], config["NAME"]) == ("db.example", "vaka")
 
 
-def test_audit_verify_and_token_create_commands(tmp_path):
-    assert run_vaka(tmp_path, "migrate", "--noinput").returncode == 0
-    assert run_vaka(tmp_path, "demo").returncode == 0
-    token = run_vaka(tmp_path, "token", "create", "fj.analyst", "--expires", "30")
-    assert token.returncode == 0
-    assert token.stdout.strip().startswith("vaka_")
-    missing = run_vaka(tmp_path, "token", "create", "nobody")
-    assert missing.returncode != 0 and "No user named 'nobody'" in missing.stderr
-    verify = run_vaka(tmp_path, "audit", "verify")
-    assert verify.returncode == 0
-    assert "Audit chain intact" in verify.stdout
+def vaka_in_process(monkeypatch, capsys, *args: str) -> tuple[int | str | None, str, str]:
+    """``vaka ARGS`` through the command's own entry point, in this process, on the test
+    database: its exit code, output and errors."""
+    monkeypatch.setattr(sys, "argv", ["vaka", *args])
+    try:
+        cli.main()
+        code = 0
+    except SystemExit as stopped:
+        code = stopped.code
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
+def test_audit_verify_and_token_create_commands(db, monkeypatch, capsys):
+    # In this process: what needs a process of its own (a fresh data directory, settings
+    # read at start) is checked above; these commands only need a database with the demo.
+    assert vaka_in_process(monkeypatch, capsys, "demo")[0] == 0
+    code, out, _err = vaka_in_process(monkeypatch, capsys,
+                                      "token", "create", "fj.analyst", "--expires", "30")
+    assert code == 0
+    assert out.strip().startswith("vaka_")
+    code, _out, err = vaka_in_process(monkeypatch, capsys, "token", "create", "nobody")
+    assert code != 0 and "No user named 'nobody'" in err
+    code, out, _err = vaka_in_process(monkeypatch, capsys, "audit", "verify")
+    assert code == 0
+    assert "Audit chain intact" in out
+
+
+@pytest.mark.one_database  # settings read by a process of its own
 def test_https_turns_on_secure_cookies_and_hsts(tmp_path):
     script = ("from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
               "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SECURE_SSL_REDIRECT)")
@@ -66,6 +77,7 @@ def test_https_turns_on_secure_cookies_and_hsts(tmp_path):
     assert off.stdout.splitlines()[-1] == "False"
 
 
+@pytest.mark.one_database  # settings read by a process of its own
 def test_on_sqlite_sessions_are_kept_in_the_data_directory_not_the_database(tmp_path):
     result = run_vaka(tmp_path, "shell", "-c", (
         "from django.conf import settings as s; "
@@ -78,6 +90,7 @@ def test_on_sqlite_sessions_are_kept_in_the_data_directory_not_the_database(tmp_
     assert result.stdout.splitlines()[-1].split() == ["django.contrib.sessions.backends.db"]
 
 
+@pytest.mark.one_database  # settings read by a process of its own
 def test_the_busy_timeout_and_side_write_wait_are_settings(tmp_path):
     result = run_vaka(tmp_path, "shell", "-c", (
         "from django.conf import settings; from django.db import connection; "
