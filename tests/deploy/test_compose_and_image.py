@@ -18,6 +18,8 @@ from tests.deploy.files import (
     vaka_commands,
 )
 
+pytestmark = pytest.mark.one_database  # the shipped files and the tools that read them
+
 APP_SERVICES = ("migrate", "web", "worker", "beat")
 # Programs of the images compose.yaml runs besides Vaka's own.
 IMAGE_PROGRAMS = {"postgres": {"pg_isready"}, "redis": {"redis-server", "redis-cli"}}

@@ -26,6 +26,8 @@ from tests.deploy.files import (
 )
 from tests.ports import free_port
 
+pytestmark = pytest.mark.one_database  # the shipped files, nginx and a stand-in app
+
 NGINX = Path("/usr/sbin/nginx")
 EXPECTED_UNITS = {"vaka-web.service", "vaka-worker.service", "vaka-beat.service",
                   "vaka-scheduler.service"}
