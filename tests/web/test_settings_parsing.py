@@ -1,15 +1,16 @@
 """Settings parse strictly, and any variable may come from a file (``VAKA_<NAME>_FILE``)."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.new_instance import run_vaka
 from vaka import config
 from vaka.config import env, env_bool, env_choice, env_float, env_int, env_list
+
+pytestmark = pytest.mark.one_database  # the environment, and settings in fresh processes
 
 
 @pytest.fixture(autouse=True)
@@ -112,26 +113,19 @@ def test_settings_read_the_environment_only_through_the_helpers():
     assert "getenv" not in source
 
 
-def _vaka(data_dir, *args, **variables):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("VAKA_")}
-    environment.update({"VAKA_DATA_DIR": str(data_dir), **variables})
-    return subprocess.run([sys.executable, "-m", "vaka.cli", *args], env=environment,
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
 def test_a_bad_setting_stops_vaka_with_one_line_naming_it(tmp_path):
-    result = _vaka(tmp_path, "check", VAKA_HTTPS="ture")
+    result = run_vaka(tmp_path, "check", VAKA_HTTPS="ture")
     assert result.returncode != 0
     assert result.stderr.strip() == ("vaka: VAKA_HTTPS='ture' is not a yes/no value: use "
                                      "true or false (or 1/0, yes/no, on/off).")
-    result = _vaka(tmp_path, "check", VAKA_WORKERS="two")
+    result = run_vaka(tmp_path, "check", VAKA_WORKERS="two")
     assert result.stderr.strip() == "vaka: VAKA_WORKERS='two' is not a whole number."
 
 
 def test_the_secret_key_and_database_url_can_come_from_files(tmp_path):
     (tmp_path / "key").write_text("key-from-a-file\n")
     (tmp_path / "db").write_text(f"sqlite:///{tmp_path / 'other.sqlite3'}\n")
-    result = _vaka(tmp_path / "data", "shell", "-c",
+    result = run_vaka(tmp_path / "data", "shell", "-c",
                    "from django.conf import settings as s; "
                    "print(s.SECRET_KEY, s.DATABASES['default']['NAME'])",
                    VAKA_SECRET_KEY_FILE=str(tmp_path / "key"),
