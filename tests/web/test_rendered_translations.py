@@ -161,15 +161,26 @@ def render(store: Store, page: MainPage, language: str) -> str:
     return response.content.decode()
 
 
+@pytest.fixture(scope="module")
+def pages_in_every_language() -> dict[str, dict[str, str] | list[str]]:
+    """Filled by the first test of the module that asks, read by the others: the region is
+    populated and every page rendered once, not once a test (they are strings, so they
+    outlive that test's transaction)."""
+    return {}
+
+
 @pytest.fixture
-def rendered(db, request) -> dict[str, dict[str, str] | list[str]]:
+def rendered(db, request, pages_in_every_language) -> dict[str, dict[str, str] | list[str]]:
     """Every main page in English and in the language of the test, and the stored texts."""
     callspec = getattr(request.node, "callspec", None)
     language = callspec.params["language"] if callspec else "fr"
-    store = populate()
-    return {"data": stored_texts(),
-            **{lang: {page.name: render(store, page, lang) for page in MAIN_PAGES}
-               for lang in ("en", language)}}
+    pages = pages_in_every_language
+    if not pages:
+        store = populate()
+        pages["data"] = stored_texts()
+        for lang in ("en", *LANGUAGES):
+            pages[lang] = {page.name: render(store, page, lang) for page in MAIN_PAGES}
+    return {"data": pages["data"], "en": pages["en"], language: pages[language]}
 
 
 def english_left(rendered: dict, language: str) -> dict[str, list[str]]:
