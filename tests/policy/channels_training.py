@@ -38,6 +38,7 @@ from vaka.training.models import (
     Question,
     Quiz,
     Session,
+    TrainedEnrolment,
 )
 
 COURSE_PARTS = (Module, Lesson, Quiz, Question, Session)
@@ -187,6 +188,14 @@ def check_training(user, visible: set[int], notes: list) -> None:
     assert set(bulk.values_list("pk", flat=True)) == expected
     people_bulk = visible_to(reader, Participant.objects.filter(pk__in=everyone), bulk=True)
     assert set(people_bulk.values_list("pk", flat=True)) == people
+    # The statistics' rows of those enrolments (the person's organisation read from the
+    # row's copy), in both forms.
+    counted = {e.pk for e in t.enrolments if e.status == Enrolment.Status.ENROLLED
+               and e.session.cancelled_at is None}
+    rows = TrainedEnrolment.objects.filter(enrolment__in=enrolments)
+    for bulk_form in (False, True):
+        assert set(visible_to(reader, rows, bulk=bulk_form).values_list(
+            "pk", flat=True)) == expected & counted, bulk_form
     for model in (Attendance, Certificate):
         rows = model.objects.filter(enrolment__in=enrolments)
         assert set(visible_to(reader, rows).values_list("enrolment_id", flat=True)) == expected

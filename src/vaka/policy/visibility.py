@@ -28,7 +28,8 @@ the users its ``personal_audiences`` paths name (the person themself, the traine
 sessions they are enrolled in, the coordinators of those sessions' programmes), nobody
 else. Personal data about the person in a marked record (an enrolment, a quiz attempt;
 declared by ``personal_path``, e.g. ``"participant__"``) is seen only where both the
-person and the record's markings are.
+person and the record's markings are. A part that carries a copy of its person's
+organisation (``personal_org_path``: a statistics row) is read from that copy.
 
 Anonymous visitors (and users without an organisation) see ``public`` records marked
 TLP:CLEAR and nothing else. Roles never widen the audience: a platform admin sees what
@@ -175,7 +176,8 @@ def personal_q(user: AnyUser, model: type[models.Model], *, bulk: bool = False) 
         else:
             q |= Q(Exists(named.filter(pk=OuterRef(person_ref))))
     if user.organisation_id is not None:
-        q |= Q(**{f"{prefix}{person.person_org_path}": user.organisation_id})
+        org_path = getattr(model, "personal_org_path", f"{prefix}{person.person_org_path}")
+        q |= Q(**{org_path: user.organisation_id})
     return q
 
 

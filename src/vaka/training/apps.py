@@ -10,8 +10,9 @@ class TrainingConfig(AppConfig):
     def ready(self) -> None:
         from vaka.directory import roles
         from vaka.inbox.presentation import register_texts
-        from vaka.training import certificates, notices, requirements
+        from vaka.training import certificates, notices, requirements, trained
 
         roles.register_gate(requirements.gate)
         register_texts(notices.KINDS, notices.notice_text)
         register_texts(certificates.KINDS, certificates.notice_text)
+        trained.connect()

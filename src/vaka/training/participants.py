@@ -34,6 +34,7 @@ from vaka.directory.models import Country, Organisation
 from vaka.directory.roles import Capability
 from vaka.policy import audit
 from vaka.policy.visibility import can_see, visible_to
+from vaka.training import trained as trained_rows
 from vaka.training.models import (
     Attempt,
     Enrolment,
@@ -288,6 +289,7 @@ def merge_participants(user: Any, keep: Participant, duplicate: Participant) -> 
         dropped = _settle_shared_sessions(keep, duplicate)
         moved = {"enrolments": Enrolment.objects.filter(participant=duplicate)
                  .update(participant=keep)}
+        trained_rows.refresh(Enrolment.objects.filter(participant=keep))  # not a save()
         moved["attempts"] = _move_attempts(keep, duplicate)
         already = LessonProgress.objects.filter(participant=keep).values("lesson_id")
         LessonProgress.objects.filter(participant=duplicate, lesson_id__in=already).delete()
