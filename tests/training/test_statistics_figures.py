@@ -20,10 +20,12 @@ def stats_world(world):
     that are not training — waiting, in a cancelled session, in a session to come."""
     w = world
     samoa = Country.objects.get(code="WS")
-    Enrolment.objects.filter(pk=w.enrolment.pk).update(
-        pre_score=40, post_score=70, completion=Completion.PASS)
-    Enrolment.objects.filter(pk=w.external_enrolment.pk).update(
-        pre_score=50, post_score=60, completion=Completion.FAIL)
+    for enrolment, pre, post, completion in (
+            (w.enrolment, 40, 70, Completion.PASS),
+            (w.external_enrolment, 50, 60, Completion.FAIL)):
+        enrolment.pre_score, enrolment.post_score = pre, post
+        enrolment.completion = completion
+        enrolment.save()
     w.tot = Course.objects.create(
         owner=w.centre, created_by=w.trainer, code="tot", title="Training of trainers",
         topics=["trainer_development", "gender_equality"], programme=w.programme,

@@ -45,7 +45,7 @@ class DonorReport:
 
 
 def _people_by_gender() -> dict[str, Count]:
-    return {g: Count("participant_id", distinct=True, filter=Q(participant__gender=g))
+    return {g: Count("participant_id", distinct=True, filter=Q(gender=g))
             for g in Gender.values}
 
 
@@ -75,19 +75,17 @@ def human_rights_gender(user: Any, filters: Filters) -> Table:
     """The courses with human-rights or gender content delivered: sessions, people,
     women, and the course's OECD gender marker."""
     rows = trained_enrolments(user, filters).filter(
-        session__course__in=Course.objects.filter(human_rights_gender_q()))
+        course__in=Course.objects.filter(human_rights_gender_q()))
     markers = dict(GenderMarker.choices)
-    courses = rows.values("session__course__title", "session__course__gender_marker",
-                          "session__course_id").annotate(
+    courses = rows.values("course__title", "course__gender_marker", "course_id").annotate(
         sessions=Count("session_id", distinct=True),
         people=Count("participant_id", distinct=True),
         women=Count("participant_id", distinct=True,
-                    filter=Q(participant__gender=Gender.FEMALE))).order_by(
-        "session__course__title", "session__course_id")
+                    filter=Q(gender=Gender.FEMALE))).order_by("course__title", "course_id")
     return Table(_("Human rights and gender"), (
         _("Course"), _("Gender marker"), _("Sessions"), _("People trained"), _("Women")), [
-        (c["session__course__title"],
-         f"{c['session__course__gender_marker']} {markers[c['session__course__gender_marker']]}",
+        (c["course__title"],
+         f"{c['course__gender_marker']} {markers[c['course__gender_marker']]}",
          c["sessions"], c["people"], c["women"]) for c in courses])
 
 
@@ -140,7 +138,7 @@ def donor_report(user: Any, filters: Filters) -> DonorReport:
     """Everything the report holds, for ``user``."""
     figures = training_figures(user, filters)
     tlps = set(Course.objects.filter(
-        pk__in=trained_enrolments(user, filters).values("session__course_id"))
+        pk__in=trained_enrolments(user, filters).values("course_id"))
         .values_list("tlp", flat=True))
     order = list(TLP.values)
     tlp = max(tlps, key=order.index) if tlps else TLP.CLEAR

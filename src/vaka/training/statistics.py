@@ -23,12 +23,13 @@ Words, as the page and the report use them:
 Filters (``Filters``; ``forms_stats.StatisticsFilter`` parses them): the course's
 programme, the session's first day from / to (both included), the participant's country
 and organisation, and the course's topic. Every figure comes from aggregate queries
-(``GROUP BY`` and filtered counts), never from reading the rows one by one.
+(``GROUP BY`` and filtered counts) over one table kept for them, a row per trained
+enrolment (``TrainedEnrolment``, :mod:`vaka.training.trained`), never from reading the
+rows one by one.
 """
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,8 +37,22 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import (
+    Aggregate,
+    BigIntegerField,
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,11 +61,11 @@ from vaka.policy.visibility import personal_q, visible_to
 from vaka.training.models import (
     Completion,
     Course,
-    Enrolment,
     Gender,
     Participant,
     Session,
     Topic,
+    TrainedEnrolment,
 )
 from vaka.web.charts import Chart, Series
 
@@ -159,198 +174,215 @@ def visible_course_ids(user: Any) -> list[int]:
 
 
 def trained_enrolments(user: Any, filters: Filters,
-                       courses: list[int] | None = None) -> QuerySet[Enrolment]:
-    """The trained enrolments ``user`` may see, narrowed by ``filters``.
+                       courses: list[int] | None = None) -> QuerySet[TrainedEnrolment]:
+    """The trained enrolments ``user`` may see, narrowed by ``filters``: their statistics
+    rows (:class:`~vaka.training.models.TrainedEnrolment`, one table).
 
     The policy sees an enrolment where the viewer sees both its course and its person, so
     this asks it exactly that: the courses the viewer sees (few: read first), and the
     policy's personal-record rule in its ``bulk`` form (uncorrelated subqueries the
-    database answers once a statement) — the same rows as ``visible_to(user,
-    Enrolment…)`` (a test holds them equal), without a check per enrolment."""
-    rows = Enrolment.objects.filter(
-        personal_q(user, Enrolment, bulk=True),
-        session__course_id__in=visible_course_ids(user) if courses is None else courses,
-        status=Enrolment.Status.ENROLLED, session__cancelled_at__isnull=True,
-        session__starts__lte=timezone.localdate())
+    database answers once a statement) — the same enrolments as ``visible_to(user,
+    Enrolment…)`` (a test holds them equal), without a check per row."""
+    rows = TrainedEnrolment.objects.filter(
+        personal_q(user, TrainedEnrolment, bulk=True),
+        course_id__in=visible_course_ids(user) if courses is None else courses,
+        starts__lte=timezone.localdate())
     if filters.programme:
-        rows = rows.filter(session__course__programme_id=filters.programme)
+        rows = rows.filter(programme_id=filters.programme)
     if filters.since:
-        rows = rows.filter(session__starts__gte=filters.since)
+        rows = rows.filter(starts__gte=filters.since)
     if filters.until:
-        rows = rows.filter(session__starts__lte=filters.until)
+        rows = rows.filter(starts__lte=filters.until)
     if filters.country:
-        rows = rows.filter(participant__country_id=filters.country)
+        rows = rows.filter(country_id=filters.country)
     if filters.organisation:
-        rows = rows.filter(participant__organisation_id=filters.organisation)
+        rows = rows.filter(organisation_id=filters.organisation)
     if filters.topic:
-        rows = rows.filter(session__course_id__in=topic_course_ids(filters.topic))
+        rows = rows.filter(course_id__in=topic_course_ids(filters.topic))
     return rows.order_by()
-
-
-# The trained enrolments of one call, read once into a temporary table (one per
-# connection; dropped when the call ends): its columns, by the short names the figures'
-# statements use. The name is a plain identifier, written as is in the statements.
-TRAINED = "vaka_trained_enrolments"
-_COLUMNS = {"i": "pk", "p": "participant_id", "s": "session_id", "c": "session__course_id",
-            "g": "session__course__programme_id", "d": "session__starts",
-            "e": "session__ends", "k": "completion", "a": "pre_score", "b": "post_score",
-            "sx": "participant__gender", "co": "participant__country_id",
-            "o": "participant__organisation_id"}
 
 
 # PostgreSQL answers "person IN (the people a coordinator sees)" with a hash of them only
 # when it fits in work_mem (4 MB by default: about 80,000 people); past that it scans the
-# subquery again for every enrolment. The statistics' transaction gives it room.
+# subquery again for every row. The statistics' transaction gives it room.
 PG_WORK_MEM = "64MB"
+# Bits of one integer the people's sets of courses and years are kept in (``BIT_OR``).
+BITS = 62
 
 
-@contextmanager
-def _trained_table(rows: QuerySet) -> Iterator[None]:
-    sql, params = rows.values(**{name: F(path) for name, path in _COLUMNS.items()}) \
-        .query.sql_with_params()
-    table = connection.ops.quote_name(TRAINED)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} AS {sql}", params)
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+class BitOr(Aggregate):
+    """The bitwise OR of a group's bits, each value one bit or 0: PostgreSQL's
+    ``BIT_OR``; on SQLite, which has none, the sum of the distinct values (the same
+    number when each is a single bit)."""
 
+    function = "BIT_OR"
+    output_field = BigIntegerField()
 
-def _date(day: date) -> Any:
-    return connection.ops.adapt_datefield_value(day)
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, function="SUM",
+                           template="%(function)s(DISTINCT %(expressions)s)", **extra)
 
 
 def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigures:
-    """The figures ``user`` may see (see the module docstring for what each counts).
+    """The figures ``user`` may see (see the module docstring for what each counts), from
+    three aggregates of the statistics rows the viewer may see (``trained_enrolments``):
 
-    The policy is asked once: the trained enrolments the viewer may see are read into a
-    temporary table, and every figure is an aggregate of it —
-
-    * per session (at most a row a session): enrolments, completions and scores — the
-      totals, the sessions held and the scores by course;
-    * per person (``GROUP BY`` participant inside), a flag for each programme, year and
-      topic they were trained in, then per (gender, country, organisation) the people and
-      the sums of those flags: every "people by …" figure, a person counted once;
-    * the trainers of the sessions held, by gender, and those trained as trainers who
-      went on to deliver."""
+    * per course: enrolments, sessions, completions and scores — the totals, the sessions
+      held and the scores by course;
+    * per person, the set of courses and of years they were trained in (bits, ``BIT_OR``)
+      and their first trainer-development course, then per (gender, country,
+      organisation) the people, how many of them have a course of each programme and
+      topic and a year, and the trainers trained and delivering: each person counted once;
+    * the trainers of the sessions held, by gender."""
     filters = filters or Filters()
     courses = visible_course_ids(user)
     figures = TrainingFigures()
     if not courses:
         return figures
-    topics = {topic: ids for topic in Topic.values if (ids := topic_course_ids(topic))}
-    programmes = list(Programme.objects.order_by("name").values_list("code", "name"))
-    span = Session.objects.aggregate(first=Min("starts"), last=Max("starts"))
-    years = range(span["first"].year, span["last"].year + 1) if span["first"] else ()
     rows = trained_enrolments(user, filters, courses)
     try:
         rows.query.sql_with_params()
     except EmptyResultSet:  # a filter no course meets: nothing to read
         return figures
     # PostgreSQL's SET LOCAL needs a transaction; SQLite's would take the write lock
-    # (Vaka begins them IMMEDIATE), and a temporary table needs none.
+    # (Vaka begins them IMMEDIATE), and its reads need none.
     atomic = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
-    with atomic, _trained_table(rows):
-        if not _by_session(figures):
+    with atomic:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
+        if not _by_course(rows, figures):
             return figures
-        flags: dict[str, tuple[str, list[Any]]] = {
-            "no_programme": ("x.g IS NULL", []),
-            **{f"programme_{i}": ("x.g = %s", [code])
-               for i, (code, _name) in enumerate(programmes)},
-            **{f"year_{year}": ("x.d >= %s AND x.d <= %s",
-                                [_date(date(year, 1, 1)), _date(date(year, 12, 31))])
-               for year in years},
-            **{f"topic_{topic}": (f"x.c IN ({', '.join(['%s'] * len(ids))})", ids)
-               for topic, ids in topics.items()},
-        }
-        people = _people_by(flags, figures)
-        _trainers(user, figures, courses, topics.get(Topic.TRAINER_DEVELOPMENT, []))
-
-    def ranked(pairs: Any) -> list[tuple[Any, int]]:
-        return sorted(((k, n) for k, n in pairs if n), key=lambda p: (-p[1], str(p[0])))
-
-    figures.by_programme = ranked([
-        *((name, people[f"programme_{i}"]) for i, (_code, name) in enumerate(programmes)),
-        (_("No programme"), people["no_programme"])])
-    figures.by_year = [(year, people[f"year_{year}"]) for year in years
-                       if people[f"year_{year}"]]
-    figures.by_topic = ranked((topic, people[f"topic_{topic}"]) for topic in topics)
+        _people_by(rows, courses, figures)
+        _trainers(user, rows, figures)
     return figures
 
 
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql.replace("{trained}", TRAINED), params)
-        return cursor.fetchall()
-
-
-def _by_session(figures: TrainingFigures) -> bool:
+def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bool:
     """The totals, the sessions held and the scores by course, from one ``GROUP BY``
-    session; False when nothing was trained."""
-    done = ", ".join(["%s"] * len(DONE))
-    scored = "x.a IS NOT NULL AND x.b IS NOT NULL"
-    sessions = _rows(
-        f"SELECT x.c, COUNT(*), SUM(CASE WHEN x.k IN ({done}) THEN 1 ELSE 0 END), "  # noqa: S608
-        "SUM(CASE WHEN x.k = %s THEN 1 ELSE 0 END), SUM(CASE WHEN x.k = %s THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {scored} THEN 1 ELSE 0 END), SUM(CASE WHEN {scored} THEN x.a END), "
-        f"SUM(CASE WHEN {scored} THEN x.b END) FROM {{trained}} x GROUP BY x.s, x.c",
-        [*DONE, Completion.PASS, Completion.FAIL])
-    if not sessions:
+    course; False when nothing was trained."""
+    scored = Q(pre_score__isnull=False, post_score__isnull=False)
+    by_course = list(rows.values("course_id").annotate(
+        n=Count("pk"), sessions=Count("session_id", distinct=True),
+        completed=Count("pk", filter=Q(completion__in=DONE)),
+        passed=Count("pk", filter=Q(completion=Completion.PASS)),
+        failed=Count("pk", filter=Q(completion=Completion.FAIL)),
+        pairs=Count("pk", filter=scored), pre=Sum("pre_score", filter=scored),
+        post=Sum("post_score", filter=scored)).values_list(
+        "course_id", "n", "sessions", "completed", "passed", "failed", "pairs", "pre",
+        "post"))
+    if not by_course:
         return False
-    figures.sessions = len(sessions)
-    courses: dict[int, list[Any]] = {}
-    pre = post = Decimal(0)
-    for course_id, n, completed, passed, failed, pairs, pre_sum, post_sum in sessions:
+    gains: dict[int, tuple[int, Decimal, Decimal]] = {}
+    for course_id, n, sessions, completed, passed, failed, pairs, pre, post in by_course:
         figures.enrolments += n
+        figures.sessions += sessions
         figures.completed += completed
         figures.passed += passed
         figures.failed += failed
         if pairs:
             figures.pairs += pairs
-            pre, post = pre + Decimal(str(pre_sum)), post + Decimal(str(post_sum))
-            course = courses.setdefault(course_id, [0, Decimal(0), Decimal(0)])
-            course[0] += pairs
-            course[1] += Decimal(str(pre_sum))
-            course[2] += Decimal(str(post_sum))
+            gains[course_id] = (pairs, Decimal(str(pre)), Decimal(str(post)))
     if figures.pairs:
-        figures.pre_mean = _mean(pre / figures.pairs)
-        figures.post_mean = _mean(post / figures.pairs)
-    titles = dict(Course.objects.filter(pk__in=list(courses)).values_list("pk", "title"))
+        figures.pre_mean = _mean(sum(pre for _n, pre, _post in gains.values())
+                                 / figures.pairs)
+        figures.post_mean = _mean(sum(post for _n, _pre, post in gains.values())
+                                  / figures.pairs)
+    titles = dict(Course.objects.filter(pk__in=list(gains)).values_list("pk", "title"))
     figures.by_course = sorted(
-        (CourseGain(pk, titles[pk], n, _mean(pre_sum / n), _mean(post_sum / n))
-         for pk, (n, pre_sum, post_sum) in courses.items()),
+        (CourseGain(pk, titles[pk], n, _mean(pre / n), _mean(post / n))
+         for pk, (n, pre, post) in gains.items()),
         key=lambda g: (g.title, g.course_id))
     return True
 
 
-def _people_by(flags: dict[str, tuple[str, list[Any]]],
-               figures: TrainingFigures) -> Counter[str]:
-    """People by gender, country and organisation, and by each of ``flags`` (a person
-    counted once a flag, however many of their enrolments carry it), from one statement:
-    a ``GROUP BY`` person inside, a ``GROUP BY`` (gender, country, organisation) outside."""
-    inner = ", ".join(f"MAX(CASE WHEN {condition} THEN 1 ELSE 0 END) AS f{n}"
-                      for n, (condition, _params) in enumerate(flags.values()))
-    sums = "".join(f", SUM(y.f{n})" for n in range(len(flags)))
-    params = [value for _condition, values in flags.values() for value in values]
+def _places(values: list[int]) -> dict[int, tuple[int, int]]:
+    """Where each of ``values`` is kept in a set of them held as bits: ``(k, bit)``, the
+    ``k``-th integer of ``BITS`` bits from the smallest value."""
+    low = min(values)
+    return {value: ((value - low) // BITS, 1 << ((value - low) % BITS)) for value in values}
+
+
+def _bit(column: str, low: int, k: int, single: bool) -> Any:
+    """A row's bit for ``column`` in the ``k``-th integer of its set (0 outside it)."""
+    start = low + k * BITS
+    bit = Cast(Value(1), BigIntegerField()).bitleftshift(
+        Cast(F(column) - start, IntegerField()))  # PostgreSQL shifts a bigint by an int
+    if single:  # every row's value falls in the one integer
+        return bit
+    return Case(When(**{f"{column}__gte": start, f"{column}__lt": start + BITS}, then=bit),
+                default=Value(0, BigIntegerField()))
+
+
+def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
+               figures: TrainingFigures) -> None:
+    """People by gender, country, organisation, programme, year and topic, each person
+    counted once a figure, and the trainers trained who went on to deliver, from one
+    statement: per person (``GROUP BY`` inside) the set of their courses and of their
+    years as bits and when their first trainer-development course completed ended; per
+    (gender, country, organisation) outside the people, for each programme, topic and
+    year those whose set meets it, the trainers trained, and those of them who trained a
+    session (held, of a course the viewer sees) that began after that course ended."""
+    span = Session.objects.aggregate(first=Min("starts"), last=Max("starts"))
+    years = list(range(span["first"].year, span["last"].year + 1))
+    places = {("course", pk): place for pk, place in _places(courses).items()}
+    places |= {("year", year): place for year, place in _places(years).items()}
+    low = {"course": min(courses), "year": years[0]}
+    column = {"course": "course_id", "year": "year"}
+    sets = sorted({(kind, k) for (kind, _value), (k, _bit) in places.items()})
+    inner = {f"{kind}{k}": BitOr(_bit(column[kind], low[kind], k, single=not any(
+        other == kind and j for other, j in sets))) for kind, k in sets}
+    development = topic_course_ids(Topic.TRAINER_DEVELOPMENT)
+    inner["developed"] = Min("ends", filter=Q(completion__in=DONE,
+                                              course_id__in=development or [0]))
+    sql, params = rows.values("participant_id", "gender", "country_id", "organisation_id") \
+        .annotate(**inner).query.sql_with_params()
+    last_sql, last_params = Session.trainers.through.objects.filter(
+        session__starts__lte=timezone.localdate(), session__cancelled_at__isnull=True,
+        session__course_id__in=courses).order_by().values("participant_id").annotate(
+        last=Max("session__starts")).query.sql_with_params()
+    programmes = list(Programme.objects.order_by("name").values_list("code", "name"))
+    course_programme = dict(Course.objects.filter(pk__in=courses).values_list(
+        "pk", "programme_id"))
+    topics = {topic: ids for topic in Topic.values if (ids := topic_course_ids(topic))}
+    flags = {
+        **{f"programme:{code}": [pk for pk, g in course_programme.items() if g == code]
+           for code, _name in [*programmes, (None, "")]},
+        **{f"topic:{topic}": ids for topic, ids in topics.items()},
+    }
+
+    def meets(kind: str, values: list[int]) -> str:
+        masks: dict[int, int] = {}
+        for value in values:
+            if (place := places.get((kind, value))) is not None:
+                masks[place[0]] = masks.get(place[0], 0) | place[1]
+        return " OR ".join(f"(y.{kind}{k} & {mask}) <> 0" for k, mask in
+                           sorted(masks.items())) or "1 = 0"
+
+    conditions = {name: meets("course", ids) for name, ids in flags.items()}
+    conditions |= {f"year:{year}": meets("year", [year]) for year in years}
+    conditions["trained"] = "y.developed IS NOT NULL"
+    conditions["delivering"] = "t.last > y.developed"
+    sums = "".join(f", SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+                   for condition in conditions.values())
     gender: Counter[str] = Counter()
     country: Counter[str] = Counter()
     organisation: Counter[int] = Counter()
     people: Counter[str] = Counter()
-    for gender_code, country_code, org_id, n, *counts in _rows(
-            f"SELECT y.sx, y.co, y.o, COUNT(*){sums} FROM (SELECT x.p, x.sx, x.co, x.o"  # noqa: S608
-            f"{', ' + inner if inner else ''} FROM {{trained}} x "
-            "GROUP BY x.p, x.sx, x.co, x.o) y GROUP BY y.sx, y.co, y.o", params):
-        figures.people += n
-        gender[gender_code] += n
-        country[country_code] += n
-        organisation[org_id] += n
-        for name, value in zip(flags, counts, strict=True):
-            people[name] += int(value or 0)
+    gender_, country_, org_, person = (connection.ops.quote_name(name) for name in (
+        "gender", "country_id", "organisation_id", "participant_id"))
+    group = f"y.{gender_}, y.{country_}, y.{org_}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {group}, COUNT(*){sums} FROM ({sql}) y "  # noqa: S608
+                       f"LEFT JOIN ({last_sql}) t ON t.{person} = y.{person} "
+                       f"GROUP BY {group}", [*params, *last_params])
+        for gender_code, country_code, org_id, n, *counts in cursor.fetchall():
+            figures.people += n
+            gender[gender_code] += n
+            country[country_code] += n
+            organisation[org_id] += n
+            for name, value in zip(conditions, counts, strict=True):
+                people[name] += int(value or 0)
     country_names = dict(Country.objects.filter(pk__in=list(country)).values_list(
         "pk", "name"))
     org_names = dict(Organisation.objects.filter(pk__in=list(organisation)).values_list(
@@ -360,36 +392,27 @@ def _people_by(flags: dict[str, tuple[str, list[Any]]],
                                 key=lambda p: (-p[1], p[0]))
     figures.by_organisation = sorted(((org_names[o], n) for o, n in organisation.items()),
                                      key=lambda p: (-p[1], p[0]))
-    return people
+
+    def ranked(pairs: Any) -> list[tuple[Any, int]]:
+        return sorted(((k, n) for k, n in pairs if n), key=lambda p: (-p[1], str(p[0])))
+
+    figures.by_programme = ranked([
+        *((name, people[f"programme:{code}"]) for code, name in programmes),
+        (_("No programme"), people["programme:None"])])
+    figures.by_year = [(year, people[f"year:{year}"]) for year in years
+                       if people[f"year:{year}"]]
+    figures.by_topic = ranked((topic, people[f"topic:{topic}"]) for topic in topics)
+    figures.trainers_trained = people["trained"]
+    figures.trainers_delivering = people["delivering"]
 
 
-def _trainers(user: Any, figures: TrainingFigures, courses: list[int],
-              development: list[int]) -> None:
-    """Trainers of the sessions held, by gender (only people the viewer may see), and the
-    people trained as trainers who went on to deliver a session."""
-    through = Session.trainers.through
-    trained = RawSQL("SELECT s FROM vaka_trained_enrolments", [])
-    held = through.objects.filter(session_id__in=trained)
+def _trainers(user: Any, rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> None:
+    """Trainers of the sessions held, by gender: only people the viewer may see."""
+    held = Session.trainers.through.objects.filter(session_id__in=rows.values("session_id"))
     trainers = visible_to(user, Participant.objects.filter(
         pk__in=held.values("participant_id"))).order_by()
     figures.trainers_by_gender = {row["gender"]: row["n"] for row in trainers.values(
         "gender").annotate(n=Count("pk"))}
-    if not development:
-        return
-    # The people trained as trainers (a completed trainer-development enrolment), and
-    # those of them whose last session trained (held, of a course the viewer sees) began
-    # after their own ended: one join of the table with each trainer's last session.
-    done = ", ".join(["%s"] * len(DONE))
-    dev = ", ".join(["%s"] * len(development))
-    seen = ", ".join(["%s"] * len(courses))
-    [(trained, delivering)] = _rows(
-        "SELECT COUNT(DISTINCT x.p), COUNT(DISTINCT CASE WHEN t.last > x.e THEN x.p END) "  # noqa: S608
-        "FROM {trained} x LEFT JOIN (SELECT st.participant_id AS p, MAX(s.starts) AS last "
-        "FROM training_session_trainers st JOIN training_session s ON s.id = st.session_id "
-        f"WHERE s.starts <= %s AND s.cancelled_at IS NULL AND s.course_id IN ({seen}) "
-        f"GROUP BY st.participant_id) t ON t.p = x.p WHERE x.k IN ({done}) AND x.c IN ({dev})",
-        [_date(timezone.localdate()), *courses, *DONE, *development])
-    figures.trainers_trained, figures.trainers_delivering = trained, delivering
 
 
 def charts(figures: TrainingFigures) -> dict[str, Chart]:
