@@ -444,7 +444,8 @@ class TrainedEnrolment(PersonalPart):
     owner_path = "course__owner_id"
     markings_path = "course__"
     personal_path = "participant__"
-    personal_via_row = Enrolment.personal_via_row
+    # As the enrolment's, the programme read from the row's copy.
+    personal_via_row = ("session__trainers__user", "programme__coordinators")
     # The person's organisation, copied here: the policy reads it from the row.
     personal_org_path = "organisation_id"
 

@@ -52,6 +52,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -227,13 +228,13 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
     """The figures ``user`` may see (see the module docstring for what each counts), from
     three aggregates of the statistics rows the viewer may see (``trained_enrolments``):
 
-    * per course: enrolments, sessions, completions and scores — the totals, the sessions
-      held and the scores by course;
+    * per course: enrolments, completions and scores — the totals and the scores by
+      course;
     * per person, the set of courses and of years they were trained in (bits, ``BIT_OR``)
       and their first trainer-development course, then per (gender, country,
       organisation) the people, how many of them have a course of each programme and
       topic and a year, and the trainers trained and delivering: each person counted once;
-    * the trainers of the sessions held, by gender."""
+    * the sessions held, and their trainers by gender."""
     filters = filters or Filters()
     courses = visible_course_ids(user)
     figures = TrainingFigures()
@@ -254,29 +255,26 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
         if not _by_course(rows, figures):
             return figures
         _people_by(rows, courses, figures)
-        _trainers(user, rows, figures)
+        _held(user, rows, figures)
     return figures
 
 
 def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bool:
-    """The totals, the sessions held and the scores by course, from one ``GROUP BY``
-    course; False when nothing was trained."""
+    """The totals and the scores by course, from one ``GROUP BY`` course; False when
+    nothing was trained."""
     scored = Q(pre_score__isnull=False, post_score__isnull=False)
     by_course = list(rows.values("course_id").annotate(
-        n=Count("pk"), sessions=Count("session_id", distinct=True),
-        completed=Count("pk", filter=Q(completion__in=DONE)),
+        n=Count("pk"), completed=Count("pk", filter=Q(completion__in=DONE)),
         passed=Count("pk", filter=Q(completion=Completion.PASS)),
         failed=Count("pk", filter=Q(completion=Completion.FAIL)),
         pairs=Count("pk", filter=scored), pre=Sum("pre_score", filter=scored),
         post=Sum("post_score", filter=scored)).values_list(
-        "course_id", "n", "sessions", "completed", "passed", "failed", "pairs", "pre",
-        "post"))
+        "course_id", "n", "completed", "passed", "failed", "pairs", "pre", "post"))
     if not by_course:
         return False
     gains: dict[int, tuple[int, Decimal, Decimal]] = {}
-    for course_id, n, sessions, completed, passed, failed, pairs, pre, post in by_course:
+    for course_id, n, completed, passed, failed, pairs, pre, post in by_course:
         figures.enrolments += n
-        figures.sessions += sessions
         figures.completed += completed
         figures.passed += passed
         figures.failed += failed
@@ -406,13 +404,24 @@ def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
     figures.trainers_delivering = people["delivering"]
 
 
-def _trainers(user: Any, rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> None:
-    """Trainers of the sessions held, by gender: only people the viewer may see."""
-    held = Session.trainers.through.objects.filter(session_id__in=rows.values("session_id"))
-    trainers = visible_to(user, Participant.objects.filter(
-        pk__in=held.values("participant_id"))).order_by()
-    figures.trainers_by_gender = {row["gender"]: row["n"] for row in trainers.values(
-        "gender").annotate(n=Count("pk"))}
+def _held(user: Any, rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> None:
+    """The sessions held (those of the rows), and their trainers by gender (only people
+    the viewer may see), from one statement that reads the sessions once (``WITH``)."""
+    sessions, params = rows.values("session_id").distinct().query.sql_with_params()
+    held = "vaka_held_sessions"
+    trainers, trainer_params = visible_to(user, Participant.objects.filter(
+        pk__in=Session.trainers.through.objects.filter(session_id__in=RawSQL(  # noqa: S611
+            f"SELECT session_id FROM {held}", [])).values(  # noqa: S608
+            "participant_id"))).order_by() \
+        .values("gender").annotate(n=Count("pk")).values_list("gender", "n") \
+        .query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {held} (session_id) AS MATERIALIZED ({sessions}) "  # noqa: S608
+                       f"SELECT NULL, COUNT(*) FROM {held} UNION ALL {trainers}",
+                       [*params, *trainer_params])
+        counts = dict(cursor.fetchall())  # a gender is never NULL: NULL, the sessions
+    figures.sessions = counts.pop(None)
+    figures.trainers_by_gender = counts
 
 
 def charts(figures: TrainingFigures) -> dict[str, Chart]:
