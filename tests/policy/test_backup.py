@@ -118,10 +118,11 @@ def test_postgresql_instance_round_trips_into_an_empty_database(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def small_archive(tmp_path_factory, new_instance):
+def small_archive(tmp_path_factory, request):
     """An instance with its schema and one stored file, backed up."""
     if connection.vendor != "sqlite":
         pytest.skip("refusals are checked on SQLite")
+    new_instance = request.getfixturevalue("new_instance")  # not made just to be skipped
     source = tmp_path_factory.mktemp("source") / "data"
     shutil.copytree(new_instance, source, ignore=shutil.ignore_patterns("files"))
     (source / "files" / "submissions").mkdir(parents=True)
