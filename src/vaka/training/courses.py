@@ -126,9 +126,11 @@ def can_manage(user: Any, course: Course) -> bool:
 
 
 def check_manager(user: Any, course: Course) -> None:
+    """Refuse anyone who may not manage ``course`` (:func:`can_manage`): the one check
+    and wording of every change to a course and its sessions, lessons and quizzes."""
     if not can_manage(user, course):
         raise PermissionDenied(_("Only a trainer of the organisation that runs this course "
-                                 "changes it and its sessions."))
+                                 "changes it, its sessions, lessons and quizzes."))
 
 
 # --- validation ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from vaka.policy import audit
 from vaka.policy.audit import Action
 from vaka.policy.visibility import can_see
 from vaka.training import xapi
-from vaka.training.courses import can_manage
+from vaka.training.courses import check_manager
 from vaka.training.models import (
     Attempt,
     Course,
@@ -66,11 +66,6 @@ class LessonDetails:
 
 
 # --- who may write ----------------------------------------------------------------------
-
-def _check_manager(user: Any, course: Course) -> None:
-    if not can_manage(user, course):
-        raise PermissionDenied(_("Only the course's trainers may change its lessons."))
-
 
 # --- validation ------------------------------------------------------------------------
 
@@ -157,7 +152,7 @@ def _checked_files(uploads: Iterable[UploadedFile]) -> list[tuple[Any, UploadedF
 @transaction.atomic
 def create_module(user: Any, course: Course, details: ModuleDetails) -> Module:
     """A new module at the end of ``course``."""
-    _check_manager(user, course)
+    check_manager(user, course)
     errors: dict[str, list[str]] = {}
     title = _title(details.title, errors)
     if errors:
@@ -171,7 +166,7 @@ def create_module(user: Any, course: Course, details: ModuleDetails) -> Module:
 
 @transaction.atomic
 def update_module(user: Any, module: Module, details: ModuleDetails) -> Module:
-    _check_manager(user, module.course)
+    check_manager(user, module.course)
     errors: dict[str, list[str]] = {}
     module.title = _title(details.title, errors)
     if errors:
@@ -186,7 +181,7 @@ def update_module(user: Any, module: Module, details: ModuleDetails) -> Module:
 def delete_module(user: Any, module: Module) -> None:
     """Delete ``module`` and its lessons; refused while its quizzes hold learners'
     attempts (they are the learners' records)."""
-    _check_manager(user, module.course)
+    check_manager(user, module.course)
     if Attempt.objects.filter(quiz__module=module).exists():
         raise ValidationError(_("“%(module)s” has quizzes that learners have attempted; "
                                 "it cannot be deleted.") % {"module": module.title})
@@ -209,7 +204,7 @@ def _reorder(items: dict[int, Any], order: Sequence[int], refusal: str) -> None:
 @transaction.atomic
 def reorder_modules(user: Any, course: Course, order: Sequence[int]) -> None:
     """Put ``course``'s modules in ``order`` (every module's id, once)."""
-    _check_manager(user, course)
+    check_manager(user, course)
     _reorder({m.pk: m for m in course.modules.select_for_update()}, order,
              _("Give each of the course's modules once, and only them."))
     audit.record(Action.UPDATE, actor=user, target=course, detail={"modules": list(order)})
@@ -222,7 +217,7 @@ def create_lesson(user: Any, module: Module, details: LessonDetails,
                   files: Iterable[UploadedFile] = ()) -> Lesson:
     """A new lesson at the end of ``module``, with its files; nothing is kept when any
     part is refused."""
-    _check_manager(user, module.course)
+    check_manager(user, module.course)
     title, body, videos = _clean_lesson(details)
     checked = _checked_files(files)
     last = module.lessons.aggregate(last=Max("position"))["last"] or 0
@@ -236,7 +231,7 @@ def create_lesson(user: Any, module: Module, details: LessonDetails,
 @transaction.atomic
 def update_lesson(user: Any, lesson: Lesson, details: LessonDetails,
                   files: Iterable[UploadedFile] = ()) -> Lesson:
-    _check_manager(user, lesson.module.course)
+    check_manager(user, lesson.module.course)
     lesson.title, lesson.body, lesson.videos = _clean_lesson(details)
     checked = _checked_files(files)
     lesson.save(update_fields=["title", "body", "videos"])
@@ -247,7 +242,7 @@ def update_lesson(user: Any, lesson: Lesson, details: LessonDetails,
 
 @transaction.atomic
 def delete_lesson(user: Any, lesson: Lesson) -> None:
-    _check_manager(user, lesson.module.course)
+    check_manager(user, lesson.module.course)
     stored = list(lesson.files.values_list("stored_as", flat=True))
     audit.record(Action.DELETE, actor=user, target=lesson)
     lesson.delete()
@@ -257,7 +252,7 @@ def delete_lesson(user: Any, lesson: Lesson) -> None:
 @transaction.atomic
 def reorder_lessons(user: Any, module: Module, order: Sequence[int]) -> None:
     """Put ``module``'s lessons in ``order`` (every lesson's id, once)."""
-    _check_manager(user, module.course)
+    check_manager(user, module.course)
     _reorder({le.pk: le for le in module.lessons.select_for_update()}, order,
              _("Give each of the module's lessons once, and only them."))
     audit.record(Action.UPDATE, actor=user, target=module, detail={"lessons": list(order)})
@@ -288,7 +283,7 @@ def _delete_stored(names: Iterable[str]) -> None:
 
 @transaction.atomic
 def remove_lesson_file(user: Any, found: LessonFile) -> None:
-    _check_manager(user, found.lesson.module.course)
+    check_manager(user, found.lesson.module.course)
     audit.record(Action.UPDATE, actor=user, target=found.lesson,
                  detail={"file_removed": found.name})
     stored = found.stored_as

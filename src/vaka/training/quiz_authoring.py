@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from vaka.policy import audit
 from vaka.policy.audit import Action
-from vaka.training.courses import can_manage
+from vaka.training import courses
 from vaka.training.models import Module, Question, Quiz
 from vaka.training.quizzes import ANSWER_LENGTH, TRUE, Kind, question_label
 
@@ -38,9 +38,9 @@ MAX_POINTS = 100
 # --- who may write ---------------------------------------------------------------------
 
 def check_manager(user: Any, quiz_or_module: Quiz | Module) -> None:
+    """:func:`vaka.training.courses.check_manager` for a quiz's or module's course."""
     module = quiz_or_module if isinstance(quiz_or_module, Module) else quiz_or_module.module
-    if not can_manage(user, module.course):
-        raise PermissionDenied(_("Only the course's trainers write its quizzes."))
+    courses.check_manager(user, module.course)
 
 
 # --- quizzes ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,16 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from vaka.intel.originals import safe_name
 from vaka.policy.audit import Action, record
 from vaka.training import lessons
-from vaka.training.courses import can_manage
+from vaka.training.courses import can_manage, check_manager
 from vaka.training.forms_learning import LessonForm, ModuleForm, MoveForm
 from vaka.training.models import Course, Lesson, LessonFile
 from vaka.training.templatetags.learning import quiz_url
 from vaka.uploads import INLINE_TYPES, guarded
-
-
-def _manager_only(user: Any, course: Course) -> None:
-    if not can_manage(user, course):
-        raise PermissionDenied(_("Only the course's trainers may change its lessons."))
 
 
 @require_GET
@@ -122,7 +117,7 @@ def module_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def module_create(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(Course.objects.visible_to(request.user), pk=pk)
-    _manager_only(request.user, course)
+    check_manager(request.user, course)
     form = ModuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -139,7 +134,7 @@ def module_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def module_edit(request: HttpRequest, pk: int) -> HttpResponse:
     found = lessons.module_for(request.user, pk)
-    _manager_only(request.user, found.course)
+    check_manager(request.user, found.course)
     form = ModuleForm(request.POST or None,
                       initial={"title": found.title, "summary": found.summary})
     if request.method == "POST" and form.is_valid():
@@ -196,7 +191,7 @@ def _lesson_details(form: LessonForm) -> lessons.LessonDetails:
 @login_required
 def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
     found = lessons.module_for(request.user, pk)
-    _manager_only(request.user, found.course)
+    check_manager(request.user, found.course)
     form = LessonForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -213,7 +208,7 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     found = lessons.lesson_for(request.user, pk)
-    _manager_only(request.user, found.module.course)
+    check_manager(request.user, found.module.course)
     form = LessonForm(request.POST or None, request.FILES or None, initial={
         "title": found.title, "body": found.body, "videos": "\n".join(found.videos)})
     if request.method == "POST" and form.is_valid():
