@@ -3,15 +3,14 @@
 Infrastructure is canonicalised exactly as the observable index does it
 (:func:`vaka.intel.parsing.observables.canonical`, defanged input accepted), so a target
 ``hxxps://Evil[.]com/`` meets the indicator ``https://evil.com/`` and another operation's
-``https://EVIL.com:443/``. People and organisations are compared by name: Unicode
-compatibility form, case folded, spaces collapsed. Online accounts are ``service:handle``
-(``Telegram: @Scam_Boss`` → ``telegram:scam_boss``). Pure Python, no Django.
+``https://EVIL.com:443/``. People and organisations are compared by name, folded
+(:func:`vaka.names.fold`: Unicode compatibility form, case folded, spaces collapsed).
+Online accounts are ``service:handle`` (``Telegram: @Scam_Boss`` →
+``telegram:scam_boss``). Pure Python, no Django.
 """
 
-import re
-import unicodedata
-
 from vaka.intel.parsing import observables
+from vaka.names import fold
 
 NAME_KINDS = frozenset({"person", "organisation"})
 ACCOUNT = "account"
@@ -19,16 +18,9 @@ ACCOUNT = "account"
 OBSERVABLE_KINDS = frozenset({"domain", "ipv4", "ipv6", "url", "email", "phone", "btc", "eth"})
 MAX_LENGTH = 500
 
-_SPACES = re.compile(r"\s+")
-
-
-def _name(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip().casefold()
-
-
 def _account(text: str) -> str:
     service, colon, handle = text.partition(":")
-    service, handle = _name(service).replace(" ", ""), _name(handle).lstrip("@")
+    service, handle = fold(service).replace(" ", ""), fold(handle).lstrip("@")
     if not colon or not service or not handle:
         raise ValueError("an account is written service:handle, e.g. telegram:@name")
     return f"{service}:{handle.replace(' ', '')}"
@@ -45,7 +37,7 @@ def canonical_target(kind: str, text: str) -> tuple[str, int]:
     if "\x00" in text:
         raise ValueError("the value holds a NUL character")
     if kind in NAME_KINDS:
-        value = _name(text)
+        value = fold(text)
     elif kind == ACCOUNT:
         value = _account(text)
     elif kind in OBSERVABLE_KINDS:

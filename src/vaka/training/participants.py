@@ -20,7 +20,6 @@ Who may write (the decisions, in one place):
   never enrolled again.
 """
 
-import unicodedata
 from collections import defaultdict
 from typing import Any
 
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Country, Organisation
 from vaka.directory.roles import Capability
+from vaka.names import fold
 from vaka.policy import audit
 from vaka.policy.visibility import can_see, visible_to
 from vaka.training import trained as trained_rows
@@ -46,13 +46,6 @@ from vaka.training.models import (
 
 EDITABLE = ("given_name", "family_name", "email", "organisation", "country", "gender",
             "rank", "role")
-
-
-def normalise_name(name: str) -> str:
-    """A name compared across spellings: accents dropped, case folded, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.casefold().split())
 
 
 def normalise_email(email: str) -> str:
@@ -241,7 +234,7 @@ def find_duplicates(user: Any) -> list[tuple[Participant, Participant, str]]:
     for person in people:
         if person.email:
             groups[("email", normalise_email(person.email))].append(person)
-        name = normalise_name(f"{person.given_name} {person.family_name}")
+        name = fold(f"{person.given_name} {person.family_name}", accents=False)
         groups[("name", name, person.organisation_id)].append(person)
     pairs: dict[tuple[int, int], tuple[Participant, Participant, str]] = {}
     for key, members in groups.items():

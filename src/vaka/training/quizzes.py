@@ -37,12 +37,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from vaka.names import fold
 from vaka.policy import audit
 from vaka.policy.audit import Action
 from vaka.policy.visibility import can_see, visible_to
 from vaka.training import xapi
 from vaka.training.models import Attempt, Participant, Question, Quiz
-from vaka.training.participants import normalise_name
 
 GRACE = timedelta(minutes=2)
 GRACE_MINUTES = GRACE.seconds // 60
@@ -131,7 +131,8 @@ def _right(question: Question, answer: Any) -> bool:
     if answer is None:
         return False
     if question.kind == Kind.SHORT:
-        return normalise_name(answer) in {normalise_name(a) for a in question.accepted}
+        return fold(answer, accents=False) in {fold(a, accents=False)
+                                               for a in question.accepted}
     correct = sorted(i for i, c in enumerate(question.choices) if c["correct"])
     return (answer if isinstance(answer, list) else [answer]) == correct
 
