@@ -155,3 +155,15 @@ def test_in_arabic_participants_are_the_people_trained_not_participating_bodies(
     people = text(client.get(reverse("training:participants"), HTTP_ACCEPT_LANGUAGE="ar"))
     assert '<h1 class="h3 mb-0">المتدربون</h1>' in people
     assert "الجهات المشاركة" not in session + people
+
+
+def test_a_programme_coordinator_finds_the_participants_in_the_training_menu(world):
+    """A coordinator (no train or manage-users capability) sees the people of the
+    programme's sessions, and the sub-navigation leads there; an analyst's does not."""
+    w = world
+    url = reverse("training:participants")
+    menu = client_for(w.coordinator).get(reverse("training:sessions")).content.decode()
+    assert f'href="{url}"' in menu
+    assert "Vula" in text(client_for(w.coordinator).get(url))
+    analyst = client_for(w.samoa_analyst).get(reverse("training:sessions")).content.decode()
+    assert f'href="{url}"' not in analyst
