@@ -163,7 +163,7 @@ def test_the_course_outline_lists_modules_in_order_with_progress(world, content)
 
 def test_a_lesson_page_stays_well_under_150_kb(world, content):
     """The page's HTML, compressed, with a long lesson: the static files it loads are
-    those of every page, weighed by tests/e2e/test_page_weight.py."""
+    those of every page, weighed by tests/e2e/test_main_pages.py."""
     module, _made, _titles = content
     long = "\n\n".join(f"## Step {n}\n\n" + "Keep the phone isolated and charged. " * 20
                        for n in range(60))
