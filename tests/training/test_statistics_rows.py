@@ -89,3 +89,34 @@ def test_the_command_checks_and_rebuilds_rows_changed_behind_its_back(world, cap
     assert row(w.enrolment).completion == "pass"
     call_command("training_statistics", "--check")
     assert "in step" in capsys.readouterr().out
+
+
+def test_every_column_is_read_through_a_field_whose_save_rewrites_the_rows():
+    """Each path in trained.COLUMNS ends on a field of Enrolment, Session, Course or
+    Participant that WATCHED names, so a save that changes it rewrites the rows."""
+    from vaka.training.models import Course
+
+    seen = set()
+    for expression in trained.COLUMNS.values():
+        path = (expression.name if hasattr(expression, "name")
+                else expression.source_expressions[0].name)
+        model, *hops, last = [Enrolment, *path.split("__")]
+        for hop in hops:
+            field = model._meta.get_field(hop)
+            assert hop in trained.WATCHED[model], (path, hop)
+            model = field.related_model
+        field = model._meta.get_field(last.removesuffix("_id") if last != "pk" else "id")
+        if field.name != "id":
+            assert field.name in trained.WATCHED[model], path
+        seen.add(model)
+    assert seen == {Enrolment, Session, Course, Participant}
+
+
+def test_a_save_of_other_fields_leaves_the_rows_alone(world, django_assert_num_queries):
+    w = world
+    w.officer.rank = "Inspector"
+    with django_assert_num_queries(1):  # the UPDATE alone
+        w.officer.save(update_fields=["rank"])
+    w.officer.gender = "another"
+    w.officer.save(update_fields=["gender"])
+    assert row(w.enrolment).gender == "another"

@@ -321,6 +321,17 @@ def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
     (gender, country, organisation) outside the people, for each programme, topic and
     year those whose set meets it, the trainers trained, and those of them who trained a
     session (held, of a course the viewer sees) that began after that course ended."""
+    programmes = list(Programme.objects.order_by("name").values_list("code", "name"))
+    seen = Course.objects.filter(pk__in=courses).values_list("pk", "programme_id", "topics")
+    topics: dict[str, list[int]] = {}
+    flags: dict[str, list[int]] = {f"programme:{code}": [] for code, _name in
+                                   [*programmes, (None, "")]}
+    for pk, programme, tagged in seen:
+        flags[f"programme:{programme}"].append(pk)
+        for topic in tagged or []:
+            topics.setdefault(topic, []).append(pk)
+    topics = {topic: topics[topic] for topic in Topic.values if topic in topics}
+    flags |= {f"topic:{topic}": ids for topic, ids in topics.items()}
     span = Session.objects.aggregate(first=Min("starts"), last=Max("starts"))
     years = list(range(span["first"].year, span["last"].year + 1))
     places = {("course", pk): place for pk, place in _places(courses).items()}
@@ -330,24 +341,14 @@ def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
     sets = sorted({(kind, k) for (kind, _value), (k, _bit) in places.items()})
     inner = {f"{kind}{k}": BitOr(_bit(column[kind], low[kind], k, single=not any(
         other == kind and j for other, j in sets))) for kind, k in sets}
-    development = topic_course_ids(Topic.TRAINER_DEVELOPMENT)
-    inner["developed"] = Min("ends", filter=Q(completion__in=DONE,
-                                              course_id__in=development or [0]))
+    inner["developed"] = Min("ends", filter=Q(
+        completion__in=DONE, course_id__in=topics.get(Topic.TRAINER_DEVELOPMENT) or [0]))
     sql, params = rows.values("participant_id", "gender", "country_id", "organisation_id") \
         .annotate(**inner).query.sql_with_params()
     last_sql, last_params = Session.trainers.through.objects.filter(
         session__starts__lte=timezone.localdate(), session__cancelled_at__isnull=True,
         session__course_id__in=courses).order_by().values("participant_id").annotate(
         last=Max("session__starts")).query.sql_with_params()
-    programmes = list(Programme.objects.order_by("name").values_list("code", "name"))
-    course_programme = dict(Course.objects.filter(pk__in=courses).values_list(
-        "pk", "programme_id"))
-    topics = {topic: ids for topic in Topic.values if (ids := topic_course_ids(topic))}
-    flags = {
-        **{f"programme:{code}": [pk for pk, g in course_programme.items() if g == code]
-           for code, _name in [*programmes, (None, "")]},
-        **{f"topic:{topic}": ids for topic, ids in topics.items()},
-    }
 
     def meets(kind: str, values: list[int]) -> str:
         masks: dict[int, int] = {}
