@@ -120,3 +120,24 @@ def test_a_save_of_other_fields_leaves_the_rows_alone(world, django_assert_num_q
     w.officer.gender = "another"
     w.officer.save(update_fields=["gender"])
     assert row(w.enrolment).gender == "another"
+
+
+def test_courses_beyond_one_integer_of_bits_are_counted(world):
+    """More courses than one integer's bits: a person's courses span two integers, and
+    each topic and programme still counts them once."""
+    from vaka.training.models import Course
+    from vaka.training.statistics import training_figures
+
+    w = world
+    made = [Course.objects.create(owner=w.centre, code=f"c-{n}", title=f"C {n}",
+                                  topics=["leadership"], programme=None,
+                                  distribution=Distribution.MEMBERS, tlp=TLP.GREEN)
+            for n in range(70)]
+    for course in (made[0], made[-1]):
+        session = Session.objects.create(course=course, reference=f"R-{course.pk}",
+                                         starts=dt.date(2026, 1, 5),
+                                         ends=dt.date(2026, 1, 6))
+        Enrolment.objects.create(participant=w.external, session=session)
+    f = training_figures(w.coordinator)
+    assert dict(f.by_topic)["leadership"] == 1
+    assert f.people == 2 and dict(f.by_year) == {2026: 2}

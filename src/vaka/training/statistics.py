@@ -156,11 +156,20 @@ def _mean(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal("0.1"))
 
 
+def courses_by_topic(courses: QuerySet[Course]) -> dict[str, list[int]]:
+    """Each topic (in ``Topic`` order) with the ``courses`` tagged with it. Topics are a
+    JSON list; courses are few, so they are read here rather than unnested by each
+    database in its own way."""
+    tagged: dict[str, list[int]] = {}
+    for pk, topics in courses.values_list("pk", "topics"):
+        for topic in topics or []:
+            tagged.setdefault(topic, []).append(pk)
+    return {topic: tagged[topic] for topic in Topic.values if topic in tagged}
+
+
 def topic_course_ids(topic: str) -> list[int]:
-    """The courses tagged ``topic`` (topics are a JSON list; courses are few, so they are
-    read here rather than unnested by each database in its own way)."""
-    return [pk for pk, topics in Course.objects.values_list("pk", "topics")
-            if topic in (topics or [])]
+    """The courses tagged ``topic``."""
+    return courses_by_topic(Course.objects.all()).get(topic, [])
 
 
 def human_rights_gender_q() -> Q:
@@ -294,22 +303,24 @@ def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bo
     return True
 
 
-def _places(values: list[int]) -> dict[int, tuple[int, int]]:
-    """Where each of ``values`` is kept in a set of them held as bits: ``(k, bit)``, the
-    ``k``-th integer of ``BITS`` bits from the smallest value."""
+def _bit_sets(name: str, column: str, values: list[int]) -> tuple[
+        dict[int, tuple[str, int]], dict[str, Any]]:
+    """A person's set of ``values`` of ``column`` kept as bits: where each value is, as
+    (the integer's name, its bit), and for each integer (``BITS`` values from the
+    smallest) the ``BIT_OR`` making it. A row outside an integer's range gives it 0."""
     low = min(values)
-    return {value: ((value - low) // BITS, 1 << ((value - low) % BITS)) for value in values}
-
-
-def _bit(column: str, low: int, k: int, single: bool) -> Any:
-    """A row's bit for ``column`` in the ``k``-th integer of its set (0 outside it)."""
-    start = low + k * BITS
-    bit = Cast(Value(1), BigIntegerField()).bitleftshift(
-        Cast(F(column) - start, IntegerField()))  # PostgreSQL shifts a bigint by an int
-    if single:  # every row's value falls in the one integer
-        return bit
-    return Case(When(**{f"{column}__gte": start, f"{column}__lt": start + BITS}, then=bit),
-                default=Value(0, BigIntegerField()))
+    places = {value: (f"{name}{(value - low) // BITS}", 1 << ((value - low) % BITS))
+              for value in values}
+    integers = (max(values) - low) // BITS + 1
+    aggregates = {}
+    for k in range(integers):
+        start = low + k * BITS
+        bit = Cast(Value(1), BigIntegerField()).bitleftshift(
+            Cast(F(column) - start, IntegerField()))  # PostgreSQL shifts a bigint by an int
+        aggregates[f"{name}{k}"] = BitOr(bit if integers == 1 else Case(
+            When(**{f"{column}__gte": start, f"{column}__lt": start + BITS}, then=bit),
+            default=Value(0), output_field=BigIntegerField()))
+    return places, aggregates
 
 
 def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
@@ -322,25 +333,18 @@ def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
     year those whose set meets it, the trainers trained, and those of them who trained a
     session (held, of a course the viewer sees) that began after that course ended."""
     programmes = list(Programme.objects.order_by("name").values_list("code", "name"))
-    seen = Course.objects.filter(pk__in=courses).values_list("pk", "programme_id", "topics")
-    topics: dict[str, list[int]] = {}
+    seen = Course.objects.filter(pk__in=courses)
+    topics = courses_by_topic(seen)
     flags: dict[str, list[int]] = {f"programme:{code}": [] for code, _name in
                                    [*programmes, (None, "")]}
-    for pk, programme, tagged in seen:
+    for pk, programme in seen.values_list("pk", "programme_id"):
         flags[f"programme:{programme}"].append(pk)
-        for topic in tagged or []:
-            topics.setdefault(topic, []).append(pk)
-    topics = {topic: topics[topic] for topic in Topic.values if topic in topics}
     flags |= {f"topic:{topic}": ids for topic, ids in topics.items()}
     span = Session.objects.aggregate(first=Min("starts"), last=Max("starts"))
     years = list(range(span["first"].year, span["last"].year + 1))
-    places = {("course", pk): place for pk, place in _places(courses).items()}
-    places |= {("year", year): place for year, place in _places(years).items()}
-    low = {"course": min(courses), "year": years[0]}
-    column = {"course": "course_id", "year": "year"}
-    sets = sorted({(kind, k) for (kind, _value), (k, _bit) in places.items()})
-    inner = {f"{kind}{k}": BitOr(_bit(column[kind], low[kind], k, single=not any(
-        other == kind and j for other, j in sets))) for kind, k in sets}
+    course_places, inner = _bit_sets("course", "course_id", courses)
+    year_places, year_sets = _bit_sets("year", "year", years)
+    inner |= year_sets
     inner["developed"] = Min("ends", filter=Q(
         completion__in=DONE, course_id__in=topics.get(Topic.TRAINER_DEVELOPMENT) or [0]))
     sql, params = rows.values("participant_id", "gender", "country_id", "organisation_id") \
@@ -350,16 +354,16 @@ def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
         session__course_id__in=courses).order_by().values("participant_id").annotate(
         last=Max("session__starts")).query.sql_with_params()
 
-    def meets(kind: str, values: list[int]) -> str:
-        masks: dict[int, int] = {}
+    def meets(places: dict[int, tuple[str, int]], values: list[int]) -> str:
+        masks: dict[str, int] = {}
         for value in values:
-            if (place := places.get((kind, value))) is not None:
+            if (place := places.get(value)) is not None:
                 masks[place[0]] = masks.get(place[0], 0) | place[1]
-        return " OR ".join(f"(y.{kind}{k} & {mask}) <> 0" for k, mask in
+        return " OR ".join(f"(y.{name} & {mask}) <> 0" for name, mask in
                            sorted(masks.items())) or "1 = 0"
 
-    conditions = {name: meets("course", ids) for name, ids in flags.items()}
-    conditions |= {f"year:{year}": meets("year", [year]) for year in years}
+    conditions = {name: meets(course_places, ids) for name, ids in flags.items()}
+    conditions |= {f"year:{year}": meets(year_places, [year]) for year in years}
     conditions["trained"] = "y.developed IS NOT NULL"
     conditions["delivering"] = "t.last > y.developed"
     sums = "".join(f", SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
