@@ -26,8 +26,6 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from misp_stix_converter import ExternalSTIX2toMISPParser
-from misp_stix_converter.tools import load_stix2_content
 
 from vaka.csvcells import formula_safe
 from vaka.directory.models import hash_token
@@ -255,6 +253,10 @@ def misp_json(objects: QuerySet[StixObject]) -> tuple[str, int]:
         if held is None or TLP_LEVELS.index(tlp) > TLP_LEVELS.index(held[1]):
             records[stix_id] = (shared_stix(data, tlp), tlp, distribution)
     tlps = sorted({tlp for _data, tlp, _d in records.values()}, key=TLP_LEVELS.index)
+    # Imported here, as in services: misp-stix takes seconds to load.
+    from misp_stix_converter import ExternalSTIX2toMISPParser
+    from misp_stix_converter.tools import load_stix2_content
+
     parser = ExternalSTIX2toMISPParser()
     parser.load_stix_bundle(load_stix2_content({
         "type": "bundle", "id": f"bundle--{uuid.uuid4()}",

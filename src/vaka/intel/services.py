@@ -32,7 +32,6 @@ from vaka.intel.originals import Original
 from vaka.intel.parsing import jsonlimits, stix
 from vaka.intel.parsing.errors import InputError, Problem
 from vaka.intel.parsing.extract import bytes_read, extract, read_text
-from vaka.intel.parsing.misp import misp_to_stix
 from vaka.intel.parsing.observables import canonical, guess_kind, refang, value_hash
 from vaka.intel.parsing.tabular import Row, owner_namespace, read_csv, rows_to_stix
 from vaka.intel.warninglists import forget_own_entries, reflag_stored_values, warninglist_names
@@ -116,6 +115,10 @@ def _items_from_bytes(data: bytes, fmt: str, filename: str, owner: Organisation
         envelope = stix.read_bundle(data)
         return stix_items(enumerate(envelope), upgrade=is_stix20_bundle(data)), []
     if fmt == "misp":
+        # Imported here: misp-stix loads its STIX 1 converters too, some seconds at every
+        # start of `vaka` (migrate, serve, ingest) that never reads MISP.
+        from vaka.intel.parsing.misp import misp_to_stix
+
         try:
             document = jsonlimits.loads(data)
         except ValueError as error:  # jsonlimits.TooDeep too
