@@ -59,6 +59,7 @@ from django.utils.translation import gettext as _
 
 from vaka.directory.models import Country, Organisation, Programme
 from vaka.policy.visibility import personal_q, visible_to
+from vaka.training import trained
 from vaka.training.models import (
     Completion,
     Course,
@@ -68,6 +69,7 @@ from vaka.training.models import (
     Topic,
     TrainedEnrolment,
 )
+from vaka.training.trained import courses_by_topic
 from vaka.web.charts import Chart, Series
 
 DONE = (Completion.COMPLETE, Completion.PASS)
@@ -154,17 +156,6 @@ def _share(part: int, whole: int) -> float | None:
 
 def _mean(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value).quantize(Decimal("0.1"))
-
-
-def courses_by_topic(courses: QuerySet[Course]) -> dict[str, list[int]]:
-    """Each topic (in ``Topic`` order) with the ``courses`` tagged with it. Topics are a
-    JSON list; courses are few, so they are read here rather than unnested by each
-    database in its own way."""
-    tagged: dict[str, list[int]] = {}
-    for pk, topics in courses.values_list("pk", "topics"):
-        for topic in topics or []:
-            tagged.setdefault(topic, []).append(pk)
-    return {topic: tagged[topic] for topic in Topic.values if topic in tagged}
 
 
 def topic_course_ids(topic: str) -> list[int]:
@@ -263,33 +254,40 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
                 cursor.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
         if not _by_course(rows, figures):
             return figures
-        _people_by(rows, courses, figures)
+        _people_by(rows, courses, figures, whole=_whole(courses, filters))
         _held(user, rows, figures)
     return figures
 
 
+def _whole(courses: list[int], filters: Filters) -> bool:
+    """Whether the viewer sees every row of each person they see: every course, and no
+    filter on the session (its programme, dates or topic) — filters on the person keep or
+    drop all of a person's rows."""
+    return not (filters.programme or filters.since or filters.until or filters.topic) \
+        and len(courses) == Course.objects.count()
+
+
 def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bool:
-    """The totals and the scores by course, from one ``GROUP BY`` course; False when
-    nothing was trained."""
+    """The totals and the scores by course, from one ``GROUP BY`` course and completion;
+    False when nothing was trained."""
     scored = Q(pre_score__isnull=False, post_score__isnull=False)
-    by_course = list(rows.values("course_id").annotate(
-        n=Count("pk"), completed=Count("pk", filter=Q(completion__in=DONE)),
-        passed=Count("pk", filter=Q(completion=Completion.PASS)),
-        failed=Count("pk", filter=Q(completion=Completion.FAIL)),
-        pairs=Count("pk", filter=scored), pre=Sum("pre_score", filter=scored),
+    by_course = list(rows.values("course_id", "completion").annotate(
+        n=Count("*"), pairs=Count("pre_score", filter=scored), pre=Sum("pre_score", filter=scored),
         post=Sum("post_score", filter=scored)).values_list(
-        "course_id", "n", "completed", "passed", "failed", "pairs", "pre", "post"))
+        "course_id", "completion", "n", "pairs", "pre", "post"))
     if not by_course:
         return False
     gains: dict[int, tuple[int, Decimal, Decimal]] = {}
-    for course_id, n, completed, passed, failed, pairs, pre, post in by_course:
+    for course_id, completion, n, pairs, pre, post in by_course:
         figures.enrolments += n
-        figures.completed += completed
-        figures.passed += passed
-        figures.failed += failed
+        figures.completed += n if completion in DONE else 0
+        figures.passed += n if completion == Completion.PASS else 0
+        figures.failed += n if completion == Completion.FAIL else 0
         if pairs:
             figures.pairs += pairs
-            gains[course_id] = (pairs, Decimal(str(pre)), Decimal(str(post)))
+            before = gains.get(course_id, (0, Decimal(0), Decimal(0)))
+            gains[course_id] = (before[0] + pairs, before[1] + Decimal(str(pre)),
+                                before[2] + Decimal(str(post)))
     if figures.pairs:
         figures.pre_mean = _mean(sum(pre for _n, pre, _post in gains.values())
                                  / figures.pairs)
@@ -323,69 +321,50 @@ def _bit_sets(name: str, column: str, values: list[int]) -> tuple[
     return places, aggregates
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """What the people are counted by: the programmes (code, name), the courses of each
+    programme and topic the viewer sees (``programme:<code>``, ``topic:<value>``) and the
+    years."""
+
+    programmes: list[tuple[str, str]]
+    courses: dict[str, list[int]]
+    topics: dict[str, list[int]]
+    years: list[int]
+
+
 def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
-               figures: TrainingFigures) -> None:
+               figures: TrainingFigures, *, whole: bool) -> None:
     """People by gender, country, organisation, programme, year and topic, each person
-    counted once a figure, and the trainers trained who went on to deliver, from one
-    statement: per person (``GROUP BY`` inside) the set of their courses and of their
-    years as bits and when their first trainer-development course completed ended; per
-    (gender, country, organisation) outside the people, for each programme, topic and
-    year those whose set meets it, the trainers trained, and those of them who trained a
-    session (held, of a course the viewer sees) that began after that course ended."""
+    counted once a figure, from one statement ``GROUP BY`` gender, country and
+    organisation that counts, for each of those and each programme, topic and year, the
+    people with a row in it.
+
+    ``whole``: the viewer sees every row of each person they see (every course, no
+    filter on the session), so a person is counted by their first rows
+    (``TrainedEnrolment.firsts``); otherwise by the set of their rows' courses and years,
+    grouped by person first (``_counted_by_person``)."""
     programmes = list(Programme.objects.order_by("name").values_list("code", "name"))
     seen = Course.objects.filter(pk__in=courses)
     topics = courses_by_topic(seen)
-    flags: dict[str, list[int]] = {f"programme:{code}": [] for code, _name in
-                                   [*programmes, (None, "")]}
+    by_programme: dict[str, list[int]] = {f"programme:{code}": [] for code, _name in
+                                          [*programmes, (None, "")]}
     for pk, programme in seen.values_list("pk", "programme_id"):
-        flags[f"programme:{programme}"].append(pk)
-    flags |= {f"topic:{topic}": ids for topic, ids in topics.items()}
+        by_programme[f"programme:{programme}"].append(pk)
     span = Session.objects.aggregate(first=Min("starts"), last=Max("starts"))
-    years = list(range(span["first"].year, span["last"].year + 1))
-    course_places, inner = _bit_sets("course", "course_id", courses)
-    year_places, year_sets = _bit_sets("year", "year", years)
-    inner |= year_sets
-    inner["developed"] = Min("ends", filter=Q(
-        completion__in=DONE, course_id__in=topics.get(Topic.TRAINER_DEVELOPMENT) or [0]))
-    sql, params = rows.values("participant_id", "gender", "country_id", "organisation_id") \
-        .annotate(**inner).query.sql_with_params()
-    last_sql, last_params = Session.trainers.through.objects.filter(
-        session__starts__lte=timezone.localdate(), session__cancelled_at__isnull=True,
-        session__course_id__in=courses).order_by().values("participant_id").annotate(
-        last=Max("session__starts")).query.sql_with_params()
-
-    def meets(places: dict[int, tuple[str, int]], values: list[int]) -> str:
-        masks: dict[str, int] = {}
-        for value in values:
-            if (place := places.get(value)) is not None:
-                masks[place[0]] = masks.get(place[0], 0) | place[1]
-        return " OR ".join(f"(y.{name} & {mask}) <> 0" for name, mask in
-                           sorted(masks.items())) or "1 = 0"
-
-    conditions = {name: meets(course_places, ids) for name, ids in flags.items()}
-    conditions |= {f"year:{year}": meets(year_places, [year]) for year in years}
-    conditions["trained"] = "y.developed IS NOT NULL"
-    conditions["delivering"] = "t.last > y.developed"
-    sums = "".join(f", SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
-                   for condition in conditions.values())
+    groups = _Groups(programmes, by_programme | {
+        f"topic:{topic}": ids for topic, ids in topics.items()}, topics,
+        list(range(span["first"].year, span["last"].year + 1)))
+    counted = _counted_by_firsts if whole else _counted_by_person
     gender: Counter[str] = Counter()
     country: Counter[str] = Counter()
     organisation: Counter[int] = Counter()
-    people: Counter[str] = Counter()
-    gender_, country_, org_, person = (connection.ops.quote_name(name) for name in (
-        "gender", "country_id", "organisation_id", "participant_id"))
-    group = f"y.{gender_}, y.{country_}, y.{org_}"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {group}, COUNT(*){sums} FROM ({sql}) y "  # noqa: S608
-                       f"LEFT JOIN ({last_sql}) t ON t.{person} = y.{person} "
-                       f"GROUP BY {group}", [*params, *last_params])
-        for gender_code, country_code, org_id, n, *counts in cursor.fetchall():
-            figures.people += n
-            gender[gender_code] += n
-            country[country_code] += n
-            organisation[org_id] += n
-            for name, value in zip(conditions, counts, strict=True):
-                people[name] += int(value or 0)
+    by_person, people = counted(rows, courses, groups)
+    for gender_code, country_code, org_id, n in by_person:
+        figures.people += n
+        gender[gender_code] += n
+        country[country_code] += n
+        organisation[org_id] += n
     country_names = dict(Country.objects.filter(pk__in=list(country)).values_list(
         "pk", "name"))
     org_names = dict(Organisation.objects.filter(pk__in=list(organisation)).values_list(
@@ -402,11 +381,98 @@ def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
     figures.by_programme = ranked([
         *((name, people[f"programme:{code}"]) for code, name in programmes),
         (_("No programme"), people["programme:None"])])
-    figures.by_year = [(year, people[f"year:{year}"]) for year in years
+    figures.by_year = [(year, people[f"year:{year}"]) for year in groups.years
                        if people[f"year:{year}"]]
     figures.by_topic = ranked((topic, people[f"topic:{topic}"]) for topic in topics)
-    figures.trainers_trained = people["trained"]
-    figures.trainers_delivering = people["delivering"]
+    _trainers(rows, courses, topics.get(Topic.TRAINER_DEVELOPMENT), figures)
+
+
+# The people by (gender, country, organisation), and for each programme, topic and year
+# (``_Groups``, by name) how many people have a row in it.
+Counted = tuple[list[tuple[str, str, int, int]], Counter[str]]
+PERSON = ("gender", "country_id", "organisation_id")
+
+
+def _counted_by_firsts(rows: QuerySet[TrainedEnrolment], courses: list[int],
+                       groups: _Groups) -> Counted:
+    """Counted from the first rows (``TrainedEnrolment.firsts``), with no grouping by
+    person: the people are the first rows of all by gender, country and organisation;
+    those with a row in a year, a programme or a topic are the first rows in it, counted
+    from one ``GROUP BY`` year, programme and firsts (a few hundred groups) — each
+    statement counting rows, and nothing else, in the order of an index on SQLite."""
+    people = rows.alias(first=F("firsts").bitand(trained.FIRST)).filter(first__gt=0) \
+        .values(*PERSON).annotate(n=Count("*")).values_list(*PERSON, "n")
+    counts: Counter[str] = Counter()
+    topics = {topic: trained.topic_bit(topic) for topic in groups.topics}
+    for year, programme, firsts, n in rows.filter(firsts__gt=trained.FIRST).values(
+            "year", "programme_id", "firsts").annotate(n=Count("*")).values_list(
+            "year", "programme_id", "firsts", "n"):
+        if firsts & trained.FIRST_IN_YEAR:
+            counts[f"year:{year}"] += n
+        if firsts & trained.FIRST_IN_PROGRAMME:
+            counts[f"programme:{programme}"] += n
+        for topic, bit in topics.items():
+            if firsts & bit:
+                counts[f"topic:{topic}"] += n
+    return list(people), counts
+
+
+def _counted_by_person(rows: QuerySet[TrainedEnrolment], courses: list[int],
+                       groups: _Groups) -> Counted:
+    """Counted per person: the set of their courses and of their years as bits
+    (``BIT_OR``, ``GROUP BY`` person inside), then per (gender, country, organisation)
+    outside those whose set meets each programme, topic and year."""
+    course_places, inner = _bit_sets("course", "course_id", courses)
+    year_places, year_sets = _bit_sets("year", "year", groups.years)
+    sql, params = rows.values("participant_id", *PERSON).annotate(
+        **inner, **year_sets).query.sql_with_params()
+
+    def meets(places: dict[int, tuple[str, int]], values: list[int]) -> str:
+        masks: dict[str, int] = {}
+        for value in values:
+            if (place := places.get(value)) is not None:
+                masks[place[0]] = masks.get(place[0], 0) | place[1]
+        return " OR ".join(f"(y.{name} & {mask}) <> 0" for name, mask in
+                           sorted(masks.items())) or "1 = 0"
+
+    conditions = {name: meets(course_places, ids) for name, ids in groups.courses.items()}
+    conditions |= {f"year:{year}": meets(year_places, [year]) for year in groups.years}
+    sums = "".join(f", SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+                   for condition in conditions.values())
+    group = ", ".join(f"y.{connection.ops.quote_name(name)}" for name in PERSON)
+    by_person, people = [], Counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {group}, COUNT(*){sums} FROM ({sql}) y "  # noqa: S608
+                       f"GROUP BY {group}", params)
+        for gender, country, org, n, *counts in cursor.fetchall():
+            by_person.append((gender, country, org, n))
+            people.update({name: int(value or 0) for name, value in zip(
+                conditions, counts, strict=True)})
+    return by_person, people
+
+
+def _trainers(rows: QuerySet[TrainedEnrolment], courses: list[int],
+              development: list[int] | None, figures: TrainingFigures) -> None:
+    """The trainers trained — people who completed a trainer-development course — and
+    those of them who trained a session (held, of a course the viewer sees) that began
+    after the first such course ended, from one statement: the people with when their
+    first ended (``GROUP BY`` person over those rows only), joined to when each trainer's
+    last session began."""
+    if not development:
+        return
+    sql, params = rows.filter(completion__in=DONE, course_id__in=development).values(
+        "participant_id").annotate(developed=Min("ends")).query.sql_with_params()
+    last_sql, last_params = Session.trainers.through.objects.filter(
+        session__starts__lte=timezone.localdate(), session__cancelled_at__isnull=True,
+        session__course_id__in=courses).order_by().values("participant_id").annotate(
+        last=Max("session__starts")).query.sql_with_params()
+    person = connection.ops.quote_name("participant_id")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), SUM(CASE WHEN t.last > y.developed "  # noqa: S608
+                       f"THEN 1 ELSE 0 END) FROM ({sql}) y LEFT JOIN ({last_sql}) t "
+                       f"ON t.{person} = y.{person}", [*params, *last_params])
+        trained_, delivering = cursor.fetchone()
+    figures.trainers_trained, figures.trainers_delivering = trained_, int(delivering or 0)
 
 
 def _held(user: Any, rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> None:
