@@ -5,14 +5,14 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import CommunityFactory, OrganisationFactory, UserFactory
+from tests.shared_data import FAST_HASHERS
 from vaka.directory.roles import Role
 from vaka.directory.services import create_token
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
-    # Argon2 is slow by design; tests store hundreds of passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)

@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 from django.contrib.auth import HASH_SESSION_KEY
 from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from tests.factories import CommunityFactory, OrganisationFactory, UserFactory, confirmed_totp
 from tests.intel.store_data import bundle, indicator
 from tests.policy import test_visibility_property
+from tests.shared_data import built_once
 from vaka.directory.models import Country, hash_token
 from vaka.directory.roles import Role
 from vaka.directory.services import create_token
@@ -682,10 +683,8 @@ def _problems(world: World, pattern: Pattern, who: str, method: str, url: str,
 def world(django_db_setup, django_db_blocker) -> Iterator[World]:
     """Built once for the walk and rolled back after it; each test runs in its own
     savepoint, so what one route's calls change is gone before the next."""
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast, transaction.atomic():
+    with built_once(django_db_blocker):
         yield World()
-        transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize("pattern", [p for p in PATTERNS if p.name in ROUTES],
