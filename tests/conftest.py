@@ -5,7 +5,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.factories import CommunityFactory, OrganisationFactory, UserFactory
-from tests.shared_data import FAST_HASHERS
+from tests.shared_data import FAST_HASHERS, built_once
 from vaka.directory.roles import Role
 from vaka.directory.services import create_token
 
@@ -80,6 +80,17 @@ def new_instance(tmp_path_factory):
     from tests.new_instance import migrated
 
     return migrated(tmp_path_factory.mktemp("new-instance"))
+
+
+@pytest.fixture(scope="class")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """The demo (``vaka demo``), loaded once for a class of tests that read it: a load takes
+    seconds. Each test's own changes are rolled back, and the demo after the class."""
+    from vaka.directory import demo
+
+    with built_once(django_db_blocker):
+        demo.load()
+        yield
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@ import pycountry
 import pytest
 from django.core.management import call_command
 
-from tests.shared_data import built_once
 from vaka.directory import demo
 from vaka.directory.models import Community, Country, Organisation, User
 from vaka.directory.roles import Role
@@ -23,14 +22,6 @@ def intel_counts():
         AuditEntry)}
 
 
-@pytest.fixture(scope="class")
-def loaded(django_db_setup, django_db_blocker):
-    """The demo, loaded once for the tests that read it: a load takes seconds."""
-    with built_once(django_db_blocker):
-        demo.load()
-        yield
-
-
 def test_loading_twice_changes_nothing(db, capsys):
     call_command("demo")
     before = counts()
@@ -44,7 +35,7 @@ def test_loading_twice_changes_nothing(db, capsys):
     assert f"password '{demo.demo_password()}'" in out
 
 
-@pytest.mark.usefixtures("loaded")
+@pytest.mark.usefixtures("demo_loaded")
 class TestTheLoadedDemo:
     """What one load of the demo holds (each test's own changes are rolled back)."""
 
