@@ -131,16 +131,25 @@ def test_organisation_filter(stats):
     assert (f.people, f.enrolments, f.by_gender) == (1, 2, {"male": 1})
 
 
-def test_trained_enrolments_are_those_the_policy_shows(stats):
-    """The statistics ask the policy for courses and people apart (two subqueries run
-    once); the rows are exactly visible_to(user, Enrolment…)'s."""
+@pytest.mark.parametrize("listed", [1000, 0], ids=["lists", "subqueries"])
+@pytest.mark.parametrize("every_course", [False, True])
+def test_trained_enrolments_are_those_the_policy_shows(stats, listed, every_course,
+                                                       monkeypatch):
+    """The statistics ask the policy for courses and people apart (the reader's own
+    sessions and programmes read first as lists, or as subqueries when there are more
+    than ``_LISTED``; the courses only when the reader does not see them all); the rows
+    are exactly visible_to(user, Enrolment…)'s."""
     from django.utils import timezone
 
     from vaka.directory.models import User
+    from vaka.policy import visibility
     from vaka.policy.visibility import visible_to
     from vaka.training.statistics import trained_enrolments
 
-    Course.objects.filter(pk=stats.tot.pk).update(distribution=Distribution.ORGANISATION)
+    monkeypatch.setattr(visibility, "_LISTED", listed)
+    if not every_course:
+        Course.objects.filter(pk=stats.tot.pk).update(
+            distribution=Distribution.ORGANISATION)
     for user in User.objects.all():
         expected = set(visible_to(user, Enrolment.objects.all()).filter(
             status=Enrolment.Status.ENROLLED, session__cancelled_at__isnull=True,

@@ -146,6 +146,10 @@ def _related_model(model: type[models.Model], prefix: str) -> type[models.Model]
     return model
 
 
+# The most ids a bulk rule reads first and asks as a list (SQLite takes 32,766 parameters).
+_LISTED = 1000
+
+
 def personal_q(user: AnyUser, model: type[models.Model], *, bulk: bool = False) -> Q:
     """The personal records of ``model`` (or the records whose person, at ``personal_path``,
     is one) that ``user`` may see: those of the people of their organisation, and those
@@ -153,7 +157,9 @@ def personal_q(user: AnyUser, model: type[models.Model], *, bulk: bool = False) 
 
     ``bulk``: the same rule as uncorrelated subqueries, which the database answers once a
     statement rather than once a row — for reading most of a large table at once
-    (statistics); a page reading a few rows keeps the default."""
+    (statistics); a page reading a few rows keeps the default. The sets a part asks of
+    itself (``personal_via_row``: a reader's own sessions, programmes) are few and read
+    first, so each row is asked of a list, not of a subquery."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     prefix = getattr(model, "personal_path", "")
@@ -167,8 +173,9 @@ def personal_q(user: AnyUser, model: type[models.Model], *, bulk: bool = False) 
         for path in getattr(model, "personal_via_row", ()):
             first, _, rest = path.partition("__")
             related = model._meta.get_field(first).related_model
-            q |= Q(**{f"{first}_id__in": related._default_manager.filter(
-                **{rest: user.pk}).values("pk")})
+            own = related._default_manager.filter(**{rest: user.pk}).values("pk")
+            listed = list(own.values_list("pk", flat=True)[:_LISTED + 1])
+            q |= Q(**{f"{first}_id__in": listed if len(listed) <= _LISTED else own})
     for path in person.personal_audiences:
         named = person._default_manager.filter(**{path: user.pk})
         if bulk:

@@ -184,10 +184,11 @@ def trained_enrolments(user: Any, filters: Filters,
     policy's personal-record rule in its ``bulk`` form (uncorrelated subqueries the
     database answers once a statement) — the same enrolments as ``visible_to(user,
     Enrolment…)`` (a test holds them equal), without a check per row."""
-    rows = TrainedEnrolment.objects.filter(
-        personal_q(user, TrainedEnrolment, bulk=True),
-        course_id__in=visible_course_ids(user) if courses is None else courses,
-        starts__lte=timezone.localdate())
+    courses = visible_course_ids(user) if courses is None else courses
+    rows = TrainedEnrolment.objects.filter(personal_q(user, TrainedEnrolment, bulk=True),
+                                           starts__lte=timezone.localdate())
+    if not _every_course(courses):  # a course is never deleted with rows (PROTECT)
+        rows = rows.filter(course_id__in=courses)
     if filters.programme:
         rows = rows.filter(programme_id=filters.programme)
     if filters.since:
@@ -259,12 +260,16 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
     return figures
 
 
+def _every_course(courses: list[int]) -> bool:
+    return len(courses) == Course.objects.count()
+
+
 def _whole(courses: list[int], filters: Filters) -> bool:
     """Whether the viewer sees every row of each person they see: every course, and no
     filter on the session (its programme, dates or topic) — filters on the person keep or
     drop all of a person's rows."""
     return not (filters.programme or filters.since or filters.until or filters.topic) \
-        and len(courses) == Course.objects.count()
+        and _every_course(courses)
 
 
 def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bool:
