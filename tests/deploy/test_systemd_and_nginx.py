@@ -8,7 +8,6 @@ import re
 import shutil
 import ssl
 import subprocess
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -24,7 +23,7 @@ from tests.deploy.files import (
     unit,
     vaka_commands,
 )
-from tests.ports import free_port
+from tests.ports import free_port, serve_in_background
 
 pytestmark = pytest.mark.one_database  # the shipped files, nginx and a stand-in app
 
@@ -183,7 +182,7 @@ class _App(http.server.BaseHTTPRequestHandler):
 @pytest.mark.skipif(not NGINX.exists(), reason="nginx is not installed")
 def test_nginx_proxies_with_the_client_address_and_logs_no_secret(tmp_path: Path) -> None:
     app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _App)
-    threading.Thread(target=app.serve_forever, daemon=True).start()
+    serve_in_background(app)
     https_port, http_port = free_port(), free_port()
     config = _nginx_site_for_test(tmp_path, app.server_address[1], https_port, http_port)
     nginx = subprocess.Popen([str(NGINX), "-p", str(tmp_path), "-c", str(config)],

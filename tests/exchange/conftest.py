@@ -6,7 +6,6 @@ import functools
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -17,7 +16,7 @@ import pytest
 import requests
 from taxii2client.v21 import Collection
 
-from tests.ports import free_port
+from tests.ports import free_port, serve_in_background
 
 MEDALLION_USER, MEDALLION_PASSWORD = "feeder", "medallion-secret-7"
 COLLECTION_ID = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
@@ -129,8 +128,7 @@ class MispFeed:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/feed/"
         (directory / "feed").mkdir()
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serve_in_background(self.server)
 
     def publish(self, event: dict[str, Any]) -> None:
         """Write the event's file and its manifest entry (as PyMISP's feed generator)."""
@@ -189,8 +187,7 @@ class DeepJsonServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serve_in_background(self.server)
 
     def stop(self) -> None:
         self.server.shutdown()

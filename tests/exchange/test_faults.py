@@ -27,6 +27,7 @@ from tests.exchange.test_sync import (  # other_instance: a fixture
     make_world,
     other_instance,  # noqa: F401
 )
+from tests.ports import serve_in_background
 from vaka.exchange import feeds, scheduler, sync
 from vaka.exchange.models import Feed, FeedPoll, Peer, SyncRun
 
@@ -106,7 +107,7 @@ class Scripted:
         self.http.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
         self.host = self.url.removeprefix("http://")
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        serve_in_background(self.http)
 
     def stop(self) -> None:
         self.http.shutdown()

@@ -5,7 +5,6 @@ failure says: a redirect loop, a refused connection, a server that never answers
 
 import inspect
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 from tests.exchange.test_feeds import form_data, misp_feed_of, signed_in_admin
 from tests.factories import UserFactory
-from tests.ports import free_port
+from tests.ports import free_port, serve_in_background
 from vaka.exchange import feeds, outbound, sync
 from vaka.exchange.models import Feed, Peer
 from vaka.policy.services import Markings
@@ -63,7 +62,7 @@ class Redirector:
 
         self.http = ThreadingHTTPServer(("127.0.0.2", 0), Handler)
         self.url = f"http://127.0.0.2:{self.http.server_address[1]}/feed/"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        serve_in_background(self.http)
 
     def stop(self) -> None:
         self.http.shutdown()

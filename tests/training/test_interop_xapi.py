@@ -4,7 +4,6 @@ and the course are; sent to an LRS in batches with the version header, retried, 
 import base64
 import datetime as dt
 import json
-import threading
 import uuid
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
+from tests.ports import serve_in_background
 from vaka.directory.models import Country
 from vaka.training import xapi
 from vaka.training.models import (
@@ -182,8 +182,7 @@ class LRS:
 
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.http.server_address[1]}/xapi"
-        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serve_in_background(self.http)
 
     def stop(self):
         self.http.shutdown()
