@@ -227,14 +227,14 @@ class BitOr(Aggregate):
 
 def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigures:
     """The figures ``user`` may see (see the module docstring for what each counts), from
-    three aggregates of the statistics rows the viewer may see (``trained_enrolments``):
+    aggregates of the statistics rows the viewer may see (``trained_enrolments``):
 
-    * per course: enrolments, completions and scores — the totals and the scores by
-      course;
-    * per person, the set of courses and of years they were trained in (bits, ``BIT_OR``)
-      and their first trainer-development course, then per (gender, country,
-      organisation) the people, how many of them have a course of each programme and
-      topic and a year, and the trainers trained and delivering: each person counted once;
+    * per course and completion: enrolments, completions and scores — the totals and the
+      scores by course;
+    * the people by gender, country and organisation, programme, topic and year, each
+      person counted once: from their first rows where the viewer sees all of each
+      person's rows, otherwise person by person (``_people_by``);
+    * the trainers trained, and those who went on to deliver (``_trainers``);
     * the sessions held, and their trainers by gender."""
     filters = filters or Filters()
     courses = visible_course_ids(user)
