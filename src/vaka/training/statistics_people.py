@@ -63,7 +63,6 @@ class Groups:
     topics: dict[str, list[int]]
     years: list[int]
 
-
     @classmethod
     def of(cls, courses: list[int]) -> "Groups":
         """The groups over ``courses`` (those the viewer sees)."""
@@ -87,7 +86,7 @@ PERSON = ("gender", "country_id", "organisation_id")
 
 
 def by_firsts(rows: QuerySet[TrainedEnrolment], courses: list[int],
-                       groups: Groups) -> Counted:
+              groups: Groups) -> Counted:
     """Counted from the first rows (``TrainedEnrolment.firsts``), with no grouping by
     person: the people are the first rows of all by gender, country and organisation;
     those with a row in a year, a programme or a topic are the first rows in it, counted
@@ -111,7 +110,7 @@ def by_firsts(rows: QuerySet[TrainedEnrolment], courses: list[int],
 
 
 def by_person(rows: QuerySet[TrainedEnrolment], courses: list[int],
-                       groups: Groups) -> Counted:
+              groups: Groups) -> Counted:
     """Counted per person: the set of their courses and of their years as bits
     (``BIT_OR``, ``GROUP BY`` person inside), then per (gender, country, organisation)
     outside those whose set meets each programme, topic and year."""
