@@ -150,6 +150,14 @@ def _related_model(model: type[models.Model], prefix: str) -> type[models.Model]
 _LISTED = 1000
 
 
+def _listed(ids: models.QuerySet) -> list[Any] | models.QuerySet:
+    """``ids`` read now when there are at most ``_LISTED`` of them: each row is then asked
+    of a short list; past that, the subquery, which the database answers once a
+    statement."""
+    first = list(ids.values_list("pk", flat=True)[:_LISTED + 1])
+    return first if len(first) <= _LISTED else ids
+
+
 def personal_q(user: AnyUser, model: type[models.Model], *, bulk: bool = False) -> Q:
     """The personal records of ``model`` (or the records whose person, at ``personal_path``,
     is one) that ``user`` may see: those of the people of their organisation, and those
@@ -158,8 +166,10 @@ def personal_q(user: AnyUser, model: type[models.Model], *, bulk: bool = False) 
     ``bulk``: the same rule as uncorrelated subqueries, which the database answers once a
     statement rather than once a row — for reading most of a large table at once
     (statistics); a page reading a few rows keeps the default. The sets a part asks of
-    itself (``personal_via_row``: a reader's own sessions, programmes) are few and read
-    first, so each row is asked of a list, not of a subquery."""
+    itself (``personal_via_row``: a reader's own sessions and programmes) are read first
+    when they hold at most ``_LISTED`` ids, so each row is asked of a short list rather
+    than of a subquery; the people a reader sees through others stay subqueries (reading
+    them first would cost a search of every enrolment for a reader who sees none)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     prefix = getattr(model, "personal_path", "")
@@ -173,9 +183,8 @@ def personal_q(user: AnyUser, model: type[models.Model], *, bulk: bool = False) 
         for path in getattr(model, "personal_via_row", ()):
             first, _, rest = path.partition("__")
             related = model._meta.get_field(first).related_model
-            own = related._default_manager.filter(**{rest: user.pk}).values("pk")
-            listed = list(own.values_list("pk", flat=True)[:_LISTED + 1])
-            q |= Q(**{f"{first}_id__in": listed if len(listed) <= _LISTED else own})
+            q |= Q(**{f"{first}_id__in": _listed(related._default_manager.filter(
+                **{rest: user.pk}).values("pk"))})
     for path in person.personal_audiences:
         named = person._default_manager.filter(**{path: user.pk})
         if bulk:
