@@ -230,8 +230,8 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
                 cursor.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
         if not _by_course(rows, figures):
             return figures
-        _people_by(rows, courses, figures, whole=_whole(courses, filters))
-        _held(user, rows, figures)
+        held = _people_by(rows, courses, figures, whole=_whole(courses, filters))
+        _held(user, rows, figures, held)
     return figures
 
 
@@ -282,17 +282,18 @@ def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bo
 
 
 def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
-               figures: TrainingFigures, *, whole: bool) -> None:
+               figures: TrainingFigures, *, whole: bool) -> list[int] | None:
     """People by gender, country, organisation, programme, year and topic, each person
     counted once a figure (:mod:`~vaka.training.statistics_people`): ``whole`` when the
     viewer sees every row of each person they see (every course, no filter on the
-    session), from their first rows; otherwise person by person."""
+    session), from their first rows; otherwise person by person. The sessions held, where
+    the same statement read them."""
     groups = people_counts.Groups.of(courses)
     counted = people_counts.by_firsts if whole else people_counts.by_person
     gender: Counter[str] = Counter()
     country: Counter[str] = Counter()
     organisation: Counter[int] = Counter()
-    by_person, people = counted(rows, courses, groups)
+    by_person, people, held = counted(rows, courses, groups)
     for gender_code, country_code, org_id, n in by_person:
         figures.people += n
         gender[gender_code] += n
@@ -318,6 +319,7 @@ def _people_by(rows: QuerySet[TrainedEnrolment], courses: list[int],
                        if people[f"year:{year}"]]
     figures.by_topic = ranked((topic, people[f"topic:{topic}"]) for topic in groups.topics)
     _trainers(rows, courses, groups.topics.get(Topic.TRAINER_DEVELOPMENT), figures)
+    return held
 
 
 def _trainers(rows: QuerySet[TrainedEnrolment], courses: list[int],
@@ -344,10 +346,15 @@ def _trainers(rows: QuerySet[TrainedEnrolment], courses: list[int],
     figures.trainers_trained, figures.trainers_delivering = trained_, int(delivering or 0)
 
 
-def _held(user: Any, rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> None:
-    """The sessions held (those of the rows), and their trainers by gender (only people
-    the viewer may see), from one statement that reads the sessions once (``WITH``)."""
-    sessions, params = rows.values("session_id").distinct().query.sql_with_params()
+def _held(user: Any, rows: QuerySet[TrainedEnrolment], figures: TrainingFigures,
+          known: list[int] | None = None) -> None:
+    """The sessions held (those of the rows, or ``known`` when PostgreSQL has read them
+    with the people), and their trainers by gender (only people the viewer may see), from
+    one statement that reads the sessions once (``WITH``)."""
+    if known is not None:  # one array parameter, however many
+        sessions, params = "SELECT unnest(%s::bigint[])", [known]
+    else:
+        sessions, params = rows.values("session_id").distinct().query.sql_with_params()
     held = "vaka_held_sessions"
     # Joined, not "IN": the database hashes the held sessions rather than looking each up.
     places = connection.ops.quote_name(Session.trainers.through._meta.db_table)

@@ -12,7 +12,7 @@ which a test holds to the same counts.
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import (
@@ -79,9 +79,16 @@ class Groups:
             list(range(span["first"].year, span["last"].year + 1)))
 
 
-# The people by (gender, country, organisation), and for each programme, topic and year
-# (``Groups``, by name) how many people have a row in it.
-Counted = tuple[list[tuple[str, str, int, int]], Counter[str]]
+class Counted(NamedTuple):
+    """The people by (gender, country, organisation); for each programme, topic and year
+    (``Groups``, by name) how many people have a row in it; and, where the same statement
+    found them, the sessions of the rows (those held)."""
+
+    by_person: list[tuple[str, str, int, int]]
+    counts: Counter[str]
+    sessions: list[int] | None = None
+
+
 PERSON = ("gender", "country_id", "organisation_id")
 
 
@@ -90,15 +97,14 @@ def by_firsts(rows: QuerySet[TrainedEnrolment], courses: list[int],
     """Counted from the first rows (``TrainedEnrolment.firsts``), with no grouping by
     person: the people are the first rows of all by gender, country and organisation;
     those with a row in a year, a programme or a topic are the first rows in it, counted
-    from one ``GROUP BY`` year, programme and firsts (a few hundred groups) — each
-    statement counting rows, and nothing else, in the order of an index on SQLite."""
-    people = rows.alias(first=F("firsts").bitand(trained.FIRST)).filter(first__gt=0) \
-        .values(*PERSON).annotate(n=Count("*")).values_list(*PERSON, "n")
-    counts: Counter[str] = Counter()
+    by year, programme and firsts (a few hundred groups). Rows are only counted.
+
+    On PostgreSQL one statement reads the rows once for both, and for the sessions held
+    (``GROUPING SETS``); SQLite, which has none, reads each in the order of an index."""
     topics = {topic: trained.topic_bit(topic) for topic in groups.topics}
-    for year, programme, firsts, n in rows.filter(firsts__gt=trained.FIRST).values(
-            "year", "programme_id", "firsts").annotate(n=Count("*")).values_list(
-            "year", "programme_id", "firsts", "n"):
+    counts: Counter[str] = Counter()
+
+    def count_firsts(year: int, programme: str | None, firsts: int, n: int) -> None:
         if firsts & trained.FIRST_IN_YEAR:
             counts[f"year:{year}"] += n
         if firsts & trained.FIRST_IN_PROGRAMME:
@@ -106,7 +112,49 @@ def by_firsts(rows: QuerySet[TrainedEnrolment], courses: list[int],
         for topic, bit in topics.items():
             if firsts & bit:
                 counts[f"topic:{topic}"] += n
-    return list(people), counts
+
+    if connection.vendor == "postgresql":
+        return _firsts_and_sessions(rows, count_firsts, counts)
+    people = rows.alias(first=F("firsts").bitand(trained.FIRST)).filter(first__gt=0) \
+        .values(*PERSON).annotate(n=Count("*")).values_list(*PERSON, "n")
+    for year, programme, firsts, n in rows.filter(firsts__gt=trained.FIRST).values(
+            "year", "programme_id", "firsts").annotate(n=Count("*")).values_list(
+            "year", "programme_id", "firsts", "n"):
+        count_firsts(year, programme, firsts, n)
+    return Counted(list(people), counts)
+
+
+def _firsts_and_sessions(rows: QuerySet[TrainedEnrolment], count_firsts: Any,
+                         counts: Counter[str]) -> Counted:
+    """``by_firsts`` and the sessions held, from one PostgreSQL statement grouping the
+    rows three ways (``GROUPING SETS``); a row of one set has NULL in the others' columns,
+    none of which is ever NULL in a row."""
+    query = rows.query
+    assert not any(query.alias_refcount[alias] for alias in list(query.alias_map)[1:]), \
+        "the rows' filters read their own table only"
+    where, params = query.get_compiler(connection=connection).compile(query.where)
+    gender, country, org, year, programme, firsts, session = (
+        connection.ops.quote_name(name) for name in (
+            *PERSON, "year", "programme_id", "firsts", "session_id"))
+    first = f"{firsts} & {trained.FIRST}"
+    table = connection.ops.quote_name(TrainedEnrolment._meta.db_table)
+    by_person, sessions = [], []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {gender}, {country}, {org}, {first}, {year}, {programme}, "  # noqa: S608
+            f"{firsts}, {session}, COUNT(*) FROM {table} WHERE {where} GROUP BY GROUPING "
+            f"SETS (({gender}, {country}, {org}, {first}), ({year}, {programme}, {firsts}), "
+            f"({session}))", params)
+        for gender_code, country_code, org_id, is_first, year_, programme_, firsts_, \
+                session_id, n in cursor.fetchall():
+            if gender_code is not None:
+                if is_first:
+                    by_person.append((gender_code, country_code, org_id, n))
+            elif year_ is not None:
+                count_firsts(year_, programme_, firsts_, n)
+            else:
+                sessions.append(session_id)
+    return Counted(by_person, counts, sessions)
 
 
 def by_person(rows: QuerySet[TrainedEnrolment], courses: list[int],
@@ -140,7 +188,7 @@ def by_person(rows: QuerySet[TrainedEnrolment], courses: list[int],
             by_person.append((gender, country, org, n))
             people.update({name: int(value or 0) for name, value in zip(
                 conditions, counts, strict=True)})
-    return by_person, people
+    return Counted(by_person, people)
 
 
 def _bit_sets(name: str, column: str, values: list[int]) -> tuple[
