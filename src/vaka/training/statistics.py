@@ -166,8 +166,8 @@ def visible_course_ids(user: Any) -> list[int]:
     return list(visible_to(user, Course.objects.all()).values_list("pk", flat=True))
 
 
-def trained_enrolments(user: Any, filters: Filters,
-                       courses: list[int] | None = None) -> QuerySet[TrainedEnrolment]:
+def trained_enrolments(user: Any, filters: Filters, courses: list[int] | None = None,
+                       every_course: bool | None = None) -> QuerySet[TrainedEnrolment]:
     """The trained enrolments ``user`` may see, narrowed by ``filters``: their statistics
     rows (:class:`~vaka.training.models.TrainedEnrolment`, one table).
 
@@ -175,11 +175,14 @@ def trained_enrolments(user: Any, filters: Filters,
     this asks it exactly that: the courses the viewer sees (few: read first), and the
     policy's personal-record rule in its ``bulk`` form (uncorrelated subqueries the
     database answers once a statement) — the same enrolments as ``visible_to(user,
-    Enrolment…)`` (a test holds them equal), without a check per row."""
+    Enrolment…)`` (a test holds them equal), without a check per row. ``courses`` and
+    ``every_course`` (whether they are all there are), when the caller knows them."""
     courses = visible_course_ids(user) if courses is None else courses
+    if every_course is None:
+        every_course = _every_course(courses)
     rows = TrainedEnrolment.objects.filter(personal_q(user, TrainedEnrolment, bulk=True),
                                            starts__lte=timezone.localdate())
-    if not _every_course(courses):  # a course is never deleted with rows (PROTECT)
+    if not every_course:  # a course is never deleted with rows (PROTECT)
         rows = rows.filter(course_id__in=courses)
     if filters.programme:
         rows = rows.filter(programme_id=filters.programme)
@@ -200,6 +203,8 @@ def trained_enrolments(user: Any, filters: Filters,
 # when it fits in work_mem (4 MB by default: about 80,000 people); past that it scans the
 # subquery again for every row. The statistics' transaction gives it room.
 PG_WORK_MEM = "64MB"
+
+
 def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigures:
     """The figures ``user`` may see (see the module docstring for what each counts), from
     aggregates of the statistics rows the viewer may see (``trained_enrolments``):
@@ -216,7 +221,8 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
     figures = TrainingFigures()
     if not courses:
         return figures
-    rows = trained_enrolments(user, filters, courses)
+    every_course = _every_course(courses)
+    rows = trained_enrolments(user, filters, courses, every_course)
     try:
         rows.query.sql_with_params()
     except EmptyResultSet:  # a filter no course meets: nothing to read
@@ -230,7 +236,7 @@ def training_figures(user: Any, filters: Filters | None = None) -> TrainingFigur
                 cursor.execute(f"SET LOCAL work_mem = '{PG_WORK_MEM}'")
         if not _by_course(rows, figures):
             return figures
-        held = _people_by(rows, courses, figures, whole=_whole(courses, filters))
+        held = _people_by(rows, courses, figures, whole=_whole(every_course, filters))
         _held(user, rows, figures, held)
     return figures
 
@@ -239,12 +245,12 @@ def _every_course(courses: list[int]) -> bool:
     return len(courses) == Course.objects.count()
 
 
-def _whole(courses: list[int], filters: Filters) -> bool:
+def _whole(every_course: bool, filters: Filters) -> bool:
     """Whether the viewer sees every row of each person they see: every course, and no
     filter on the session (its programme, dates or topic) — filters on the person keep or
     drop all of a person's rows."""
-    return not (filters.programme or filters.since or filters.until or filters.topic) \
-        and _every_course(courses)
+    return every_course and not (
+        filters.programme or filters.since or filters.until or filters.topic)
 
 
 def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bool:
@@ -252,8 +258,8 @@ def _by_course(rows: QuerySet[TrainedEnrolment], figures: TrainingFigures) -> bo
     False when nothing was trained."""
     scored = Q(pre_score__isnull=False, post_score__isnull=False)
     by_course = list(rows.values("course_id", "completion").annotate(
-        n=Count("*"), pairs=Count("pre_score", filter=scored), pre=Sum("pre_score", filter=scored),
-        post=Sum("post_score", filter=scored)).values_list(
+        n=Count("*"), pairs=Count("pre_score", filter=scored),
+        pre=Sum("pre_score", filter=scored), post=Sum("post_score", filter=scored)).values_list(
         "course_id", "completion", "n", "pairs", "pre", "post"))
     if not by_course:
         return False

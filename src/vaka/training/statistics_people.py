@@ -11,6 +11,7 @@ which a test holds to the same counts.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -124,7 +125,8 @@ def by_firsts(rows: QuerySet[TrainedEnrolment], courses: list[int],
     return Counted(list(people), counts)
 
 
-def _firsts_and_sessions(rows: QuerySet[TrainedEnrolment], count_firsts: Any,
+def _firsts_and_sessions(rows: QuerySet[TrainedEnrolment],
+                         count_firsts: Callable[[int, str | None, int, int], None],
                          counts: Counter[str]) -> Counted:
     """``by_firsts`` and the sessions held, from one PostgreSQL statement grouping the
     rows three ways (``GROUPING SETS``); a row of one set has NULL in the others' columns,
